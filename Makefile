@@ -1,0 +1,88 @@
+# asc-connector: every task a developer or CI needs. `make demo` and `make test` are the two
+# commands a fresh machine needs; both install what is missing first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+NODE_MODULES := host/node_modules/.package-lock.json
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := key_parser planner shaper
+
+.PHONY: help setup setup-rust setup-node pkg pkg-check demo test test-rust test-wasm test-fuzz-smoke \
+        test-js lint fmt bench fuzz clean
+
+help:
+	@echo "make demo   - the full path on the embedded sandbox (no Apple account needed)"
+	@echo "make test   - install what is missing, then run every test suite"
+	@echo "make pkg    - rebuild pkg/ (the npm package generated from the crate)"
+	@echo "make bench  - benchmarks (results in BENCHMARKS.md)"
+	@echo "make fuzz   - run each fuzz target for FUZZ_SECONDS (default 600)"
+
+setup: setup-rust setup-node
+
+# The wasm target and the wasm-bindgen CLI pinned to the crate's exact version (see toolchain-notes).
+setup-rust:
+	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$"; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (takes a few minutes once)"; \
+	  cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)"; \
+	fi
+
+setup-node: $(NODE_MODULES)
+$(NODE_MODULES): host/package.json host/package-lock.json
+	cd host && npm ci --no-audit --no-fund
+	@touch $@
+
+pkg: setup-rust
+	tools/build-pkg.sh pkg
+
+# pkg/ is committed so JS users need no Rust toolchain; this fails when it no longer matches the crate.
+pkg-check: setup-rust
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; tools/build-pkg.sh "$$tmp/pkg" >/dev/null; \
+	if ! diff -r -q "$$tmp/pkg" pkg; then \
+	  echo "pkg/ is stale: run 'make pkg' and commit the result" >&2; exit 1; fi; \
+	echo "pkg/ is up to date"
+
+demo: setup-node
+	@test -f pkg/asc_connector_bg.wasm || $(MAKE) pkg
+	node host/bin/asc-connector.js demo
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+test-rust:
+	cargo test
+
+# The exported JS surface, run as wasm in Node by wasm-bindgen-test-runner.
+test-wasm: setup-rust
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  cargo test --target wasm32-unknown-unknown --test wasm
+
+test-fuzz-smoke:
+	cd fuzz && cargo test --release
+
+test-js: setup-node
+	cd host && node --test --test-concurrency=1 test/
+
+test: setup lint test-rust test-wasm pkg-check test-fuzz-smoke test-js
+	@echo "all test suites passed"
+
+bench: setup-node
+	@test -f pkg/asc_connector_bg.wasm || $(MAKE) pkg
+	cd host && node bench/run.mjs
+
+fuzz:
+	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  cargo +nightly fuzz run $$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | tee ../.bench/fuzz-$$t.log | tail -20; \
+	done
+
+clean:
+	cargo clean
+	rm -rf host/node_modules host/test-artifacts

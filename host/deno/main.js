@@ -1,0 +1,55 @@
+// Deno entry: `deno run --allow-read --allow-net --allow-env host/deno/main.js`.
+// Reads the configuration from Deno.env (ASC_PRIVATE_KEY_FILE is read here, like the Node entry
+// does), builds the runtime-agnostic handler and serves it with Deno.serve. The wasm package
+// resolves to its browser/Deno entry through the "deno" export condition.
+import { loadConfig } from '../src/config.js';
+import { createHandler } from '../src/handler.js';
+
+/** Starts the gateway; resolves to { url, close(), handler }. Exported for embedding and tests. */
+export async function startDenoGateway(env = Deno.env.toObject()) {
+  const files = {};
+  const keyFile = (env.ASC_PRIVATE_KEY_FILE ?? '').trim();
+  if (keyFile !== '' && !(env.ASC_PRIVATE_KEY ?? '').trim()) {
+    try {
+      files.privateKeyFile = await Deno.readTextFile(keyFile);
+    } catch (err) {
+      throw new Error(`Invalid gateway configuration (1 problem):\n  - ASC_PRIVATE_KEY_FILE could not be read (${err?.name ?? 'error'}); give the path of the .p8 file.`);
+    }
+  }
+  const config = loadConfig(env, files);
+  const handler = createHandler(config);
+  let resolveListening;
+  const listening = new Promise((resolve) => {
+    resolveListening = resolve;
+  });
+  const server = Deno.serve(
+    { hostname: config.host, port: config.port, onListen: (addr) => resolveListening(addr) },
+    (request) => handler(request),
+  );
+  const addr = await listening;
+  const host = addr.hostname.includes(':') ? `[${addr.hostname}]` : addr.hostname;
+  return {
+    url: `http://${host}:${addr.port}`,
+    handler,
+    async close() {
+      await server.shutdown();
+      handler.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  try {
+    const gateway = await startDenoGateway();
+    console.error(`asc-connector gateway (Deno) listening on ${gateway.url}`);
+    const stop = async () => {
+      await gateway.close();
+      Deno.exit(0);
+    };
+    Deno.addSignalListener('SIGINT', stop);
+    Deno.addSignalListener('SIGTERM', stop);
+  } catch (err) {
+    console.error(`asc-connector gateway: ${err?.message ?? String(err)}`);
+    Deno.exit(1);
+  }
+}

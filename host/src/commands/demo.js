@@ -1,0 +1,222 @@
+// `asc-connector demo` (what `make demo` runs): the whole path on one machine, with nothing sent to Apple. It makes
+// a throwaway P-256 key, starts the sandbox (which trusts only that key's public half) and the gateway (which
+// signs with it), then calls the gateway the way Power Automate would: List Apps page by page following nextLink,
+// then Read App Information with include=appStoreVersions,appInfos. It prints the records as tables and a
+// summary, stops both servers and exits 0, or 1 with one clear line on any failure. The key and the tokens stay
+// in memory and are never printed.
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { startSandbox } from '../sandbox/server.js';
+
+const HELP = `Usage: asc-connector demo [options]
+
+Runs the gateway against the local sandbox with a throwaway key and prints what a flow would get:
+all apps (List Apps, following nextLink page by page) and one app's details (Read App Information).
+Nothing leaves this machine.
+
+Options:
+  --apps N     sample apps in the sandbox (default 30)
+  --limit N    page size asked of List Apps (default 10)
+  -h, --help   show this help
+`;
+
+/** Per-request bound so a broken server can never hang the demo. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Upper bound on pages followed (a nextLink loop would otherwise never end). */
+const MAX_PAGES = 100;
+
+class DemoError extends Error {}
+
+function cell(value, width) {
+  const text = value === null || value === undefined ? '—' : String(value);
+  const chars = [...text];
+  return chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : text + ' '.repeat(width - chars.length);
+}
+
+/** Renders rows as an aligned text table with a header rule. */
+function table(columns, rows, indent = '  ') {
+  const widths = columns.map((c, i) => Math.min(c.max ?? 40, Math.max([...c.title].length, ...rows.map((r) => [...String(r[i] ?? '—')].length))));
+  const line = (cells) => indent + cells.map((v, i) => cell(v, widths[i])).join('  ').trimEnd();
+  return [line(columns.map((c) => c.title)), indent + widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function randomKeyId() {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(10), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+async function callGateway(url, apiKey, what) {
+  let response;
+  try {
+    response = await fetch(url, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (err) {
+    throw new DemoError(`${what}: the gateway did not answer (${err.name === 'TimeoutError' ? 'timed out' : err.message})`);
+  }
+  const text = await response.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new DemoError(`${what}: HTTP ${response.status}, and the answer is not JSON`);
+  }
+  if (!response.ok) {
+    const e = body && body.error ? body.error : {};
+    throw new DemoError(`${what}: HTTP ${response.status} ${e.code ?? ''} ${e.message ?? ''}`.trim());
+  }
+  return body;
+}
+
+function parseOptions(argv, io) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { apps: { type: 'string' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (err) {
+    io.stderr.write(`asc-connector demo: ${err.message}. Run asc-connector demo --help.\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const apps = values.apps === undefined ? 30 : Number(values.apps);
+  const limit = values.limit === undefined ? 10 : Number(values.limit);
+  if (!Number.isInteger(apps) || apps < 1 || apps > 600 || !/^\d+$/.test(values.apps ?? '30')) {
+    io.stderr.write('asc-connector demo: --apps must be a whole number from 1 to 600\n');
+    return 2;
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200 || !/^\d+$/.test(values.limit ?? '10')) {
+    io.stderr.write('asc-connector demo: --limit must be a whole number from 1 to 200\n');
+    return 2;
+  }
+  return { apps, limit };
+}
+
+/** Entry point: `asc-connector demo`. Returns the exit code. */
+export async function run(argv, io) {
+  const options = parseOptions(argv, io);
+  if (typeof options === 'number') return options;
+  const started = Date.now();
+  const out = (text = '') => io.stdout.write(`${text}\n`);
+  let sandbox = null;
+  let gateway = null;
+  try {
+    // Loaded here so `demo --help` works even before the wasm package is built.
+    let startGateway;
+    try {
+      ({ startGateway } = await import('../node.js'));
+    } catch (err) {
+      throw new DemoError(`the gateway could not be loaded (${err.message}); build the wasm package with \`make pkg\``);
+    }
+
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyId = randomKeyId();
+    const issuerId = randomUUID();
+    sandbox = await startSandbox({
+      apps: options.apps,
+      keys: [{ kid: keyId, issuerId, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) }],
+    });
+    const apiKey = randomBytes(24).toString('base64url');
+    let minted = 0;
+    gateway = await startGateway({
+      env: {
+        ASC_KEY_ID: keyId,
+        ASC_ISSUER_ID: issuerId,
+        ASC_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        ASC_BASE_URL: sandbox.url,
+        GATEWAY_API_KEY: apiKey,
+        HOST: '127.0.0.1',
+        PORT: '0',
+      },
+      host: '127.0.0.1',
+      port: 0,
+      deps: {
+        log: (entry) => {
+          if (entry && entry.minted) minted += 1;
+        },
+      },
+    });
+
+    out(`asc-connector demo: gateway ${gateway.url} → sandbox ${sandbox.url} (throwaway key ${keyId}; nothing leaves this machine)`);
+    out();
+
+    // List Apps, following nextLink the way Power Automate's pagination does.
+    const apps = [];
+    let pages = 0;
+    let total = null;
+    let next = `${gateway.url}/v1/apps?limit=${options.limit}`;
+    while (next) {
+      if (pages >= MAX_PAGES) throw new DemoError(`List Apps: stopped after ${MAX_PAGES} pages; nextLink never ended`);
+      if (!next.startsWith(`${gateway.url}/`)) throw new DemoError('List Apps: nextLink points away from the gateway; refusing to follow it');
+      const page = await callGateway(next, apiKey, `List Apps page ${pages + 1}`);
+      if (!Array.isArray(page.value)) throw new DemoError(`List Apps page ${pages + 1}: the answer has no "value" array`);
+      pages += 1;
+      apps.push(...page.value);
+      if (typeof page.total === 'number') total = page.total;
+      next = typeof page.nextLink === 'string' ? page.nextLink : null;
+    }
+    out(`List Apps — ${apps.length} apps in ${pages} pages of up to ${options.limit}${total !== null ? ` (Apple-side total ${total})` : ''}`);
+    out(table(
+      [{ title: '#' }, { title: 'Name', max: 28 }, { title: 'Bundle ID', max: 36 }, { title: 'SKU', max: 24 }, { title: 'Locale' }, { title: 'App ID' }],
+      apps.map((a, i) => [i + 1, a.name, a.bundleId, a.sku, a.primaryLocale, a.id]),
+    ));
+    out();
+    if (apps.length === 0) throw new DemoError('List Apps returned no apps');
+
+    // Read App Information for the first app listed, with its versions and app infos included.
+    const chosen = apps[0];
+    const app = await callGateway(
+      `${gateway.url}/v1/apps/${encodeURIComponent(chosen.id)}?include=appStoreVersions,appInfos`,
+      apiKey,
+      'Read App Information',
+    );
+    out(`Read App Information — ${app.name} (include=appStoreVersions,appInfos)`);
+    const yesNo = (v) => (v === true ? 'yes' : v === false ? 'no' : v);
+    out(table(
+      [{ title: 'Field' }, { title: 'Value', max: 70 }],
+      [
+        ['App ID', app.id],
+        ['Name', app.name],
+        ['Bundle ID', app.bundleId],
+        ['SKU', app.sku],
+        ['Primary locale', app.primaryLocale],
+        ['Made for kids', yesNo(app.isOrEverWasMadeForKids)],
+        ['Content rights', app.contentRightsDeclaration],
+        ['Subscription status URL', app.subscriptionStatusUrl],
+        ['App Store URL', app.appStoreUrl],
+      ],
+    ));
+    out();
+    const versions = Array.isArray(app.appStoreVersions) ? app.appStoreVersions : [];
+    out(`App Store versions (${versions.length})`);
+    out(table(
+      [{ title: 'Version' }, { title: 'Platform' }, { title: 'State' }, { title: 'Release' }, { title: 'Created' }, { title: 'Version ID' }],
+      versions.map((v) => [v.versionString, v.platform, v.appVersionState, v.releaseType, v.createdDate, v.id]),
+    ));
+    const infos = Array.isArray(app.appInfos) ? app.appInfos : [];
+    out();
+    out(`App infos (${infos.length})`);
+    out(table(
+      [{ title: 'State' }, { title: 'Age rating' }, { title: 'App info ID' }],
+      infos.map((i) => [i.state, i.appStoreAgeRating, i.id]),
+    ));
+    out();
+
+    const s = sandbox.sandbox.stats;
+    const ms = Date.now() - started;
+    out(`Summary: ${pages} pages, ${apps.length} apps listed, 1 app read; tokens minted by the gateway: ${minted}, ` +
+      `seen by the sandbox: ${s.tokensSeen}, rejected: ${s.rejectedTokens}; sandbox requests: ${s.requests}; ${ms} ms`);
+    if (s.rejectedTokens > 0) throw new DemoError(`the sandbox rejected ${s.rejectedTokens} token(s)`);
+    return 0;
+  } catch (err) {
+    const message = err instanceof DemoError ? err.message : `unexpected failure: ${err && err.code ? `${err.code}: ` : ''}${err && err.message ? err.message : String(err)}`;
+    io.stderr.write(`asc-connector demo: ${message}\n`);
+    return 1;
+  } finally {
+    await Promise.allSettled([gateway?.close(), sandbox?.close()]);
+  }
+}

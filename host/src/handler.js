@@ -1,0 +1,302 @@
+// The runtime-agnostic gateway handler: authenticate the caller, plan the request with the wasm
+// policy module (only paths in its operation table are ever forwarded, and only to ASC_BASE_URL),
+// get a token for the chosen Apple key, call Apple under the upstream policy and shape the answer.
+// Uses WHATWG fetch API types only (Request, Response, Headers, URL, crypto.subtle), so the same
+// code serves Node, Cloudflare Workers and Deno. No `node:` imports here or in what it imports.
+import * as policy from 'asc-connector-wasm';
+import { loadConfig } from './config.js';
+import { GatewayError, baseHeaders, errorResponse } from './errors.js';
+import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
+import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
+import { callUpstream } from './upstream.js';
+
+/** Caller headers the gateway reads, each with its size cap in bytes. */
+const HEADER_CAPS = Object.freeze({
+  'x-api-key': 512,
+  'x-asc-issuer-id': 128,
+  'x-asc-key-id': 128,
+  'x-asc-key-type': 32,
+  'x-asc-private-key': 16 * 1024,
+  'x-asc-format': 32,
+});
+
+/** Longest path and query accepted (Apple's own URLs for these operations are far shorter). */
+const MAX_PATH_CHARS = 2048;
+const MAX_QUERY_CHARS = 8192;
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const encoder = new TextEncoder();
+
+/** The default dependencies: real clock, fetch, timers and a JSON-line console log. */
+export function defaultDeps() {
+  return {
+    fetch: (input, init) => globalThis.fetch(input, init),
+    now: () => Math.floor(Date.now() / 1000),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    log: consoleLog,
+    clockMs: () => Date.now(),
+    wallMs: () => Date.now(),
+    random: () => Math.random(),
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (t) => clearTimeout(t),
+  };
+}
+
+/** SHA-256 both sides, then compare the fixed-length digests without an early exit. */
+export async function constantTimeEqual(a, b) {
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest('SHA-256', encoder.encode(a)),
+    crypto.subtle.digest('SHA-256', encoder.encode(b)),
+  ]);
+  const x = new Uint8Array(da);
+  const y = new Uint8Array(db);
+  let diff = 0;
+  for (let i = 0; i < x.length; i += 1) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
+/**
+ * Splits and checks the request target. `rawTarget` is the request line's target when the entry
+ * knows it (Node); otherwise the URL's own path and query are used. Rejects absolute-form targets
+ * and paths with `//`, `\`, encoded slashes or dots, dot segments or control characters.
+ */
+export function checkTarget(rawTarget, url) {
+  const target = rawTarget ?? `${url.pathname}${url.search}`;
+  const invalid = (why) => new GatewayError('REQUEST_TARGET_INVALID', `The request target is not acceptable: ${why}. Send an origin-form path such as /v1/apps?limit=10.`);
+  if (!target.startsWith('/')) throw invalid('it must be a path starting with "/" (absolute URLs and other forms are refused)');
+  if (CONTROL.test(target) || target.includes(' ') || target.includes('#')) throw invalid('it contains spaces, control characters or a fragment');
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  const rawQuery = q === -1 ? '' : target.slice(q + 1);
+  if (path.length > MAX_PATH_CHARS || rawQuery.length > MAX_QUERY_CHARS) {
+    throw new GatewayError('REQUEST_TOO_LARGE', `The path may have at most ${MAX_PATH_CHARS} characters and the query at most ${MAX_QUERY_CHARS}.`);
+  }
+  if (path.includes('//')) throw invalid('the path contains an empty segment ("//")');
+  if (path.includes('\\')) throw invalid('the path contains a backslash');
+  if (/%(2f|5c|2e|00)/i.test(path)) throw invalid('the path contains an encoded slash, backslash, dot or NUL');
+  if (path.split('/').some((seg) => seg === '.' || seg === '..')) throw invalid('the path contains a "." or ".." segment');
+  return { path, rawQuery };
+}
+
+/** Reads and checks the caller headers the gateway uses: size cap, no control characters. */
+export function readCallerHeaders(headers) {
+  const out = {};
+  const details = [];
+  for (const [name, cap] of Object.entries(HEADER_CAPS)) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    if (encoder.encode(value).length > cap) {
+      details.push({ code: 'HEADER_INVALID', message: `${canonical(name)} is longer than ${cap} bytes.`, parameter: canonical(name) });
+    } else if (CONTROL.test(value)) {
+      details.push({ code: 'HEADER_INVALID', message: `${canonical(name)} contains line breaks or other control characters.`, parameter: canonical(name) });
+    } else {
+      out[name] = value.trim();
+    }
+  }
+  if (details.length) {
+    throw new GatewayError('HEADER_INVALID', details.length === 1 ? details[0].message : `${details.length} request headers are malformed.`, details);
+  }
+  return out;
+}
+
+function canonical(name) {
+  return name.split('-').map((p) => (p === 'asc' || p === 'api' ? p.toUpperCase() : p[0].toUpperCase() + p.slice(1))).join('-');
+}
+
+/**
+ * Chooses the Apple key for a request: the caller's X-ASC-* headers (when this gateway accepts
+ * them) or the server key. Returns { source: 'server'|'caller', key } where key is a TokenMinter
+ * description; throws CALLER_KEYS_NOT_ALLOWED, CREDENTIALS_MISSING or HEADER_INVALID.
+ */
+export function selectKey(config, h) {
+  const callerNames = ['x-asc-issuer-id', 'x-asc-key-id', 'x-asc-private-key', 'x-asc-key-type'];
+  const sent = callerNames.filter((n) => h[n] !== undefined && h[n] !== '');
+  if (sent.length === 0) {
+    if (config.serverKey) return { source: 'server', key: config.serverKey };
+    throw new GatewayError('CREDENTIALS_MISSING', 'This gateway has no Apple key of its own: send X-ASC-Key-Id, X-ASC-Private-Key and either X-ASC-Issuer-Id (team key) or X-ASC-Key-Type: individual.');
+  }
+  if (config.serverKey && !config.allowCallerKeys) {
+    throw new GatewayError('CALLER_KEYS_NOT_ALLOWED', 'This gateway signs with its own Apple key and does not accept X-ASC-* key headers; remove them (or ask the operator to set GATEWAY_ALLOW_CALLER_KEYS=1).');
+  }
+  const type = (h['x-asc-key-type'] ?? '').toLowerCase();
+  const details = [];
+  if (type !== '' && type !== 'team' && type !== 'individual') {
+    details.push({ code: 'HEADER_INVALID', message: 'X-ASC-Key-Type must be "team" or "individual".', parameter: 'X-ASC-Key-Type' });
+  }
+  const individual = type === 'individual';
+  if (!h['x-asc-key-id']) details.push({ code: 'HEADER_INVALID', message: 'X-ASC-Key-Id is missing.', parameter: 'X-ASC-Key-Id' });
+  if (!h['x-asc-private-key']) details.push({ code: 'HEADER_INVALID', message: 'X-ASC-Private-Key is missing.', parameter: 'X-ASC-Private-Key' });
+  if (individual && h['x-asc-issuer-id']) {
+    details.push({ code: 'HEADER_INVALID', message: 'Individual keys have no issuer: send X-ASC-Issuer-Id or X-ASC-Key-Type: individual, not both.', parameter: 'X-ASC-Issuer-Id' });
+  }
+  if (!individual && !h['x-asc-issuer-id']) {
+    details.push({ code: 'HEADER_INVALID', message: 'X-ASC-Issuer-Id is missing (team keys need it; send X-ASC-Key-Type: individual for an individual key).', parameter: 'X-ASC-Issuer-Id' });
+  }
+  if (details.length) {
+    throw new GatewayError('HEADER_INVALID', `The caller's Apple key headers are incomplete or contradictory (${details.length} problem${details.length === 1 ? '' : 's'}).`, details);
+  }
+  const key = individual
+    ? { keyId: h['x-asc-key-id'], individual: true, privateKey: h['x-asc-private-key'] }
+    : { keyId: h['x-asc-key-id'], issuerId: h['x-asc-issuer-id'], privateKey: h['x-asc-private-key'] };
+  return { source: 'caller', key };
+}
+
+/**
+ * Builds the request handler for one validated config. `deps` overrides the defaults of
+ * defaultDeps() (tests inject fetch, the clock, sleep and the log sink); `deps.upstream` overrides
+ * the upstream policy (timeouts, budget, body cap, backoff); `deps.minterCapacity` the LRU size.
+ * Returns `handle(request, { rawTarget }?) → Promise<Response>`; `handle.minters` exposes the
+ * minter cache and `handle.close()` frees the wasm minters.
+ */
+export function createHandler(config, deps = {}) {
+  const d = { ...defaultDeps(), ...deps };
+  const upstreamPolicy = { ...config.upstream, ...(deps.upstream ?? {}) };
+  const upstreamOrigin = new URL(config.baseUrl).origin;
+  const minters = new MinterCache({ TokenMinter: policy.TokenMinter, capacity: deps.minterCapacity ?? DEFAULT_MINTER_CAPACITY });
+  const serverEntry = config.serverKey ? minters.pin('server', config.serverKey) : null;
+
+  async function serve(request, meta, state) {
+    const url = new URL(request.url);
+    const { path, rawQuery } = checkTarget(meta.rawTarget, url);
+    state.path = path.length > 256 ? `${path.slice(0, 256)}…` : path;
+    state.queryNames = queryParameterNames(rawQuery);
+
+    if (path === '/healthz') {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        throw new GatewayError('METHOD_NOT_ALLOWED', '/healthz answers GET only.');
+      }
+      return { status: 200, body: request.method === 'HEAD' ? null : JSON.stringify({ status: 'ok' }) };
+    }
+
+    const h = readCallerHeaders(request.headers);
+    if (config.apiKey) {
+      if (h['x-api-key'] === undefined || h['x-api-key'] === '') {
+        throw new GatewayError('UNAUTHENTICATED', "Send this gateway's API key in the X-API-Key header.");
+      }
+      if (!(await constantTimeEqual(h['x-api-key'], config.apiKey))) {
+        throw new GatewayError('UNAUTHENTICATED', "The X-API-Key header does not match this gateway's API key.");
+      }
+    }
+
+    // Only the wasm operation table decides what may be forwarded.
+    const plan = policy.planRequest(request.method, path, rawQuery);
+    state.operation = plan.operationId;
+
+    const format = (h['x-asc-format'] ?? '').toLowerCase();
+    if (format !== '' && format !== 'raw' && format !== 'records') {
+      throw new GatewayError('HEADER_INVALID', 'X-ASC-Format must be "raw" (Apple\'s JSON:API document) or "records" (the default flat records).', [{ code: 'HEADER_INVALID', message: 'Accepted values: raw, records.', parameter: 'X-ASC-Format' }]);
+    }
+
+    const { source, key } = selectKey(config, h);
+    state.keySource = source;
+    const entry = source === 'server' ? serverEntry : await minters.entryFor(key);
+    const getToken = async () => {
+      const t = await minters.tokenFrom(entry, d.now());
+      return { token: t.token, minted: t.minted, invalidate: () => entry.invalidate() };
+    };
+
+    const target = `${config.baseUrl}${plan.upstreamPath}${plan.upstreamQuery ? `?${plan.upstreamQuery}` : ''}`;
+    const up = await callUpstream({ url: target, getToken, deps: d, policy: upstreamPolicy });
+    state.upstreamStatus = up.status;
+    state.retries = up.retries;
+    state.minted = up.minted;
+
+    const shaped = policy.shapeResponse(plan.operationId, up.status, up.body, {
+      baseUrl: config.publicUrl ?? url.origin,
+      path: plan.upstreamPath,
+      query: plan.pagingQuery,
+      upstreamOrigin,
+      raw: format === 'raw',
+    });
+    const extra = {};
+    const rate = up.headers.get('x-rate-limit');
+    if (rate !== null && !CONTROL.test(rate) && rate.length <= 256) extra['X-Rate-Limit'] = rate;
+    const retryAfter = up.headers.get('retry-after');
+    if ((up.status === 429 || up.status === 503) && retryAfter !== null && /^[\w ,:+-]{1,64}$/.test(retryAfter)) extra['Retry-After'] = retryAfter;
+    return { status: shaped.status, body: shaped.body, extra };
+  }
+
+  async function handle(request, meta = {}) {
+    const startedMs = d.clockMs();
+    const requestId = crypto.randomUUID();
+    const state = { path: null, queryNames: [], operation: null, upstreamStatus: null, retries: 0, minted: false, keySource: null };
+    let response;
+    let status;
+    let code = null;
+    try {
+      const out = await serve(request, meta, state);
+      const headers = baseHeaders(requestId);
+      for (const [k, v] of Object.entries(out.extra ?? {})) headers.set(k, v);
+      status = out.status;
+      response = new Response(out.body, { status, headers });
+      if (status >= 400) code = errorCodeOf(out.body);
+    } catch (err) {
+      const r = errorResponse(err, requestId);
+      response = r.response;
+      status = r.status;
+      code = r.code;
+    }
+    try {
+      d.log(requestLogEntry({
+        tsMs: d.wallMs(),
+        requestId,
+        method: request.method,
+        path: state.path,
+        queryNames: state.queryNames,
+        operation: state.operation,
+        status,
+        code,
+        upstreamStatus: state.upstreamStatus,
+        durationMs: Math.max(0, Math.round(d.clockMs() - startedMs)),
+        retries: state.retries,
+        minted: state.minted,
+        keySource: state.keySource,
+      }));
+    } catch {
+      // A failing log sink must not fail the request.
+    }
+    return response;
+  }
+
+  handle.minters = minters;
+  handle.config = config;
+  handle.close = () => minters.clear();
+  return handle;
+}
+
+function errorCodeOf(body) {
+  try {
+    const doc = JSON.parse(body);
+    return doc && doc.error && typeof doc.error.code === 'string' ? doc.error.code : null;
+  } catch {
+    return null;
+  }
+}
+
+const perEnv = new WeakMap();
+
+/**
+ * Convenience for runtimes that hand over an env object per request (Cloudflare Workers): builds
+ * one handler per env object on first use (reading the clock only then, inside a request) and
+ * reuses it. A bad configuration answers 500 INTERNAL to callers and logs the problems.
+ */
+export async function handle(request, env, deps) {
+  let cached = perEnv.get(env);
+  if (!cached) {
+    try {
+      cached = { handler: createHandler(loadConfig(env), deps) };
+    } catch (err) {
+      cached = { error: err };
+      try {
+        (deps?.log ?? consoleLog)({ ts: new Date().toISOString(), event: 'config_invalid', code: err.code ?? null, problems: (err.problems ?? []).map((p) => p.message) });
+      } catch {
+        // ignore
+      }
+    }
+    perEnv.set(env, cached);
+  }
+  if (cached.error) {
+    return errorResponse(new GatewayError('INTERNAL', 'The gateway is misconfigured; its operator can find the problems in the gateway log.'), crypto.randomUUID()).response;
+  }
+  return cached.handler(request);
+}

@@ -1,0 +1,133 @@
+// Node entry: serves the runtime-agnostic handler over node:http. It converts IncomingMessage to a
+// fetch Request (the raw request target is passed through untouched so the handler can refuse
+// absolute-form targets and path tricks before any URL normalisation) and the Response back.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { loadConfig } from './config.js';
+import { createHandler } from './handler.js';
+import { GatewayError, errorResponse } from './errors.js';
+
+/** Request line + headers limit (Node's parser enforces it and answers 431). */
+export const MAX_HEADER_BYTES = 32 * 1024;
+/** Longest request target accepted. */
+const MAX_TARGET_CHARS = 10 * 1024;
+/** A valid Host header: name or IPv4 or [IPv6], optional port. */
+const HOST_HEADER = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Reads ASC_PRIVATE_KEY_FILE (when set) and validates the environment. Throws the config error.
+ */
+export async function loadNodeConfig(env) {
+  const files = {};
+  const path = typeof env.ASC_PRIVATE_KEY_FILE === 'string' ? env.ASC_PRIVATE_KEY_FILE.trim() : '';
+  if (path !== '' && !(typeof env.ASC_PRIVATE_KEY === 'string' && env.ASC_PRIVATE_KEY.trim() !== '')) {
+    try {
+      files.privateKeyFile = await readFile(path, 'utf8');
+    } catch (err) {
+      const e = new Error(`Invalid gateway configuration (1 problem):\n  - ASC_PRIVATE_KEY_FILE could not be read (${err.code ?? 'error'}); give the path of the .p8 file.`);
+      e.code = 'OPTIONS_INVALID';
+      e.problems = [{ variable: 'ASC_PRIVATE_KEY_FILE', code: 'OPTIONS_INVALID', message: e.message }];
+      throw e;
+    }
+  }
+  return loadConfig(env, files);
+}
+
+function sendResponse(res, response, bodyText, method) {
+  const headers = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  if (bodyText !== null && method !== 'HEAD') headers['content-length'] = String(Buffer.byteLength(bodyText));
+  res.writeHead(response.status, headers);
+  res.end(method === 'HEAD' || bodyText === null ? undefined : bodyText);
+}
+
+/**
+ * Starts the gateway. `env` defaults to process.env; `host`/`port` override HOST/PORT; `deps` is
+ * passed to createHandler (tests inject the clock, fetch, log sink, upstream policy). Resolves to
+ * { url, close(), handler, config } once listening.
+ */
+export async function startGateway({ env = process.env, host, port, deps } = {}) {
+  const config = await loadNodeConfig(env);
+  const handler = createHandler(config, deps);
+  const listenHost = host ?? config.host;
+  const listenPort = port ?? config.port;
+
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000 }, (req, res) => {
+    // We never read request bodies: the gateway's operations are GETs.
+    req.resume();
+    const target = req.url ?? '';
+    const fail = (err) => {
+      const { response } = errorResponse(err, crypto.randomUUID());
+      response.text().then((text) => sendResponse(res, response, text, req.method));
+    };
+    if (target.length > MAX_TARGET_CHARS) {
+      fail(new GatewayError('REQUEST_TOO_LARGE', `The request target may have at most ${MAX_TARGET_CHARS} characters.`));
+      return;
+    }
+    const hostHeader = req.headers.host ?? '';
+    if (!HOST_HEADER.test(hostHeader)) {
+      fail(new GatewayError('REQUEST_TARGET_INVALID', 'The Host header is missing or malformed.'));
+      return;
+    }
+    const headers = new Headers();
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      try {
+        headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+      } catch {
+        fail(new GatewayError('HEADER_INVALID', 'A request header has an invalid name or value.'));
+        return;
+      }
+    }
+    // The URL only carries the origin (for nextLink); the handler checks the raw target itself.
+    let request;
+    try {
+      request = new Request(`http://${hostHeader}/`, { method: req.method, headers });
+    } catch {
+      fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
+      return;
+    }
+    handler(request, { rawTarget: target })
+      .then(async (response) => sendResponse(res, response, response.body ? await response.text() : null, req.method))
+      .catch(() => fail(new GatewayError('INTERNAL', 'The gateway failed unexpectedly while serving this request.')));
+  });
+
+  server.on('clientError', (err, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = err && err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const code = tooLarge ? 'REQUEST_TOO_LARGE' : 'REQUEST_TARGET_INVALID';
+    const message = tooLarge
+      ? `The request line and headers together may have at most ${MAX_HEADER_BYTES} bytes.`
+      : 'The request could not be parsed as HTTP/1.1.';
+    const body = JSON.stringify({ error: { status, code, message } });
+    socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, listenHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${shownHost}:${addr.port}`;
+
+  let closed = null;
+  const close = () => {
+    if (!closed) {
+      closed = new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }).then(() => handler.close());
+    }
+    return closed;
+  };
+  return { url, close, handler, config, server };
+}

@@ -1,0 +1,549 @@
+// The sandbox: a local stand-in for App Store Connect's GET /v1/apps and GET /v1/apps/{id}, for `make demo`, tests
+// and trying flows without an Apple account. It checks bearer tokens the way Apple does (verify.js, WebCrypto
+// only, independent of our signer), serves deterministic realistic data (data.js) with Apple's paging, include,
+// filter, sort and sparse-fieldset behaviour, and answers errors with Apple's bodies (apple-notes §1.7, §2, §6.4).
+// Runtime-agnostic: WHATWG fetch types and crypto.subtle only, so it runs under Node, workerd or Deno alike.
+//
+// createSandbox({ keys, apps = 30, now = () => Date.now() / 1000, seed, rateLimitPerHour = 3600 })
+//   keys: [{ kid, publicKeyPem (SPKI PEM), issuerId }]          team key
+//         [{ kid, publicKeyPem, individual: true }]              individual key
+//         either may add `forbidden: true` → every request with that key gets Apple's 403 FORBIDDEN_ERROR.
+// → { handle(request) → Promise<Response>, faults, stats, addKey(key), catalogue }
+//
+// Choices where Apple is silent (apple-notes §9), documented so nobody mistakes them for Apple facts:
+//   - default page size when `limit` is absent: 50 (Apple's default is undocumented);
+//   - default `limit[appStoreVersions]` / `limit[appInfos]` when included: 10;
+//   - a future `iat` is tolerated up to 5 s (verify.js); exp has no leeway;
+//   - cursor = base64url("o:<offset>") + "." + base64url(4-byte checksum); a cursor that does not decode or whose
+//     checksum is wrong → 400 PARAMETER_ERROR.INVALID on `cursor`;
+//   - unknown `filter[x]` → 400 PARAMETER_ERROR.INVALID "'x' is not a valid filter type" (Apple's own example);
+//     any other unknown parameter → 400 PARAMETER_ERROR.ILLEGAL; a parameter given twice → 400 INVALID;
+//   - `include` values other than appStoreVersions/appInfos are accepted and get empty linkage (no such data);
+//   - filters on review submissions match nothing (the sandbox has no review submissions);
+//   - X-Rate-Limit is counted per key id over a rolling hour of the injected clock; only authenticated requests
+//     count; 401 answers carry the header with the key's current remainder (or the full limit for unknown keys).
+//
+// Fault injection — `sandbox.faults`:
+//   faults.next(spec)   queue a fault; each request takes the head of the queue; `count: n` (default 1) makes the
+//                       fault apply to the next n requests. Returns `faults` for chaining.
+//   faults.clear()      drop all queued faults;   faults.pending → requests still affected.
+//   spec options (combine freely):
+//     { status: 503, retryAfter: 1 }  answer with that status (JSON error body, Retry-After header if given);
+//                                     500 → Apple-style UNEXPECTED_ERROR body; `body` overrides the body text
+//     { rateLimitBurst: n }           the next n requests get 429 RATE_LIMIT_EXCEEDED + user-hour-rem:0
+//     { latencyMs: 200 }              wait that long, then answer normally (or with the other options)
+//     { truncate: true }              normal status and headers, body cut in the middle of the JSON
+//     { reset: true }                 network error: handle() returns Response.error(); the Node server destroys
+//                                     the socket without answering
+//     { bodyBytes: N }                normal answer padded with trailing whitespace to N bytes (valid JSON, huge)
+//     { html: true }                  an HTML error page (text/html), status 502 unless `status` is given
+//     { rejectToken: true }           Apple's 401 even for a good token (stats.lastRejection = 'FAULT_REJECT_TOKEN')
+//     { nextLinkHost: 'evil.example' } links.next points at that host instead of the sandbox's own origin
+//
+// `sandbox.stats` (plain object, read it any time):
+//   requests, byPath { '/v1/apps': n, ... }, tokensSeen (distinct bearer tokens, counted by SHA-256 hash only —
+//   the tokens themselves are never stored), acceptedTokens (requests that passed verification), rejectedTokens,
+//   lastRejection (reason code for test diagnostics; never sent in a body), faultsServed, rateLimited.
+
+import { generateCatalogue } from './data.js';
+import { createFaults } from './faults.js';
+import { APP_INFO_RELATIONSHIPS, APP_RELATIONSHIPS, LIST_PARAMS, ONE_PARAMS, VERSION_RELATIONSHIPS } from './spec.js';
+import { importPublicKey, verifyBearer } from './verify.js';
+
+/** Page size used when a request has no `limit` (Apple's default is undocumented). */
+export const DEFAULT_PAGE_SIZE = 50;
+/** Related items per app when `include` has no matching `limit[...]`. */
+export const DEFAULT_INCLUDED_LIMIT = 10;
+
+const APPLE_401 = {
+  status: '401',
+  code: 'NOT_AUTHORIZED',
+  title: 'Authentication credentials are missing or invalid.',
+  detail:
+    'Provide a properly configured and signed bearer token, and make sure that it has not expired. Learn more about Generating Tokens for API Requests https://developer.apple.com/go/?id=api-generating-tokens',
+};
+const APPLE_429 = {
+  status: '429',
+  code: 'RATE_LIMIT_EXCEEDED',
+  title: 'The request rate limit has been reached.',
+  detail: "We've received too many requests for this API. Please wait and try again or slow down your request rate.",
+};
+const INCLUDE_SOURCES = { appStoreVersions: 'versions', appInfos: 'appInfos' };
+
+function errorBody(error, withId = true) {
+  const e = withId ? { id: crypto.randomUUID(), ...error } : error;
+  return JSON.stringify({ errors: [e] });
+}
+
+function invalidParam(parameter, detail) {
+  return {
+    status: 400,
+    error: { status: '400', code: 'PARAMETER_ERROR.INVALID', title: 'A parameter has an invalid value', detail, source: { parameter } },
+  };
+}
+
+function illegalParam(parameter) {
+  return {
+    status: 400,
+    error: {
+      status: '400',
+      code: 'PARAMETER_ERROR.ILLEGAL',
+      title: 'A parameter is not allowed for this request',
+      detail: `The parameter '${parameter}' can not be used with this request`,
+      source: { parameter },
+    },
+  };
+}
+
+function b64url(bytes) {
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function b64urlDecode(text) {
+  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return null;
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/** FNV-1a over text, as 4 bytes: the cursor checksum (tamper detection, not security). */
+function checksum(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return new Uint8Array([h >>> 24, (h >>> 16) & 255, (h >>> 8) & 255, h & 255]);
+}
+
+/** Sorted, percent-encoded query string (Apple echoes parameters sorted by name, brackets encoded). */
+function encodeQuery(pairs) {
+  return [...pairs]
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
+}
+
+/** The members of `obj` named in `names`, in the object's own order (as Apple keeps it). */
+function pick(obj, names) {
+  const out = {};
+  for (const [k, v] of Object.entries(obj)) if (names.includes(k)) out[k] = v;
+  return out;
+}
+
+/** Builds the sandbox. See the comment block at the top of this file. */
+export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1000, seed = 1, rateLimitPerHour = 3600 } = {}) {
+  const catalogue = generateCatalogue({ apps, seed });
+  const appsById = new Map(catalogue.apps.map((a) => [a.id, a]));
+  const cursorSecret = `asc-sandbox:${String(seed)}`;
+  const keyTable = new Map();
+  const usage = new Map(); // kid → timestamps (seconds) of counted requests within the last hour
+  const tokenHashes = new Set();
+  const stats = {
+    requests: 0,
+    byPath: {},
+    tokensSeen: 0,
+    acceptedTokens: 0,
+    rejectedTokens: 0,
+    lastRejection: null,
+    faultsServed: 0,
+    rateLimited: 0,
+  };
+  const faults = createFaults(() => {
+    stats.faultsServed += 1;
+  });
+
+  function addKey(key) {
+    if (!key || typeof key.kid !== 'string' || key.kid.length === 0) throw new TypeError('sandbox key needs a kid');
+    if (typeof key.publicKeyPem !== 'string') throw new TypeError(`sandbox key ${key.kid}: publicKeyPem (SPKI PEM) is required`);
+    if (!key.individual && typeof key.issuerId !== 'string') {
+      throw new TypeError(`sandbox key ${key.kid}: give issuerId for a team key or individual: true`);
+    }
+    if (key.individual && key.issuerId !== undefined) throw new TypeError(`sandbox key ${key.kid}: an individual key has no issuerId`);
+    const cryptoKey = importPublicKey(key.publicKeyPem);
+    cryptoKey.catch(() => {}); // a bad PEM surfaces as a failed verification, not an unhandled rejection
+    keyTable.set(key.kid, {
+      kid: key.kid,
+      issuerId: key.individual ? undefined : key.issuerId,
+      individual: Boolean(key.individual),
+      forbidden: Boolean(key.forbidden),
+      cryptoKey,
+    });
+  }
+  for (const key of keys) addKey(key);
+
+  function windowFor(kid, t) {
+    const list = usage.get(kid) ?? [];
+    while (list.length > 0 && list[0] <= t - 3600) list.shift();
+    usage.set(kid, list);
+    return list;
+  }
+
+  function rateHeader(kid, t) {
+    const used = kid && keyTable.has(kid) ? windowFor(kid, t).length : 0;
+    return `user-hour-lim:${rateLimitPerHour};user-hour-rem:${Math.max(0, rateLimitPerHour - used)};`;
+  }
+
+  function json(status, body, rate, extra = {}) {
+    return { status, body, headers: { 'content-type': 'application/json', 'x-rate-limit': rate, ...extra } };
+  }
+
+  function makeCursor(offset) {
+    const payload = `o:${offset}`;
+    return `${b64url(new TextEncoder().encode(payload))}.${b64url(checksum(`${cursorSecret}|${payload}`))}`;
+  }
+
+  function readCursor(cursor) {
+    const [p, c, extra] = cursor.split('.');
+    if (!p || !c || extra !== undefined) return null;
+    const bytes = b64urlDecode(p);
+    const sum = b64urlDecode(c);
+    if (!bytes || !sum) return null;
+    const payload = new TextDecoder().decode(bytes);
+    const m = /^o:(\d{1,9})$/.exec(payload);
+    if (!m) return null;
+    if (b64url(sum) !== b64url(checksum(`${cursorSecret}|${payload}`))) return null;
+    return Number(m[1]);
+  }
+
+  /** Validates the query against the operation's parameter table; returns { params } or an error result. */
+  function parseQuery(url, table, isList) {
+    const params = new Map();
+    for (const [name, value] of url.searchParams) {
+      if (params.has(name)) return invalidParam(name, `The parameter '${name}' was given more than once`);
+      params.set(name, value);
+    }
+    for (const [name, value] of params) {
+      if (name === 'cursor' && isList) continue;
+      const def = table[name];
+      if (!def) {
+        const f = /^filter\[(.*)\]$/.exec(name);
+        if (f) return invalidParam(name, `'${f[1]}' is not a valid filter type`);
+        return illegalParam(name);
+      }
+      if (def.type === 'integer') {
+        const n = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+        if (!Number.isInteger(n) || n < 1 || (def.max !== undefined && n > def.max)) {
+          return invalidParam(name, `'${value}' is not a valid value for '${name}'; give an integer from 1 to ${def.max}`);
+        }
+      } else if (def.type === 'boolean') {
+        if (value !== 'true' && value !== 'false') return invalidParam(name, `'${value}' is not a valid value for '${name}'; give true or false`);
+      } else {
+        const items = value.split(',');
+        for (const item of items) {
+          if (item === '') return invalidParam(name, `'${name}' has an empty value`);
+          if (def.enum && !def.enum.includes(item)) return invalidParam(name, `'${item}' is not a valid value for '${name}'`);
+        }
+      }
+    }
+    return { params };
+  }
+
+  const list = (params, name) => (params.has(name) ? params.get(name).split(',') : null);
+
+  function relationships(base, id, table, origin) {
+    const out = {};
+    for (const [name, links] of table) {
+      const l = {};
+      if (links.includes('self')) l.self = `${origin}/v1/${base}/${id}/relationships/${name}`;
+      if (links.includes('related')) l.related = `${origin}/v1/${base}/${id}/${name}`;
+      out[name] = { links: l };
+    }
+    return out;
+  }
+
+  function renderRelated(kind, rec, origin, fields) {
+    const isVersion = kind === 'versions';
+    const type = isVersion ? 'appStoreVersions' : 'appInfos';
+    const table = isVersion ? VERSION_RELATIONSHIPS : APP_INFO_RELATIONSHIPS;
+    let attributes = rec.attributes;
+    let rels = relationships(type, rec.id, table, origin);
+    if (fields) {
+      attributes = pick(attributes, fields);
+      rels = pick(rels, fields);
+    }
+    const out = { type, id: rec.id };
+    if (Object.keys(attributes).length > 0) out.attributes = attributes;
+    if (Object.keys(rels).length > 0) out.relationships = rels;
+    out.links = { self: `${origin}/v1/${type}/${rec.id}` };
+    return out;
+  }
+
+  /** Renders apps plus their `included` resources per include / fields / limit[...] parameters. */
+  function renderApps(appList, params, origin) {
+    const include = list(params, 'include') ?? [];
+    const fieldsApps = list(params, 'fields[apps]');
+    const included = [];
+    const seen = new Set();
+    const data = appList.map((app) => {
+      const rels = {};
+      for (const [name, links, kind, linkType] of APP_RELATIONSHIPS) {
+        const isIncluded = include.includes(name);
+        if (links.length === 0 && !isIncluded) continue;
+        const rel = {};
+        if (links.length > 0) {
+          rel.links = {};
+          if (links.includes('self')) rel.links.self = `${origin}/v1/apps/${app.id}/relationships/${name}`;
+          if (links.includes('related')) rel.links.related = `${origin}/v1/apps/${app.id}/${name}`;
+        }
+        if (isIncluded && kind === 'many') {
+          const limit = params.has(`limit[${name}]`) ? Number(params.get(`limit[${name}]`)) : DEFAULT_INCLUDED_LIMIT;
+          const source = INCLUDE_SOURCES[name];
+          const ids = source === 'versions' ? app.versionIds : source === 'appInfos' ? app.appInfoIds : [];
+          const shown = ids.slice(0, limit);
+          rel.meta = { paging: { total: ids.length, limit } };
+          rel.data = shown.map((id) => ({ type: linkType, id }));
+          for (const id of shown) {
+            if (seen.has(`${linkType}/${id}`)) continue;
+            seen.add(`${linkType}/${id}`);
+            const rec = source === 'versions' ? catalogue.versions.get(id) : catalogue.appInfos.get(id);
+            included.push(renderRelated(source, rec, origin, list(params, `fields[${linkType}]`)));
+          }
+        }
+        rels[name] = rel;
+      }
+      let attributes = app.attributes;
+      let relOut = rels;
+      if (fieldsApps) {
+        attributes = pick(attributes, fieldsApps);
+        relOut = pick(rels, fieldsApps);
+      }
+      const out = { type: 'apps', id: app.id };
+      if (Object.keys(attributes).length > 0) out.attributes = attributes;
+      if (Object.keys(relOut).length > 0) out.relationships = relOut;
+      out.links = { self: `${origin}/v1/apps/${app.id}` };
+      return out;
+    });
+    return { data, included: include.length > 0 ? included : undefined };
+  }
+
+  function filterAndSort(params) {
+    let result = catalogue.apps;
+    const exact = { 'filter[name]': 'name', 'filter[bundleId]': 'bundleId', 'filter[sku]': 'sku' };
+    for (const [param, attr] of Object.entries(exact)) {
+      const wanted = list(params, param);
+      if (wanted) result = result.filter((a) => wanted.includes(a.attributes[attr]));
+    }
+    const ids = list(params, 'filter[id]');
+    if (ids) result = result.filter((a) => ids.includes(a.id));
+    const versionFilters = {
+      'filter[appStoreVersions.platform]': 'platform',
+      'filter[appStoreVersions.appStoreState]': 'appStoreState',
+      'filter[appStoreVersions.appVersionState]': 'appVersionState',
+    };
+    for (const [param, attr] of Object.entries(versionFilters)) {
+      const wanted = list(params, param);
+      if (wanted) {
+        result = result.filter((a) => a.versionIds.some((v) => wanted.includes(catalogue.versions.get(v).attributes[attr])));
+      }
+    }
+    const versionIds = list(params, 'filter[appStoreVersions]');
+    if (versionIds) result = result.filter((a) => a.versionIds.some((v) => versionIds.includes(v)));
+    if (params.has('filter[reviewSubmissions.state]') || params.has('filter[reviewSubmissions.platform]')) result = [];
+    if (params.get('exists[gameCenterEnabledVersions]') === 'true') result = [];
+
+    const sort = list(params, 'sort');
+    if (sort) {
+      result = [...result].sort((x, y) => {
+        for (const key of sort) {
+          const desc = key.startsWith('-');
+          const attr = desc ? key.slice(1) : key;
+          const a = x.attributes[attr];
+          const b = y.attributes[attr];
+          if (a !== b) return (a < b ? -1 : 1) * (desc ? -1 : 1);
+        }
+        return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+      });
+    }
+    return result;
+  }
+
+  function listApps(url, params, fault) {
+    const origin = url.origin;
+    let offset = 0;
+    if (params.has('cursor')) {
+      const decoded = readCursor(params.get('cursor'));
+      if (decoded === null) return invalidParam('cursor', `'${params.get('cursor')}' is not a valid cursor for this request`);
+      offset = decoded;
+    }
+    const limit = params.has('limit') ? Number(params.get('limit')) : DEFAULT_PAGE_SIZE;
+    const matching = filterAndSort(params);
+    const page = matching.slice(offset, offset + limit);
+    const { data, included } = renderApps(page, params, origin);
+    const pairs = [...params];
+    const links = { self: `${origin}${url.pathname}${pairs.length ? `?${encodeQuery(pairs)}` : ''}` };
+    if (offset + limit < matching.length) {
+      const nextPairs = pairs.filter(([k]) => k !== 'cursor');
+      nextPairs.push(['cursor', makeCursor(offset + limit)]);
+      const nextOrigin = fault?.nextLinkHost ? `${url.protocol}//${fault.nextLinkHost}` : origin;
+      links.next = `${nextOrigin}${url.pathname}?${encodeQuery(nextPairs)}`;
+    }
+    const body = { data };
+    if (included) body.included = included;
+    body.links = links;
+    body.meta = { paging: { total: matching.length, limit } };
+    return { status: 200, body };
+  }
+
+  function readApp(url, id, params) {
+    const app = appsById.get(id);
+    if (!app) {
+      return {
+        status: 404,
+        error: {
+          status: '404',
+          code: 'NOT_FOUND',
+          title: 'The specified resource does not exist',
+          detail: `There is no resource of type 'AppsV1' with id '${id}'`,
+        },
+      };
+    }
+    const { data, included } = renderApps([app], params, url.origin);
+    const pairs = [...params];
+    const body = { data: data[0] };
+    if (included) body.included = included;
+    body.links = { self: `${url.origin}${url.pathname}${pairs.length ? `?${encodeQuery(pairs)}` : ''}` };
+    return { status: 200, body };
+  }
+
+  /** Everything after the fault layer: authenticate, rate-limit, route, answer. Returns a plain response spec. */
+  async function answer(request, url, fault, t) {
+    const authorization = request.headers.get('authorization');
+    const bearer = /^Bearer\s+(\S+)$/i.exec((authorization ?? '').trim());
+    if (bearer) {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(bearer[1])));
+      const hash = b64url(digest);
+      if (!tokenHashes.has(hash)) {
+        tokenHashes.add(hash);
+        stats.tokensSeen = tokenHashes.size;
+      }
+    }
+    const verdict = fault?.rejectToken
+      ? { ok: false, reason: 'FAULT_REJECT_TOKEN' }
+      : await verifyBearer(authorization, {
+        method: request.method,
+        path: url.pathname,
+        query: url.search.slice(1),
+        now: t,
+        keyFor: (kid) => keyTable.get(kid),
+      });
+    if (!verdict.ok) {
+      stats.rejectedTokens += 1;
+      stats.lastRejection = verdict.reason;
+      return json(401, errorBody(APPLE_401, false), rateHeader(verdict.kid, t));
+    }
+    stats.acceptedTokens += 1;
+    const key = verdict.key;
+    const window = windowFor(key.kid, t);
+    if (window.length >= rateLimitPerHour) {
+      stats.rateLimited += 1;
+      return json(429, errorBody(APPLE_429, false), rateHeader(key.kid, t));
+    }
+    window.push(t);
+    const rate = rateHeader(key.kid, t);
+    if (key.forbidden) {
+      return json(
+        403,
+        errorBody({
+          status: '403',
+          code: 'FORBIDDEN_ERROR',
+          title: 'This request is forbidden for security reasons',
+          detail: 'The API key in use does not allow this request',
+        }),
+        rate,
+      );
+    }
+
+    const path = url.pathname;
+    const isList = path === '/v1/apps';
+    const one = /^\/v1\/apps\/([^/]+)$/.exec(path);
+    if (!isList && !one) {
+      return json(
+        404,
+        errorBody({
+          status: '404',
+          code: 'PATH_ERROR',
+          title: 'The URL path is not valid',
+          detail: 'The path provided does not match a defined resource type.',
+        }),
+        rate,
+      );
+    }
+    if (request.method !== 'GET') {
+      return json(
+        405,
+        errorBody({
+          status: '405',
+          code: 'METHOD_NOT_ALLOWED',
+          title: 'The request method is not valid for the resource path.',
+          detail: `The request method '${request.method}' is not valid for the resource path '${path}'. Allowed: GET`,
+        }),
+        rate,
+        { allow: 'GET' },
+      );
+    }
+    const parsed = parseQuery(url, isList ? LIST_PARAMS : ONE_PARAMS, isList);
+    let result = parsed;
+    if (parsed.params) {
+      if (isList) result = listApps(url, parsed.params, fault);
+      else {
+        let id = one[1];
+        try {
+          id = decodeURIComponent(id);
+        } catch {
+          // keep the raw segment; it will not match any app
+        }
+        result = readApp(url, id, parsed.params);
+      }
+    }
+    if (result.error) return json(result.status, errorBody(result.error), rate);
+    return json(result.status, JSON.stringify(result.body), rate);
+  }
+
+  async function handle(request) {
+    const url = new URL(request.url);
+    stats.requests += 1;
+    stats.byPath[url.pathname] = (stats.byPath[url.pathname] ?? 0) + 1;
+    const fault = faults.take();
+    if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+    if (fault?.reset) return Response.error();
+    const t = now();
+    const extra = fault?.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
+
+    if (fault?.html) {
+      const status = fault.status ?? 502;
+      const page = `<!DOCTYPE html><html><head><title>${status} Error</title></head><body><h1>${status} Error</h1><p>The server encountered a temporary error.</p></body></html>`;
+      return new Response(fault.body ?? page, { status, headers: { 'content-type': 'text/html; charset=utf-8', ...extra } });
+    }
+    if (fault?.status !== undefined) {
+      const status = fault.status;
+      let body;
+      if (fault.body !== undefined) body = fault.body;
+      else if (status === 429) body = errorBody(APPLE_429, false);
+      else if (status === 500) {
+        body = errorBody({
+          status: '500',
+          code: 'UNEXPECTED_ERROR',
+          title: 'An unexpected error occurred.',
+          detail: 'An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.',
+        });
+      } else {
+        body = errorBody({ status: String(status), code: status >= 500 ? 'SERVICE_UNAVAILABLE' : 'SANDBOX_FAULT', title: 'Injected fault', detail: `The sandbox was told to answer ${status}.` });
+      }
+      const rate = status === 429 ? `user-hour-lim:${rateLimitPerHour};user-hour-rem:0;` : `user-hour-lim:${rateLimitPerHour};user-hour-rem:${rateLimitPerHour};`;
+      return new Response(body, { status, headers: { 'content-type': 'application/json', 'x-rate-limit': rate, ...extra } });
+    }
+
+    const spec = await answer(request, url, fault, t);
+    let body = spec.body;
+    if (fault?.truncate) body = body.slice(0, Math.max(1, Math.floor(body.length / 2)));
+    if (fault?.bodyBytes) {
+      const size = new TextEncoder().encode(body).length;
+      if (fault.bodyBytes > size) body += ' '.repeat(fault.bodyBytes - size);
+    }
+    return new Response(body, { status: spec.status, headers: { ...spec.headers, ...extra } });
+  }
+
+  return { handle, faults, stats, addKey, catalogue };
+}

@@ -1,0 +1,166 @@
+// Upstream policy in one place: every call to Apple has a per-attempt timeout and the whole request a
+// total budget that fits inside Power Platform's 120 s; GET is retried on 429/503 with capped
+// exponential backoff and jitter (honouring Retry-After); after a 401 the token is re-minted and the
+// request retried once; bodies larger than the cap are refused. Runtime-agnostic (fetch API only).
+import { GatewayError } from './errors.js';
+
+/** Defaults; each can be overridden through the gateway config (tests shorten them). */
+export const UPSTREAM_DEFAULTS = Object.freeze({
+  /** One attempt (connect + headers + body) may take this long. */
+  attemptTimeoutMs: 30_000,
+  /** All attempts and waits together stay under Power Platform's 120 s request limit. */
+  budgetMs: 100_000,
+  /** Largest upstream body read; Apple's largest List Apps page with includes is far below. */
+  maxBodyBytes: 8 * 1024 * 1024,
+  /** Retries after 429/503 (the 401 re-mint retry is separate). */
+  maxRetries: 4,
+  /** First backoff step when Apple sends no Retry-After. */
+  backoffBaseMs: 500,
+  /** Longest single wait, whether from backoff or Retry-After. */
+  backoffCapMs: 20_000,
+});
+
+/** Statuses worth retrying for a GET. */
+const RETRYABLE = new Set([429, 503]);
+
+/**
+ * Parses Retry-After (delta seconds or an HTTP date) into milliseconds, or null when absent or
+ * unusable. `nowMs` is the wall clock used for the date form.
+ */
+export function parseRetryAfter(value, nowMs) {
+  if (value == null) return null;
+  const text = String(value).trim();
+  if (/^\d{1,7}$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, at - nowMs);
+}
+
+/** Backoff before retry number `attempt` (0-based): exponential, capped, with ±25 % jitter. */
+export function backoffDelayMs(attempt, { backoffBaseMs, backoffCapMs }, random) {
+  const exp = Math.min(backoffCapMs, backoffBaseMs * 2 ** attempt);
+  return Math.round(Math.min(backoffCapMs, exp * (0.75 + 0.5 * random())));
+}
+
+/**
+ * Reads a body up to `maxBytes`, stopping (and cancelling the stream) as soon as it is exceeded.
+ */
+export async function readCapped(response, maxBytes) {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge(maxBytes);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+}
+
+function tooLarge(maxBytes) {
+  return new GatewayError('UPSTREAM_TOO_LARGE', `App Store Connect answered with more than ${maxBytes} bytes; the gateway accepts at most that. Ask for fewer records (limit) or fewer related resources (include, limit[...]).`);
+}
+
+/**
+ * One attempt: fetch with a timeout covering headers and body. Returns { status, headers, body }.
+ * Throws GatewayError UPSTREAM_TIMEOUT / UPSTREAM_UNREACHABLE / UPSTREAM_TOO_LARGE.
+ */
+export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setTimer, clearTimer }) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimer(() => {
+    timedOut = true;
+    controller.abort();
+  }, Math.max(1, timeoutMs));
+  try {
+    const response = await fetch(url, {
+      method: 'GET',
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      redirect: 'manual',
+      signal: controller.signal,
+    });
+    const body = await readCapped(response, maxBodyBytes);
+    return { status: response.status, headers: response.headers, body };
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    if (timedOut) {
+      throw new GatewayError('UPSTREAM_TIMEOUT', `App Store Connect did not answer within ${Math.round(timeoutMs / 1000)} s; try again later.`);
+    }
+    throw new GatewayError('UPSTREAM_UNREACHABLE', 'App Store Connect could not be reached (connection refused, reset or name not resolved); try again later.');
+  } finally {
+    clearTimer(timer);
+  }
+}
+
+/**
+ * Calls Apple for one planned request with the whole policy. `getToken({ fresh })` returns
+ * { token, minted, invalidate } (fresh: the previous token was refused). Returns
+ * { status, headers, body, retries, minted }, where a 429/503 that could not be retried within the
+ * budget is returned as Apple sent it (the shaper turns it into the error shape).
+ */
+export async function callUpstream({ url, getToken, deps, policy }) {
+  const p = { ...UPSTREAM_DEFAULTS, ...policy };
+  const started = deps.clockMs();
+  let retries = 0;
+  let backoffs = 0;
+  let reminted = false;
+  let tok = await getToken({ fresh: false });
+  let minted = tok.minted;
+  for (;;) {
+    const remaining = p.budgetMs - (deps.clockMs() - started);
+    if (remaining <= 0) {
+      throw new GatewayError('UPSTREAM_TIMEOUT', `App Store Connect did not answer within the gateway's budget of ${Math.round(p.budgetMs / 1000)} s; try again later.`);
+    }
+    const res = await attempt({
+      fetch: deps.fetch,
+      url,
+      token: tok.token,
+      timeoutMs: Math.min(p.attemptTimeoutMs, remaining),
+      maxBodyBytes: p.maxBodyBytes,
+      setTimer: deps.setTimer,
+      clearTimer: deps.clearTimer,
+    });
+    if (res.status === 401 && !reminted) {
+      // Apple's 401 never says why; a transient or stale token is fixed by one fresh mint.
+      reminted = true;
+      retries += 1;
+      tok.invalidate();
+      tok = await getToken({ fresh: true });
+      minted = minted || tok.minted;
+      continue;
+    }
+    if (RETRYABLE.has(res.status) && backoffs < p.maxRetries) {
+      const retryAfter = parseRetryAfter(res.headers.get('retry-after'), deps.wallMs());
+      const wait = retryAfter != null
+        ? retryAfter + Math.round(Math.min(250, retryAfter * 0.1) * deps.random())
+        : backoffDelayMs(backoffs, p, deps.random);
+      const elapsed = deps.clockMs() - started;
+      // Give up (and pass Apple's answer on) when the wait is above the cap or would leave no
+      // time for the next attempt.
+      if (wait <= p.backoffCapMs && elapsed + wait < p.budgetMs) {
+        backoffs += 1;
+        retries += 1;
+        await deps.sleep(wait);
+        continue;
+      }
+    }
+    return { ...res, retries, minted };
+  }
+}

@@ -1,0 +1,111 @@
+// Tests for `asc-connector demo` (what `make demo` runs): the full path — throwaway key, sandbox, gateway, wasm
+// signer — run as a real subprocess through the CLI, checked on its output: every app listed once over several
+// pages, one app read with its versions, the sandbox accepted every token, exit 0, and no key or token text
+// anywhere in the output. Needs the built wasm package (pkg/, `make pkg`).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
+import { run as runDemo } from '../src/commands/demo.js';
+
+const CLI = fileURLToPath(new URL('../bin/asc-connector.js', import.meta.url));
+
+function runCli(args, { timeoutMs = 30_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => { stdout += c; });
+    child.stderr.on('data', (c) => { stderr += c; });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`demo did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Secrets must never reach the output: PEM blocks, JWTs (three base64url parts starting with {"), base64 key bodies. */
+function assertNoSecrets(text) {
+  assert.ok(!/-----BEGIN/.test(text), 'no PEM block');
+  assert.ok(!/PRIVATE KEY/.test(text), 'no private key marker');
+  assert.ok(!/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/.test(text), 'no JWT');
+  assert.ok(!/MIG[A-Za-z0-9+/]{40,}/.test(text), 'no DER key body in base64');
+}
+
+function section(stdout, title) {
+  const start = stdout.indexOf(title);
+  assert.ok(start >= 0, `output has a "${title}" section`);
+  const rest = stdout.slice(start);
+  const end = rest.indexOf('\n\n');
+  return end === -1 ? rest : rest.slice(0, end);
+}
+
+test('make demo: lists every app over several pages, reads one app, exits 0, prints no secrets', async () => {
+  const { code, stdout, stderr } = await runCli(['demo']);
+  assert.equal(code, 0, `demo failed: ${stderr}`);
+  assert.equal(stderr, '');
+  assertNoSecrets(stdout);
+  assertNoSecrets(stderr);
+
+  const list = section(stdout, 'List Apps');
+  const header = list.split('\n')[1];
+  for (const col of ['Name', 'Bundle ID', 'SKU', 'Locale', 'App ID']) assert.ok(header.includes(col), `column ${col}`);
+  const rows = list.split('\n').filter((l) => /^ {2}\d+ {2,}/.test(l));
+  assert.equal(rows.length, 30, 'one row per app');
+  const ids = rows.map((r) => /(\d{10})\s*$/.exec(r)?.[1]);
+  assert.ok(ids.every(Boolean), 'every row ends with a numeric App ID');
+  assert.equal(new Set(ids).size, 30, 'no app listed twice');
+  const bundles = rows.map((r) => /com\.example\.[a-z0-9]+/.exec(r)?.[0]);
+  assert.equal(new Set(bundles).size, 30);
+
+  const summary = /Summary: (\d+) pages, (\d+) apps listed, 1 app read; tokens minted by the gateway: (\d+), seen by the sandbox: (\d+), rejected: (\d+)/.exec(stdout);
+  assert.ok(summary, 'summary line');
+  const [, pages, apps, minted, seen, rejected] = summary.map(Number);
+  assert.ok(pages >= 3, `30 apps at limit=10 take at least 3 pages (got ${pages})`);
+  assert.equal(apps, 30);
+  assert.ok(minted >= 1);
+  assert.equal(seen, minted, 'the sandbox saw exactly the tokens the gateway minted');
+  assert.equal(rejected, 0);
+
+  const read = section(stdout, 'Read App Information');
+  assert.ok(read.includes(ids[0]), 'the app read is the first one listed');
+  assert.match(read, /App Store URL\s+https:\/\/apps\.apple\.com\/app\/id\d{10}/);
+  const versions = section(stdout, 'App Store versions');
+  const versionRows = versions.split('\n').filter((l) => /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s*$/.test(l));
+  const count = Number(/App Store versions \((\d+)\)/.exec(versions)[1]);
+  assert.ok(count >= 1 && count <= 3);
+  assert.equal(versionRows.length, count);
+});
+
+test('demo options: --help, unknown flags and bad values', async () => {
+  const capture = () => {
+    const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {}, out: '', err: '' };
+    io.stdout.on('data', (c) => { io.out += c; });
+    io.stderr.on('data', (c) => { io.err += c; });
+    return io;
+  };
+  const help = capture();
+  assert.equal(await runDemo(['--help'], help), 0);
+  assert.match(help.out, /Usage: asc-connector demo/);
+  const bogus = capture();
+  assert.equal(await runDemo(['--bogus'], bogus), 2);
+  assert.match(bogus.err, /bogus/);
+  const badLimit = capture();
+  assert.equal(await runDemo(['--limit', '500'], badLimit), 2);
+  assert.match(badLimit.err, /--limit must be a whole number from 1 to 200/);
+});
+
+test('demo with a smaller page size follows more pages and still lists every app once', async () => {
+  const { code, stdout, stderr } = await runCli(['demo', '--apps', '12', '--limit', '5']);
+  assert.equal(code, 0, stderr);
+  const summary = /Summary: (\d+) pages, (\d+) apps listed/.exec(stdout);
+  assert.equal(Number(summary[1]), 3);
+  assert.equal(Number(summary[2]), 12);
+  assertNoSecrets(stdout);
+});

@@ -1,0 +1,586 @@
+// End-to-end tests of the gateway through its Node entry (startGateway) against the local sandbox
+// on loopback: routing, caller auth, key selection, token reuse and re-mint, retries, timeouts,
+// Apple errors, configuration errors and log hygiene. Keys are generated per test run.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { jwtVerify, importSPKI } from 'jose';
+import { errorCodes } from 'asc-connector-wasm';
+import { loadConfig } from '../src/config.js';
+import { GATEWAY_CODES } from '../src/errors.js';
+import { MinterCache, keyFingerprint } from '../src/minters.js';
+import { parseRetryAfter, callUpstream } from '../src/upstream.js';
+import { createHandler, constantTimeEqual } from '../src/handler.js';
+import { run as serve } from '../src/commands/serve.js';
+import { startGateway } from '../src/node.js';
+import {
+  newAppleKey, serverKeyEnv, callerKeyHeaders, captureLog, leakedSecrets, rawRequest, startStack,
+} from './helpers/gateway.js';
+
+const allLogLines = [];
+const secrets = {};
+const remember = (stack) => stack && allLogLines.push(...stack.log.lines);
+
+function assertErrorShape(res, status, code) {
+  assert.equal(res.status, status, `status for ${code}: ${res.text.slice(0, 300)}`);
+  assert.ok(res.json && res.json.error, 'error document');
+  assert.equal(res.json.error.status, status);
+  assert.equal(res.json.error.code, code);
+  assert.equal(typeof res.json.error.message, 'string');
+  assert.ok(res.json.error.message.length > 10);
+  assert.match(res.headers.get('content-type'), /^application\/json; charset=utf-8$/);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  assert.match(res.headers.get('x-request-id'), /^[0-9a-f-]{36}$/);
+}
+
+describe('gateway with a server key', () => {
+  const team = newAppleKey();
+  const forbidden = newAppleKey({ forbidden: true });
+  const caller = newAppleKey();
+  let stack;
+  const seenTokens = [];
+  before(async () => {
+    secrets.teamPem = team.pem;
+    secrets.callerPem = caller.pem;
+    stack = await startStack({
+      keys: [team.sandboxKey, forbidden.sandboxKey, caller.sandboxKey],
+      env: serverKeyEnv(team),
+      deps: {
+        fetch: (url, init) => {
+          seenTokens.push(init.headers.Authorization.slice('Bearer '.length));
+          return fetch(url, init);
+        },
+      },
+    });
+    secrets.apiKey = stack.apiKey;
+  });
+  after(async () => {
+    remember(stack);
+    await stack?.close();
+  });
+
+  test('GET /healthz answers without authentication', async () => {
+    const res = await fetch(`${stack.gw.url}/healthz`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ok' });
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+  });
+
+  test('List Apps follows nextLink over every page, always on the gateway origin', async () => {
+    const before = stack.sandbox.stats.requests;
+    let next = `${stack.gw.url}/v1/apps?limit=7`;
+    const ids = [];
+    let pages = 0;
+    let total;
+    while (next) {
+      assert.ok(next.startsWith(`${stack.gw.url}/v1/apps?`), `nextLink on the gateway: ${next}`);
+      assert.ok(!next.includes(stack.sb.url.replace('http://', '')) || stack.sb.url === stack.gw.url);
+      const res = await stack.get(next.slice(stack.gw.url.length));
+      assert.equal(res.status, 200, res.text.slice(0, 300));
+      assert.ok(Array.isArray(res.json.value));
+      assert.ok(res.json.value.length <= 7);
+      for (const r of res.json.value) {
+        assert.equal(r.type, 'apps');
+        assert.equal(typeof r.name, 'string');
+        ids.push(r.id);
+      }
+      total = res.json.total;
+      next = res.json.nextLink;
+      pages += 1;
+      assert.ok(pages <= 10, 'bounded paging');
+    }
+    assert.equal(pages, 5);
+    assert.equal(ids.length, 30);
+    assert.equal(new Set(ids).size, 30);
+    assert.equal(total, 30);
+    assert.equal(stack.sandbox.stats.requests - before, 5);
+  });
+
+  test('include resolves related records', async () => {
+    const res = await stack.get('/v1/apps?include=appStoreVersions&limit=3&limit[appStoreVersions]=2');
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.equal(res.json.value.length, 3);
+    for (const r of res.json.value) {
+      assert.ok(Array.isArray(r.appStoreVersions), 'appStoreVersions resolved to an array');
+      assert.ok(r.appStoreVersions.length >= 1 && r.appStoreVersions.length <= 2);
+      for (const v of r.appStoreVersions) {
+        assert.equal(v.type, 'appStoreVersions');
+        assert.equal(typeof v.versionString, 'string');
+      }
+    }
+  });
+
+  test('filters and sort reach Apple and shape the result', async () => {
+    const app = stack.sandbox.catalogue.apps[4];
+    const res = await stack.get(`/v1/apps?filter[bundleId]=${encodeURIComponent(app.attributes.bundleId)}`);
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.deepEqual(res.json.value.map((r) => r.id), [app.id]);
+    assert.equal(res.json.value[0].bundleId, app.attributes.bundleId);
+
+    const sorted = await stack.get('/v1/apps?sort=-name&limit=30&fields[apps]=name');
+    assert.equal(sorted.status, 200, sorted.text.slice(0, 300));
+    const names = sorted.json.value.map((r) => r.name);
+    assert.equal(names.length, 30);
+    const expected = [...names].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    assert.deepEqual(names, expected);
+  });
+
+  test('Read App Information returns one record; X-ASC-Format: raw returns Apple\'s document', async () => {
+    const app = stack.sandbox.catalogue.apps[0];
+    const one = await stack.get(`/v1/apps/${app.id}`);
+    assert.equal(one.status, 200, one.text.slice(0, 300));
+    assert.equal(one.json.id, app.id);
+    assert.equal(one.json.name, app.attributes.name);
+    const raw = await stack.get(`/v1/apps/${app.id}`, { 'X-ASC-Format': 'raw' });
+    assert.equal(raw.status, 200);
+    assert.equal(raw.json.data.id, app.id);
+    assert.equal(raw.json.data.attributes.name, app.attributes.name);
+  });
+
+  test('Apple errors come back in the error shape (404, 403, 429 with X-Rate-Limit)', async () => {
+    const notFound = await stack.get('/v1/apps/9999999999');
+    assertErrorShape(notFound, 404, 'UPSTREAM_NOT_FOUND');
+
+    const fb = await stack.get('/v1/apps', callerKeyHeaders(forbidden));
+    // Caller keys are refused on this gateway; the 403 for a forbidden key is tested below.
+    assertErrorShape(fb, 403, 'CALLER_KEYS_NOT_ALLOWED');
+  });
+
+  test('one token is reused across requests and verifies independently (jose)', async () => {
+    const pinned = stack.gw.handler.minters.pinned.get('server').minter;
+    const mintsBefore = pinned.mintCount;
+    seenTokens.length = 0;
+    for (let i = 0; i < 3; i += 1) {
+      const res = await stack.get('/v1/apps?limit=1');
+      assert.equal(res.status, 200);
+    }
+    assert.equal(new Set(seenTokens).size, 1, 'same token on every upstream call');
+    assert.equal(pinned.mintCount, mintsBefore, 'no new mint');
+    assert.ok(pinned.mintCount >= 1);
+    const key = await importSPKI(team.publicPem, 'ES256');
+    const { payload, protectedHeader } = await jwtVerify(seenTokens[0], key, { audience: 'appstoreconnect-v1', issuer: team.issuerId });
+    assert.equal(protectedHeader.kid, team.kid);
+    assert.ok(payload.exp - payload.iat <= 1200);
+    secrets.token = seenTokens[0];
+  });
+
+  test('the 401 retry re-mints once and succeeds', async () => {
+    const pinned = stack.gw.handler.minters.pinned.get('server').minter;
+    const before = pinned.mintCount;
+    const logBefore = stack.log.lines.length;
+    stack.sandbox.faults.next({ rejectToken: true });
+    const res = await stack.get('/v1/apps?limit=2');
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.equal(pinned.mintCount, before + 1);
+    const entry = JSON.parse(stack.log.lines[logBefore]);
+    assert.equal(entry.retries, 1);
+    assert.equal(entry.minted, true);
+    assert.equal(entry.upstreamStatus, 200);
+  });
+
+  test('429 bursts are retried after Retry-After and counted in the log', async () => {
+    const logBefore = stack.log.lines.length;
+    stack.sandbox.faults.next({ rateLimitBurst: 2, retryAfter: 1 });
+    const res = await stack.get('/v1/apps?limit=2');
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.equal(res.json.value.length, 2);
+    const entry = JSON.parse(stack.log.lines[logBefore]);
+    assert.equal(entry.retries, 2);
+    assert.ok(entry.durationMs >= 2000, `waited for Retry-After twice (${entry.durationMs} ms)`);
+  });
+
+  test('bad and missing X-API-Key are refused before anything is forwarded', async () => {
+    const before = stack.sandbox.stats.requests;
+    const wrong = await stack.get('/v1/apps', { 'X-API-Key': `${stack.apiKey}x` });
+    assertErrorShape(wrong, 401, 'UNAUTHENTICATED');
+    const res = await fetch(`${stack.gw.url}/v1/apps`);
+    const missing = { status: res.status, headers: res.headers, text: await res.text() };
+    missing.json = JSON.parse(missing.text);
+    assertErrorShape(missing, 401, 'UNAUTHENTICATED');
+    assert.ok(!wrong.text.includes(stack.apiKey));
+    assert.equal(stack.sandbox.stats.requests, before);
+  });
+
+  test('unknown paths, methods and request-target tricks are refused and never forwarded', async () => {
+    const before = stack.sandbox.stats.requests;
+    assertErrorShape(await stack.get('/v1/bananas'), 404, 'ROUTE_NOT_FOUND');
+    assertErrorShape(await stack.get('/v1/apps/123/builds'), 404, 'ROUTE_NOT_FOUND');
+    assertErrorShape(await stack.get('/'), 404, 'ROUTE_NOT_FOUND');
+    assertErrorShape(await stack.get('/v1/apps', {}, { method: 'POST', body: '{}' }), 405, 'METHOD_NOT_ALLOWED');
+    assertErrorShape(await stack.get('/v1/apps/1', {}, { method: 'DELETE' }), 405, 'METHOD_NOT_ALLOWED');
+    assertErrorShape(await stack.get('/v1/apps?foo=1'), 400, 'REQUEST_INVALID');
+    const raw = async (target) => {
+      const r = await rawRequest(stack.gw.url, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${stack.apiKey}\r\n\r\n`);
+      r.json = JSON.parse(r.body);
+      return r;
+    };
+    for (const target of [
+      `${stack.sb.url}/v1/apps`,
+      'http://evil.example/v1/apps',
+      '//v1/apps',
+      '/v1//apps',
+      '/v1/apps/../apps',
+      '/v1/./apps',
+      '/v1/apps/%2e%2e/x',
+      '/v1/apps%2f1',
+      '/v1/apps\\1',
+    ]) {
+      const r = await raw(target);
+      assert.equal(r.status, 400, `${target} → ${r.status} ${r.body.slice(0, 200)}`);
+      assert.equal(r.json.error.code, 'REQUEST_TARGET_INVALID', target);
+    }
+    assert.equal(stack.sandbox.stats.requests, before, 'nothing reached the sandbox');
+  });
+
+  test('malformed and oversized headers are refused with HEADER_INVALID', async () => {
+    const before = stack.sandbox.stats.requests;
+    const big = await stack.get('/v1/apps', { 'X-ASC-Key-Id': 'A'.repeat(200) });
+    assertErrorShape(big, 400, 'HEADER_INVALID');
+    const r = await rawRequest(stack.gw.url, `GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${stack.apiKey}\r\nX-ASC-Key-Id: AB\x01CD\r\n\r\n`);
+    assert.ok(r.status === 400, `control character → 400 (${r.status})`);
+    const fmt = await stack.get('/v1/apps', { 'X-ASC-Format': 'xml' });
+    assertErrorShape(fmt, 400, 'HEADER_INVALID');
+    assert.equal(stack.sandbox.stats.requests, before);
+  });
+});
+
+describe('gateway with caller keys', () => {
+  const server = newAppleKey();
+  const caller = newAppleKey();
+  const individual = newAppleKey({ individual: true });
+  const forbidden = newAppleKey({ forbidden: true });
+  let open;
+  let allowing;
+  before(async () => {
+    secrets.callerPem2 = caller.pem;
+    secrets.individualPem = individual.pem;
+    const keys = [server.sandboxKey, caller.sandboxKey, individual.sandboxKey, forbidden.sandboxKey];
+    open = await startStack({ keys });
+    allowing = await startStack({ keys, env: { ...serverKeyEnv(server), GATEWAY_ALLOW_CALLER_KEYS: '1' } });
+  });
+  after(async () => {
+    remember(open);
+    remember(allowing);
+    await open?.close();
+    await allowing?.close();
+  });
+
+  test('a gateway without a server key signs with the caller key (team and individual)', async () => {
+    const res = await open.get('/v1/apps?limit=3', callerKeyHeaders(caller));
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.equal(res.json.value.length, 3);
+    const base64Only = { ...callerKeyHeaders(individual), 'X-ASC-Private-Key': individual.pem.replace(/-----[^-]+-----|\s+/g, '') };
+    const ind = await open.get('/v1/apps?limit=1', base64Only);
+    assert.equal(ind.status, 200, ind.text.slice(0, 300));
+    const entry = open.log.entries().at(-1);
+    assert.equal(entry.keySource, 'caller');
+    assert.equal(open.gw.handler.minters.entries.size, 2);
+  });
+
+  test('without any key the answer is CREDENTIALS_MISSING; partial headers are HEADER_INVALID', async () => {
+    const before = open.sandbox.stats.requests;
+    assertErrorShape(await open.get('/v1/apps'), 401, 'CREDENTIALS_MISSING');
+    const partial = await open.get('/v1/apps', { 'X-ASC-Key-Id': caller.kid });
+    assertErrorShape(partial, 400, 'HEADER_INVALID');
+    assert.ok(partial.json.error.details.some((d) => d.parameter === 'X-ASC-Private-Key'));
+    const conflict = await open.get('/v1/apps', { ...callerKeyHeaders(individual), 'X-ASC-Issuer-Id': caller.issuerId });
+    assertErrorShape(conflict, 400, 'HEADER_INVALID');
+    const badKey = await open.get('/v1/apps', { ...callerKeyHeaders(caller), 'X-ASC-Private-Key': 'not a key' });
+    assert.equal(badKey.status, 400);
+    assert.match(badKey.json.error.code, /^KEY_/);
+    assert.equal(open.sandbox.stats.requests, before);
+  });
+
+  test('Apple\'s 403 for a key without permission is passed on in the error shape', async () => {
+    const res = await open.get('/v1/apps', callerKeyHeaders(forbidden));
+    assertErrorShape(res, 403, 'UPSTREAM_FORBIDDEN');
+  });
+
+  test('GATEWAY_ALLOW_CALLER_KEYS=1 accepts caller keys next to the server key', async () => {
+    const res = await allowing.get('/v1/apps?limit=1', callerKeyHeaders(caller));
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.equal(allowing.log.entries().at(-1).keySource, 'caller');
+    const own = await allowing.get('/v1/apps?limit=1');
+    assert.equal(own.status, 200);
+    assert.equal(allowing.log.entries().at(-1).keySource, 'server');
+  });
+});
+
+describe('gateway clock, limits and upstream failures', () => {
+  const key = newAppleKey();
+  let clock = 1_800_000_000;
+  let stack;
+  before(async () => {
+    secrets.clockPem = key.pem;
+    stack = await startStack({
+      keys: [key.sandboxKey],
+      env: serverKeyEnv(key),
+      sandbox: { now: () => clock },
+      deps: { now: () => clock, upstream: { attemptTimeoutMs: 400, budgetMs: 1500, maxBodyBytes: 256 * 1024, maxRetries: 1, backoffBaseMs: 10 } },
+    });
+  });
+  after(async () => {
+    remember(stack);
+    await stack?.close();
+  });
+
+  test('the token is re-minted near expiry (injected clock)', async () => {
+    const minter = stack.gw.handler.minters.pinned.get('server').minter;
+    assert.equal((await stack.get('/v1/apps?limit=1')).status, 200);
+    const first = minter.mintCount;
+    const exp = minter.expiresAt;
+    clock += 300;
+    assert.equal((await stack.get('/v1/apps?limit=1')).status, 200);
+    assert.equal(minter.mintCount, first, 'still fresh after 5 minutes');
+    clock = exp - 60;
+    assert.equal((await stack.get('/v1/apps?limit=1')).status, 200);
+    assert.equal(minter.mintCount, first + 1, 're-minted with a minute left');
+    assert.ok(minter.expiresAt > exp);
+    assert.equal(stack.sandbox.stats.tokensSeen >= 2, true);
+    assert.equal(stack.log.entries().at(-1).minted, true);
+  });
+
+  test('an upstream that does not answer in time → 504 UPSTREAM_TIMEOUT', async () => {
+    stack.sandbox.faults.next({ latencyMs: 3000 });
+    const t0 = Date.now();
+    const res = await stack.get('/v1/apps?limit=1');
+    assertErrorShape(res, 504, 'UPSTREAM_TIMEOUT');
+    assert.ok(Date.now() - t0 < 2900, 'gave up before the upstream answered');
+    stack.sandbox.faults.clear();
+  });
+
+  test('an oversized upstream body → 502 UPSTREAM_TOO_LARGE', async () => {
+    stack.sandbox.faults.next({ bodyBytes: 1024 * 1024 });
+    assertErrorShape(await stack.get('/v1/apps?limit=1'), 502, 'UPSTREAM_TOO_LARGE');
+  });
+
+  test('a connection reset → 502 UPSTREAM_UNREACHABLE', async () => {
+    stack.sandbox.faults.next({ reset: true });
+    assertErrorShape(await stack.get('/v1/apps?limit=1'), 502, 'UPSTREAM_UNREACHABLE');
+  });
+
+  test('429 beyond the retry allowance is passed on with X-Rate-Limit', async () => {
+    stack.sandbox.faults.next({ rateLimitBurst: 3 });
+    const res = await stack.get('/v1/apps?limit=1');
+    assertErrorShape(res, 429, 'UPSTREAM_RATE_LIMITED');
+    assert.match(res.headers.get('x-rate-limit'), /user-hour-lim:\d+;user-hour-rem:0;/);
+    stack.sandbox.faults.clear();
+  });
+});
+
+describe('gateway units', () => {
+  test('gateway error codes match the wasm errorCodes() table', () => {
+    const table = new Map(errorCodes().map((e) => [e.code, e.status]));
+    for (const [code, status] of Object.entries(GATEWAY_CODES)) assert.equal(table.get(code), status, code);
+  });
+
+  test('constantTimeEqual compares by digest', async () => {
+    assert.equal(await constantTimeEqual('abc', 'abc'), true);
+    assert.equal(await constantTimeEqual('abc', 'abd'), false);
+    assert.equal(await constantTimeEqual('abc', 'abcabc'), false);
+    assert.equal(await constantTimeEqual('', ''), true);
+  });
+
+  test('Retry-After: seconds and HTTP dates', () => {
+    assert.equal(parseRetryAfter('3', 0), 3000);
+    assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000);
+    assert.equal(parseRetryAfter('soon', 0), null);
+    assert.equal(parseRetryAfter(null, 0), null);
+  });
+
+  test('503 without Retry-After backs off exponentially with injected sleep', async () => {
+    const sleeps = [];
+    const answers = [503, 503, 200];
+    const res = await callUpstream({
+      url: 'https://upstream.invalid/v1/apps',
+      getToken: async () => ({ token: 't', minted: false, invalidate() {} }),
+      deps: {
+        fetch: async () => new Response('{}', { status: answers.shift() }),
+        sleep: async (ms) => { sleeps.push(ms); },
+        clockMs: () => 0, wallMs: () => 0, random: () => 0.5,
+        setTimer: setTimeout, clearTimer: clearTimeout,
+      },
+      policy: { backoffBaseMs: 100 },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.retries, 2);
+    assert.deepEqual(sleeps, [100, 200]);
+  });
+
+  test('a Retry-After beyond the budget is not waited for', async () => {
+    let calls = 0;
+    const res = await callUpstream({
+      url: 'https://upstream.invalid/v1/apps',
+      getToken: async () => ({ token: 't', minted: false, invalidate() {} }),
+      deps: {
+        fetch: async () => { calls += 1; return new Response('{}', { status: 429, headers: { 'Retry-After': '90' } }); },
+        sleep: async () => assert.fail('must not sleep'),
+        clockMs: () => 0, wallMs: () => 0, random: () => 0.5,
+        setTimer: setTimeout, clearTimer: clearTimeout,
+      },
+      policy: { budgetMs: 10_000 },
+    });
+    assert.equal(res.status, 429);
+    assert.equal(calls, 1);
+  });
+
+  test('MinterCache: LRU eviction frees minters; concurrent callers share one mint', async () => {
+    const freed = [];
+    let mints = 0;
+    class FakeMinter {
+      constructor(o) { this.o = o; this.mintCount = 0; }
+      token() { mints += 1; this.mintCount += 1; return `tok-${this.o.keyId}`; }
+      invalidate() {}
+      free() { freed.push(this.o.keyId); }
+    }
+    const cache = new MinterCache({ TokenMinter: FakeMinter, capacity: 2 });
+    const k = (id) => ({ keyId: id, issuerId: 'i', privateKey: `pk-${id}` });
+    const a = await cache.entryFor(k('A'));
+    const [t1, t2] = await Promise.all([cache.tokenFrom(a, 1), cache.tokenFrom(a, 1)]);
+    assert.equal(t1.token, t2.token);
+    assert.equal(mints, 1);
+    assert.deepEqual([t1.minted, t2.minted], [true, false]);
+    await cache.entryFor(k('B'));
+    await cache.entryFor(k('A')); // A becomes most recent
+    await cache.entryFor(k('C')); // evicts B
+    assert.deepEqual(freed, ['B']);
+    assert.equal(cache.entries.size, 2);
+    for (const key of cache.entries.keys()) assert.match(key, /^[0-9a-f]{64}$/);
+    assert.notEqual(await keyFingerprint(k('A')), await keyFingerprint({ ...k('A'), individual: true, issuerId: undefined }));
+  });
+
+  test('the handler and what it imports use no node: modules', () => {
+    const seen = new Set();
+    const visit = (file) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(new URL(file, import.meta.url), 'utf8');
+      assert.ok(!/from\s+['"]node:|import\(\s*['"]node:|require\(/.test(text), `${file} imports node:`);
+      for (const m of text.matchAll(/from\s+'(\.[^']+)'/g)) visit(new URL(m[1], new URL(file, import.meta.url)).href);
+    };
+    visit('../src/handler.js');
+    assert.ok(seen.size >= 6);
+  });
+});
+
+describe('configuration', () => {
+  const key = newAppleKey();
+  const base = { GATEWAY_API_KEY: 'k'.repeat(24), ASC_BASE_URL: 'http://127.0.0.1:9' };
+  const problems = (env, files) => {
+    try {
+      loadConfig(env, files);
+    } catch (err) {
+      assert.ok(!leakedSecrets(err.message, { pem: key.pem }).length, 'no key material in config errors');
+      return err;
+    }
+    assert.fail('expected a configuration error');
+  };
+
+  test('a valid config is frozen and hides secrets from JSON', () => {
+    const c = loadConfig({ ...base, ...serverKeyEnv(key), PUBLIC_URL: 'https://gw.example.com/', PORT: '8080' });
+    assert.ok(Object.isFrozen(c));
+    assert.equal(c.port, 8080);
+    assert.equal(c.publicUrl, 'https://gw.example.com');
+    assert.equal(c.serverKey.keyId, key.kid);
+    const json = JSON.stringify(c);
+    assert.deepEqual(leakedSecrets(json, { pem: key.pem, api: base.GATEWAY_API_KEY }), []);
+  });
+
+  test('every problem is listed at once, unknown variables name the nearest valid one', () => {
+    const err = problems({ ...base, ASC_ISUER_ID: 'x', GATEWAY_APIKEY: 'y', PORT: '99999', ASC_BASE_URL: 'http://api.example.com', PUBLIC_URL: 'not a url' });
+    assert.match(err.message, /ASC_ISUER_ID .*did you mean ASC_ISSUER_ID/);
+    assert.match(err.message, /GATEWAY_APIKEY .*did you mean GATEWAY_API_KEY/);
+    assert.match(err.message, /PORT must be/);
+    assert.match(err.message, /ASC_BASE_URL must use https/);
+    assert.match(err.message, /PUBLIC_URL is not an absolute URL/);
+    assert.equal(err.problems.length, 5);
+  });
+
+  test('key settings: both key sources, partial key, individual with issuer, bad key', () => {
+    assert.match(problems({ ...base, ...serverKeyEnv(key), ASC_PRIVATE_KEY_FILE: '/k.p8' }, { privateKeyFile: key.pem }).message, /either ASC_PRIVATE_KEY .* or ASC_PRIVATE_KEY_FILE/);
+    const partial = problems({ ...base, ASC_KEY_ID: key.kid });
+    assert.match(partial.message, /partly configured: missing ASC_PRIVATE_KEY or ASC_PRIVATE_KEY_FILE, ASC_ISSUER_ID/);
+    const conflict = problems({ ...base, ...serverKeyEnv(key), ASC_KEY_TYPE: 'individual' });
+    assert.equal(conflict.code, 'KEY_TYPE_CONFLICT');
+    const bad = problems({ ...base, ...serverKeyEnv(key), ASC_PRIVATE_KEY: 'garbage' });
+    assert.match(bad.code, /^KEY_/);
+    const truncated = problems({ ...base, ...serverKeyEnv(key), ASC_PRIVATE_KEY: key.pem.slice(0, 120) });
+    assert.match(truncated.code, /^KEY_/);
+    assert.match(problems({ ...base, ...serverKeyEnv(key), ASC_KEY_TYPE: 'admin' }).message, /ASC_KEY_TYPE must be/);
+  });
+
+  test('an empty API key needs loopback and GATEWAY_LOCAL_SANDBOX=1', () => {
+    const env = { ASC_BASE_URL: 'http://127.0.0.1:9' };
+    assert.match(problems(env).message, /GATEWAY_API_KEY is required/);
+    assert.match(problems({ ...env, HOST: '0.0.0.0', GATEWAY_LOCAL_SANDBOX: '1' }).message, /GATEWAY_API_KEY is required/);
+    const ok = loadConfig({ ...env, HOST: '127.0.0.1', GATEWAY_LOCAL_SANDBOX: '1' });
+    assert.equal(ok.apiKey, '');
+    assert.match(problems({ ...env, GATEWAY_LOCAL_SANDBOX: 'maybe' }).message, /GATEWAY_LOCAL_SANDBOX must be 1 or 0/);
+  });
+
+  test('ASC_BASE_URL rules: https anywhere, http only on loopback, no path', () => {
+    assert.equal(loadConfig({ ...base, ASC_BASE_URL: 'https://asc.example.com' }).baseUrl, 'https://asc.example.com');
+    assert.equal(loadConfig({ ...base, ASC_BASE_URL: 'http://[::1]:8080' }).baseUrl, 'http://[::1]:8080');
+    assert.equal(loadConfig({ GATEWAY_API_KEY: 'x' }).baseUrl, 'https://api.appstoreconnect.apple.com');
+    assert.match(problems({ ...base, ASC_BASE_URL: 'https://asc.example.com/v1' }).message, /must not contain a path/);
+    assert.match(problems({ ...base, ASC_BASE_URL: 'ftp://127.0.0.1' }).message, /scheme must be https/);
+  });
+
+  test('startGateway reads ASC_PRIVATE_KEY_FILE; serve exits 1 on bad config and 2 on bad flags', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-'));
+    try {
+      const file = join(dir, 'AuthKey.p8');
+      writeFileSync(file, key.pem, { mode: 0o600 });
+      const env = { ...base, ASC_KEY_ID: key.kid, ASC_ISSUER_ID: key.issuerId, ASC_PRIVATE_KEY_FILE: file };
+      const gw = await startGateway({ env, host: '127.0.0.1', port: 0, deps: { log: () => {} } });
+      assert.equal(gw.config.serverKey.keyId, key.kid);
+      await gw.close();
+
+      const io = () => {
+        const out = { stdout: new PassThrough(), stderr: new PassThrough(), text: { stdout: '', stderr: '' } };
+        out.stdout.on('data', (c) => { out.text.stdout += c; });
+        out.stderr.on('data', (c) => { out.text.stderr += c; });
+        return out;
+      };
+      const a = io();
+      assert.equal(await serve(['--port', '0'], { ...a, env: { ASC_KEY_ID: key.kid } }), 1);
+      assert.match(a.text.stderr, /Invalid gateway configuration/);
+      const b = io();
+      assert.equal(await serve(['--bogus'], { ...b, env: {} }), 2);
+      assert.match(b.text.stderr, /unknown option "--bogus"/);
+      const c = io();
+      let stop;
+      const stopped = new Promise((r) => { stop = r; });
+      const running = serve(['--port', '0', '--host', '127.0.0.1'], { ...c, env, stop: stopped });
+      for (let i = 0; i < 100 && !/listening on/.test(c.text.stderr); i += 1) await new Promise((r) => setTimeout(r, 20));
+      const url = /listening on (http:\/\/\S+)/.exec(c.text.stderr)[1];
+      const health = await fetch(`${url}/healthz`);
+      assert.equal(health.status, 200);
+      stop();
+      assert.equal(await running, 0);
+      assert.match(c.text.stdout, /"path":"\/healthz"/);
+      assert.deepEqual(leakedSecrets(c.text.stdout + c.text.stderr, { pem: key.pem, api: base.GATEWAY_API_KEY }), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('log hygiene', () => {
+  test('one JSON line per request with the agreed fields, and no secret anywhere', () => {
+    assert.ok(allLogLines.length >= 40, `captured ${allLogLines.length} lines`);
+    for (const line of allLogLines) {
+      const e = JSON.parse(line);
+      for (const field of ['ts', 'requestId', 'method', 'path', 'operation', 'status', 'upstreamStatus', 'durationMs', 'retries', 'minted', 'keySource']) {
+        assert.ok(Object.hasOwn(e, field), `${field} in log line`);
+      }
+      assert.ok(!/Bearer|BEGIN|PRIVATE/.test(line));
+    }
+    assert.ok(secrets.token, 'a token was captured to check against');
+    assert.deepEqual(leakedSecrets(allLogLines.join('\n'), secrets), []);
+  });
+});

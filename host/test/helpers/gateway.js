@@ -1,0 +1,149 @@
+// Shared test helpers for the gateway tests: throwaway Apple keys made at test time, a log sink that
+// captures JSON lines, a leak check for secrets, a raw-HTTP client (for request targets fetch cannot
+// send) and a way to run one gateway against one sandbox. Never prints key material or tokens.
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { startSandbox } from '../../src/sandbox/server.js';
+import { startGateway } from '../../src/node.js';
+
+/** A fresh Apple-style key: { kid, issuerId?, individual, pem (PKCS#8), publicPem, sandboxKey }. */
+export function newAppleKey({ individual = false, forbidden = false } = {}) {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
+  const kid = randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase();
+  const issuerId = individual ? undefined : randomUUID();
+  const sandboxKey = individual ? { kid, publicKeyPem: publicPem, individual: true } : { kid, publicKeyPem: publicPem, issuerId };
+  if (forbidden) sandboxKey.forbidden = true;
+  return { kid, issuerId, individual, pem, publicPem, publicKey, sandboxKey };
+}
+
+/** Environment variables configuring `key` as the gateway's server key. */
+export function serverKeyEnv(key) {
+  const env = { ASC_KEY_ID: key.kid, ASC_PRIVATE_KEY: key.pem };
+  if (key.individual) env.ASC_KEY_TYPE = 'individual';
+  else env.ASC_ISSUER_ID = key.issuerId;
+  return env;
+}
+
+/** Headers supplying `key` as a caller key. The PEM travels on one line, as a header must. */
+export function callerKeyHeaders(key) {
+  const h = { 'X-ASC-Key-Id': key.kid, 'X-ASC-Private-Key': key.pem.replace(/\r?\n/g, '\\n') };
+  if (key.individual) h['X-ASC-Key-Type'] = 'individual';
+  else h['X-ASC-Issuer-Id'] = key.issuerId;
+  return h;
+}
+
+/** A log sink keeping every entry as the JSON line the default sink would print. */
+export function captureLog() {
+  const lines = [];
+  const log = (entry) => lines.push(JSON.stringify(entry));
+  return { lines, log, entries: () => lines.map((l) => JSON.parse(l)) };
+}
+
+/** Base64 body of a PEM. */
+export function pemBody(pem) {
+  return pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+}
+
+/**
+ * Secrets that `text` leaks, by label (never the secret itself): a secret counts as leaked when
+ * any 16-character window of it (for PEMs: of the base64 body) appears in the text.
+ */
+export function leakedSecrets(text, secrets) {
+  const found = [];
+  for (const [label, secret] of Object.entries(secrets)) {
+    const s = /-----BEGIN/.test(secret) ? pemBody(secret) : secret;
+    if (s.length <= 16) {
+      if (text.includes(s)) found.push(label);
+      continue;
+    }
+    for (let i = 0; i + 16 <= s.length; i += 4) {
+      if (text.includes(s.slice(i, i + 16))) {
+        found.push(label);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Sends raw bytes to host:port and resolves to { status, headers, body } of the first response
+ * (or { status: 0 } when the server closes without answering). Bounded by `timeoutMs`.
+ */
+export function rawRequest(url, text, timeoutMs = 5000) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('raw request timed out'));
+    }, timeoutMs);
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const all = Buffer.concat(chunks).toString('utf8');
+      const m = /^HTTP\/1\.1 (\d{3})[^\r\n]*\r\n([\s\S]*?)\r\n\r\n([\s\S]*)$/.exec(all);
+      if (!m) {
+        resolve({ status: 0, headers: {}, body: all });
+        return;
+      }
+      const headers = {};
+      for (const line of m[2].split('\r\n')) {
+        const i = line.indexOf(':');
+        headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+      resolve({ status: Number(m[1]), headers, body: m[3] });
+    });
+    socket.write(text.includes('Connection:') ? text : text.replace(/\r\n\r\n$/, '\r\nConnection: close\r\n\r\n'));
+  });
+}
+
+/**
+ * Starts a sandbox (with `keys`) and a gateway in front of it. `env` is merged over a default
+ * test environment (API key set, ASC_BASE_URL = sandbox); `deps` go to the handler (a capturing
+ * log is added). Returns { gw, sb, sandbox, log, apiKey, get(path, headers), close() }.
+ */
+export async function startStack({ keys = [], env = {}, deps = {}, sandbox = {}, apps = 30 } = {}) {
+  const sb = await startSandbox({ host: '127.0.0.1', port: 0, keys, apps, ...sandbox });
+  const log = captureLog();
+  const apiKey = `gw-test-${randomUUID()}`;
+  let gw;
+  try {
+    gw = await startGateway({
+      env: { GATEWAY_API_KEY: apiKey, ASC_BASE_URL: sb.url, ...env },
+      host: '127.0.0.1',
+      port: 0,
+      deps: { log: log.log, ...deps },
+    });
+  } catch (err) {
+    await sb.close();
+    throw err;
+  }
+  const get = async (path, headers = {}, init = {}) => {
+    const res = await fetch(`${gw.url}${path}`, { headers: { 'X-API-Key': apiKey, ...headers }, ...init });
+    const text = await res.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // leave null
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
+  return {
+    gw,
+    sb,
+    sandbox: sb.sandbox,
+    log,
+    apiKey,
+    get,
+    async close() {
+      await gw.close();
+      await sb.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+//! # asc-connector
+//!
+//! The policy core of the App Store Connect connector: it turns an Apple private key into
+//! short-lived ES256 tokens, checks requests against Apple's parameters before they are sent, and
+//! turns Apple's JSON:API answers into flat records a low-code flow designer can show.
+//!
+//! The core is pure: no I/O, no clock and no randomness. Time comes in as seconds since 1970, so
+//! every behaviour is deterministic and tested natively. `src/wasm.rs` is the only file that knows
+//! about JavaScript; it is compiled for `wasm32` only.
+//!
+//! Modules:
+//! - [`key`]: read the private key from whatever shape people paste it in.
+//! - [`token`]: mint and cache tokens.
+//! - [`inspect`]: explain why a token breaks Apple's rules (decodes without trusting it).
+//! - [`operations`]: the operation table and the request planner.
+//! - [`shape`]: JSON:API answers to flat records, Apple errors to one error shape.
+//! - [`error`]: the one error type and its stable codes.
+
+pub mod error;
+pub mod inspect;
+pub mod key;
+pub mod operations;
+pub mod shape;
+pub mod token;
+
+/// The JavaScript bindings (wasm32 only). Public so the wasm-bindgen tests can call them.
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod wasm;
+
+pub use error::{Detail, Error, ErrorCode, Result};

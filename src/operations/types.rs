@@ -1,0 +1,169 @@
+//! The shapes of the operation table: operations, their path and query parameters, and id rules.
+//!
+//! The data itself lives in `table.rs`, generated from Apple's spec by `tools/gen-operations.mjs`;
+//! these types are hand-written so the generator only emits plain literals.
+
+/// Whether an operation returns a page of resources or one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperationKind {
+    /// A list (`*_getCollection`): paged with `cursor`, shaped into `{value, nextLink, total}`.
+    Collection,
+    /// One resource by id (`*_getInstance`).
+    Instance,
+}
+
+impl OperationKind {
+    /// `"collection"` or `"instance"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OperationKind::Collection => "collection",
+            OperationKind::Instance => "instance",
+        }
+    }
+}
+
+/// The type of a query parameter, as Apple's spec declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParameterType {
+    /// `type: array` of strings, `style: form, explode: false`: comma-separated items.
+    Array,
+    /// `type: integer`.
+    Integer,
+    /// `type: boolean`: `true` or `false`.
+    Boolean,
+}
+
+impl ParameterType {
+    /// `"array"`, `"integer"` or `"boolean"` (Apple's spelling).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ParameterType::Array => "array",
+            ParameterType::Integer => "integer",
+            ParameterType::Boolean => "boolean",
+        }
+    }
+}
+
+/// One query parameter of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parameter {
+    /// The name exactly as Apple spells it, e.g. `filter[bundleId]`.
+    pub name: &'static str,
+    /// Array, integer or boolean.
+    pub ty: ParameterType,
+    /// For arrays: the allowed item values in Apple's order; empty means free-form strings.
+    pub values: &'static [&'static str],
+    /// For integers: the smallest accepted value (Apple's spec gives none; we use 1).
+    pub minimum: Option<i64>,
+    /// For integers: Apple's `maximum`.
+    pub maximum: Option<i64>,
+    /// Apple marks the parameter deprecated (it still works).
+    pub deprecated: bool,
+    /// The parameter to use instead, when Apple's spec or documentation names one.
+    pub replacement: Option<&'static str>,
+    /// Apple's description text.
+    pub description: &'static str,
+}
+
+/// The characters an id may contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdCharset {
+    /// ASCII digits only (App Store Connect app ids, e.g. `6446998023`).
+    Digits,
+}
+
+impl IdCharset {
+    /// Whether `c` is allowed.
+    #[must_use]
+    pub const fn allows(self, c: char) -> bool {
+        match self {
+            IdCharset::Digits => c.is_ascii_digit(),
+        }
+    }
+
+    /// A regular-expression character class for documentation and the JSON table.
+    #[must_use]
+    pub const fn class(self) -> &'static str {
+        match self {
+            IdCharset::Digits => "[0-9]",
+        }
+    }
+}
+
+/// What a resource id in the path must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRule {
+    /// Allowed characters.
+    pub charset: IdCharset,
+    /// Fewest characters.
+    pub min_length: usize,
+    /// Most characters.
+    pub max_length: usize,
+    /// A valid example from Apple's documentation.
+    pub example: &'static str,
+    /// Where a person finds the right value; appended to every id error.
+    pub help: &'static str,
+}
+
+impl IdRule {
+    /// The rule as a regular expression, e.g. `^[0-9]{1,20}$`.
+    #[must_use]
+    pub fn pattern(&self) -> String {
+        format!(
+            "^{}{{{},{}}}$",
+            self.charset.class(),
+            self.min_length,
+            self.max_length
+        )
+    }
+}
+
+/// One `{name}` segment of an operation's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathParameter {
+    /// The name inside the braces, e.g. `id`.
+    pub name: &'static str,
+    /// Apple's description text.
+    pub description: &'static str,
+    /// What the value must look like.
+    pub rule: IdRule,
+}
+
+/// One operation the gateway forwards to Apple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// Our operation id (the connector's), e.g. `ListApps`.
+    pub id: &'static str,
+    /// Apple's operationId, e.g. `apps_getCollection`.
+    pub apple_operation_id: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template, e.g. `/v1/apps/{id}`.
+    pub path: &'static str,
+    /// A short title (Apple's documentation page title).
+    pub summary: &'static str,
+    /// What the operation does (Apple's documentation text).
+    pub description: &'static str,
+    /// Collection or instance.
+    pub kind: OperationKind,
+    /// The `{...}` segments of `path`, in order.
+    pub path_parameters: &'static [PathParameter],
+    /// Every query parameter Apple's spec defines for the operation, in Apple's order.
+    pub parameters: &'static [Parameter],
+}
+
+impl Operation {
+    /// The query parameter with exactly this name.
+    #[must_use]
+    pub fn parameter(&self, name: &str) -> Option<&'static Parameter> {
+        self.parameters.iter().find(|p| p.name == name)
+    }
+
+    /// The path parameter with this name.
+    #[must_use]
+    pub fn path_parameter(&self, name: &str) -> Option<&'static PathParameter> {
+        self.path_parameters.iter().find(|p| p.name == name)
+    }
+}

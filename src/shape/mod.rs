@@ -1,0 +1,191 @@
+//! Apple's JSON:API answers to flat records; Apple errors to the gateway's error shape.
+//!
+//! [`shape_response`] takes the upstream status and body (as text) and returns the status and JSON
+//! body for the caller. It never panics, whatever arrives.
+//!
+//! Success (2xx):
+//! - `data` is an array (List Apps): `{"value": [record, ...], "nextLink": "...", "total": n}`.
+//!   `nextLink` is present only when Apple's `links.next` is on [`ShapeContext::upstream_origin`]
+//!   and has a `cursor`; it is `base_url + path + "?" + query + "&cursor=" + cursor` (no `&` when
+//!   the query is empty). `total` is `meta.paging.total` when Apple sends it.
+//! - `data` is an object (Read App Information): the record itself.
+//! - Records: see [`records`](self) rules — `id`, `type`, attributes at the top level (nulls and
+//!   attributes Apple adds later kept, Apple's order kept), `appStoreUrl` for apps, relationships
+//!   with `data` resolved from `included` (to-many → array, to-one → record or null, unknown →
+//!   `{id, type}`), relationships without `data` omitted, no `links`/`relationships`/`meta`.
+//!   An attribute named `id`/`type` is renamed `attributeId`/`attributeType`; relationships of
+//!   included resources stay `{id, type}` records (one level, no cycles).
+//! - Raw mode ([`ShapeContext::raw`]): Apple's document unchanged except `links.next`, which is
+//!   rewritten to the gateway's next link or removed when it points elsewhere.
+//!
+//! Errors: see [`UpstreamDetail`] and [`code_for_status`]: status ≥ 400 keeps 4xx statuses and
+//! maps 5xx to 502; unusable bodies (empty, not JSON, cut off, no `data`) give 502
+//! `UPSTREAM_BAD_RESPONSE` describing what arrived.
+
+mod bench;
+mod links;
+mod parse;
+mod records;
+mod upstream_error;
+
+use serde_json::Value;
+
+pub use bench::bench_page;
+pub use links::{encode_component, form_decode, gateway_next_link, next_cursor, origin_of};
+pub use upstream_error::{caller_status, code_for_status, UpstreamDetail};
+
+use crate::error::{Error, ErrorCode};
+use parse::{Data, Item, Top};
+use upstream_error::{bad_response, describe_json, describe_unparsable, strip_bom, upstream_error};
+
+/// What the shaper needs to know about the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShapeContext {
+    /// The operation id, e.g. `ListApps`.
+    pub operation_id: String,
+    /// The gateway's public base URL, e.g. `https://gw.example.com` (no trailing slash).
+    pub base_url: String,
+    /// The path the caller used (same as upstream), e.g. `/v1/apps`.
+    pub path: String,
+    /// The canonical query without `cursor` (`Plan::paging_query`).
+    pub query: String,
+    /// The upstream origin, e.g. `https://api.appstoreconnect.apple.com`; next links elsewhere are dropped.
+    pub upstream_origin: String,
+    /// Return Apple's JSON:API document instead of records.
+    pub raw: bool,
+}
+
+/// The caller-facing answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shaped {
+    /// HTTP status for the caller.
+    pub status: u16,
+    /// JSON body for the caller.
+    pub body: String,
+}
+
+/// Shapes one upstream answer. Never panics, whatever the input.
+#[must_use]
+pub fn shape_response(ctx: &ShapeContext, upstream_status: u16, upstream_body: &str) -> Shaped {
+    match upstream_status {
+        200..=299 if ctx.raw => shape_raw(ctx, upstream_status, upstream_body),
+        200..=299 => shape_records(ctx, upstream_status, upstream_body),
+        400..=599 => upstream_error(upstream_status, upstream_body),
+        other => bad_response(&format!("an unexpected HTTP status {other}")),
+    }
+}
+
+/// The gateway's error document for `error`, as a JSON string.
+#[must_use]
+pub fn error_document(error: &Error) -> String {
+    error.to_document().to_string()
+}
+
+/// The caller-facing answer for `error` (its status and error document).
+#[must_use]
+pub fn error_response(error: &Error) -> Shaped {
+    Shaped {
+        status: error.http_status(),
+        body: error_document(error),
+    }
+}
+
+/// A serialization failure (cannot happen for these types; answered as INTERNAL, never a panic).
+fn internal() -> Shaped {
+    error_response(&Error::new(
+        ErrorCode::Internal,
+        "the gateway could not write the shaped response",
+    ))
+}
+
+/// Success answers shaped into records.
+fn shape_records(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
+    let body = strip_bom(body);
+    let doc = match serde_json::from_str::<Top<'_>>(body) {
+        Ok(Top::Doc(doc)) => doc,
+        Ok(Top::NotObject(kind)) => {
+            return bad_response(&format!("JSON that is {kind}, not a JSON:API document"))
+        }
+        Err(e) => return bad_response(&describe_unparsable(body, &e)),
+    };
+    let index = records::index(&doc.included);
+    let out = match &doc.data {
+        Data::Missing => return bad_response("JSON without a data member"),
+        Data::Other(kind) => {
+            return bad_response(&format!(
+                "JSON whose data member is {kind}, not a resource or a list"
+            ))
+        }
+        Data::One(res) => serde_json::to_string(&records::flatten(res, Some(&index))),
+        Data::Many(items) => {
+            let mut value = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Item::Res(res) => value.push(records::flatten(res, Some(&index))),
+                    Item::NotObject(kind) => {
+                        return bad_response(&format!(
+                            "JSON whose data item {i} is {kind}, not a resource object"
+                        ))
+                    }
+                }
+            }
+            let next_link = doc
+                .links
+                .as_ref()
+                .and_then(|l| l.get("next"))
+                .and_then(links::link_href)
+                .and_then(|n| next_cursor(n, &ctx.upstream_origin))
+                .map(|c| gateway_next_link(ctx, &c));
+            let total = doc
+                .meta
+                .as_ref()
+                .and_then(|m| m.get("paging"))
+                .and_then(|p| p.get("total"))
+                .and_then(Value::as_u64);
+            serde_json::to_string(&records::List {
+                value,
+                next_link,
+                total,
+            })
+        }
+    };
+    match out {
+        Ok(body) => Shaped { status, body },
+        Err(_) => internal(),
+    }
+}
+
+/// Raw mode: Apple's document with only `links.next` rewritten or removed.
+fn shape_raw(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
+    let body = strip_bom(body);
+    let mut doc: Value = match serde_json::from_str(body) {
+        Ok(v) => v,
+        Err(e) => return bad_response(&describe_unparsable(body, &e)),
+    };
+    if !matches!(doc.get("data"), Some(Value::Array(_) | Value::Object(_))) {
+        return bad_response(&describe_json(&doc));
+    }
+    if let Some(links) = doc.get_mut("links").and_then(Value::as_object_mut) {
+        let rewritten = match links.get("next") {
+            None | Some(Value::Null) => None,
+            Some(next) => Some(
+                links::link_href(next)
+                    .and_then(|n| next_cursor(n, &ctx.upstream_origin))
+                    .map(|c| gateway_next_link(ctx, &c)),
+            ),
+        };
+        match rewritten {
+            Some(Some(url)) => {
+                links.insert("next".into(), Value::String(url));
+            }
+            Some(None) => {
+                links.shift_remove("next");
+            }
+            None => {}
+        }
+    }
+    Shaped {
+        status,
+        body: doc.to_string(),
+    }
+}

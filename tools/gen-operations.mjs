@@ -1,0 +1,292 @@
+#!/usr/bin/env node
+// Generates the operation table (src/operations/table.rs) and the vendored spec subset
+// (spec/apple-apps-4.4.1.json) from Apple's App Store Connect OpenAPI spec.
+//
+// Usage: node tools/gen-operations.mjs [path/to/app-store-connect-openapi.json] [--check]
+//   The spec path defaults to ../shared/reference/app-store-connect-openapi-4.4.1.json (relative to the
+//   repository root). With --check nothing is written; the exit code is 1 when a generated file is stale.
+//
+// Adding an operation means adding an entry to OPERATIONS (and an id rule if its path has a new kind of
+// id); the code below has no per-operation branches. Output is deterministic: Apple's parameter order is
+// kept, and nothing depends on time, locale or object iteration over unordered data.
+
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DEFAULT_SPEC = resolve(ROOT, '../shared/reference/app-store-connect-openapi-4.4.1.json');
+const TABLE_OUT = join(ROOT, 'src/operations/table.rs');
+const SUBSET_OUT = join(ROOT, 'spec/apple-apps-4.4.1.json');
+
+// ---- Data -----------------------------------------------------------------------------------------
+
+/** The operations the connector exposes. `summary`/`description` are the titles and abstracts of Apple's
+ * documentation pages for the endpoints (the spec has none). The kind comes from Apple's operationId. */
+const OPERATIONS = [
+  {
+    id: 'ListApps',
+    appleOperationId: 'apps_getCollection',
+    method: 'GET',
+    path: '/v1/apps',
+    summary: 'List apps',
+    description: 'Find and list apps in App Store Connect.',
+    idRules: {},
+  },
+  {
+    id: 'GetApp',
+    appleOperationId: 'apps_getInstance',
+    method: 'GET',
+    path: '/v1/apps/{id}',
+    summary: 'Read app information',
+    description: 'Get information about a specific app.',
+    idRules: { id: 'appleAppId' },
+  },
+];
+
+/** What resource ids look like. Apple's spec only says `type: string`; app ids are numeric Apple IDs. */
+const ID_RULES = {
+  appleAppId: {
+    charset: 'Digits',
+    minLength: 1,
+    maxLength: 20,
+    example: '6446998023',
+    help:
+      'The App ID is the numeric Apple ID shown in App Store Connect under App Information (for example ' +
+      '6446998023), not the bundle ID; to find an app by bundle ID, use ListApps with filter[bundleId].',
+  },
+};
+
+/** Replacements for deprecated parameters, where Apple names one (or, marked, where the spec implies one). */
+const REPLACEMENTS = {
+  // Apple's List apps page: appStoreState is deprecated in favour of appVersionState.
+  'filter[appStoreVersions.appStoreState]': 'filter[appStoreVersions.appVersionState]',
+  // Inference from the spec: the App relationship `inAppPurchases` is deprecated and `inAppPurchasesV2`
+  // returns the same resource type.
+  'limit[inAppPurchases]': 'limit[inAppPurchasesV2]',
+};
+
+/** Integers: Apple gives only a maximum; zero or negative page sizes make no sense, so we start at 1. */
+const DEFAULT_INTEGER_MINIMUM = 1;
+
+// ---- Code -----------------------------------------------------------------------------------------
+
+function fail(message) {
+  process.stderr.write(`gen-operations: ${message}\n`);
+  process.exit(2);
+}
+
+function kindOf(appleOperationId) {
+  if (appleOperationId.endsWith('_getCollection')) return 'Collection';
+  if (appleOperationId.endsWith('_getInstance')) return 'Instance';
+  return fail(`cannot tell the kind of ${appleOperationId} (expected *_getCollection or *_getInstance)`);
+}
+
+/** Rust string literal. */
+function rs(s) {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0);
+    if (ch === '"' || ch === '\\') out += '\\' + ch;
+    else if (c < 0x20 || c === 0x7f) out += `\\u{${c.toString(16)}}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+function opt(v, f = String) {
+  return v === undefined || v === null ? 'None' : `Some(${f(v)})`;
+}
+
+function loadSpec(path) {
+  if (!existsSync(path)) fail(`spec not found: ${path}`);
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/** Finds one operation in the spec and returns its path item, method object and parameters. */
+function locate(spec, op) {
+  const item = spec.paths?.[op.path];
+  if (!item) fail(`${op.id}: path ${op.path} is not in the spec`);
+  const method = op.method.toLowerCase();
+  const get = item[method];
+  if (!get) fail(`${op.id}: ${op.method} ${op.path} is not in the spec`);
+  if (get.operationId !== op.appleOperationId) {
+    fail(`${op.id}: spec operationId is ${get.operationId}, expected ${op.appleOperationId}`);
+  }
+  const all = [...(item.parameters ?? []), ...(get.parameters ?? [])];
+  for (const p of all) if (p.$ref) fail(`${op.id}: $ref parameters are not supported (${p.$ref})`);
+  return { item, method, get, pathParams: all.filter((p) => p.in === 'path'), queryParams: all.filter((p) => p.in === 'query') };
+}
+
+function queryParameter(op, p) {
+  const s = p.schema ?? {};
+  let ty;
+  if (s.type === 'array') {
+    if (s.items?.type !== 'string') fail(`${op.id}: ${p.name}: array items must be strings`);
+    if (p.style !== 'form' || p.explode !== false) fail(`${op.id}: ${p.name}: expected style form, explode false`);
+    ty = 'Array';
+  } else if (s.type === 'integer') ty = 'Integer';
+  else if (s.type === 'boolean') ty = 'Boolean';
+  else fail(`${op.id}: ${p.name}: unsupported schema type ${s.type}`);
+  const values = ty === 'Array' ? s.items.enum ?? [] : [];
+  const minimum = ty === 'Integer' ? s.minimum ?? DEFAULT_INTEGER_MINIMUM : undefined;
+  const maximum = ty === 'Integer' ? s.maximum : undefined;
+  if (ty === 'Integer' && maximum === undefined) fail(`${op.id}: ${p.name}: integer without maximum`);
+  return {
+    name: p.name,
+    ty,
+    values,
+    minimum,
+    maximum,
+    deprecated: p.deprecated === true,
+    replacement: REPLACEMENTS[p.name],
+    description: p.description ?? '',
+  };
+}
+
+function build(spec) {
+  const ops = [];
+  const subsetPaths = {};
+  for (const op of OPERATIONS) {
+    const { item, method, get, pathParams, queryParams } = locate(spec, op);
+    const names = new Set();
+    const parameters = queryParams.map((p) => {
+      if (names.has(p.name)) fail(`${op.id}: parameter ${p.name} declared twice`);
+      names.add(p.name);
+      return queryParameter(op, p);
+    });
+    for (const p of parameters) {
+      if (p.replacement && !names.has(p.replacement)) fail(`${op.id}: replacement ${p.replacement} unknown`);
+    }
+    const templateNames = [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+    const pathParameters = templateNames.map((name) => {
+      const declared = pathParams.find((p) => p.name === name);
+      if (!declared || declared.required !== true) fail(`${op.id}: path parameter ${name} not declared as required`);
+      const ruleName = op.idRules[name];
+      const rule = ID_RULES[ruleName];
+      if (!rule) fail(`${op.id}: no id rule for path parameter ${name}`);
+      return { name, description: declared.description ?? '', rule };
+    });
+    if (pathParams.length !== templateNames.length) fail(`${op.id}: path parameters do not match the template`);
+    ops.push({ ...op, kind: kindOf(op.appleOperationId), parameters, pathParameters });
+
+    // The vendored subset keeps Apple's text for the parameters (and where they are declared) only.
+    const entry = subsetPaths[op.path] ?? {};
+    if (item.parameters) entry.parameters = item.parameters;
+    entry[method] = { tags: get.tags, operationId: get.operationId, parameters: get.parameters ?? [] };
+    subsetPaths[op.path] = entry;
+  }
+  const ids = new Set();
+  for (const op of ops) {
+    if (ids.has(op.id)) fail(`duplicate operation id ${op.id}`);
+    ids.add(op.id);
+  }
+  return { ops, subset: subsetPaths };
+}
+
+function renderTable(ops, specInfo) {
+  const L = [];
+  L.push(`// @generated by tools/gen-operations.mjs from Apple's App Store Connect API OpenAPI spec ${specInfo.version}.`);
+  L.push('// Do not edit by hand: change the data in the generator and run `node tools/gen-operations.mjs`.');
+  L.push('');
+  L.push('//! The operation table: every operation the connector forwards, with every query parameter Apple\'s');
+  L.push('//! spec defines for it (generated; see `tools/gen-operations.mjs`).');
+  L.push('');
+  L.push('use super::types::{');
+  L.push('    IdCharset, IdRule, Operation, OperationKind, Parameter, ParameterType, PathParameter,');
+  L.push('};');
+  L.push('');
+  L.push('/// The version of Apple\'s spec the table was generated from.');
+  L.push(`pub const SPEC_VERSION: &str = ${rs(specInfo.version)};`);
+  L.push('');
+  L.push('/// Every operation, in the generator\'s order.');
+  L.push('pub static OPERATIONS: &[Operation] = &[');
+  for (const op of ops) {
+    L.push('    Operation {');
+    L.push(`        id: ${rs(op.id)},`);
+    L.push(`        apple_operation_id: ${rs(op.appleOperationId)},`);
+    L.push(`        method: ${rs(op.method)},`);
+    L.push(`        path: ${rs(op.path)},`);
+    L.push(`        summary: ${rs(op.summary)},`);
+    L.push(`        description: ${rs(op.description)},`);
+    L.push(`        kind: OperationKind::${op.kind},`);
+    if (op.pathParameters.length === 0) L.push('        path_parameters: &[],');
+    else {
+      L.push('        path_parameters: &[');
+      for (const pp of op.pathParameters) {
+        const r = pp.rule;
+        L.push('            PathParameter {');
+        L.push(`                name: ${rs(pp.name)},`);
+        L.push(`                description: ${rs(pp.description)},`);
+        L.push('                rule: IdRule {');
+        L.push(`                    charset: IdCharset::${r.charset},`);
+        L.push(`                    min_length: ${r.minLength},`);
+        L.push(`                    max_length: ${r.maxLength},`);
+        L.push(`                    example: ${rs(r.example)},`);
+        L.push(`                    help: ${rs(r.help)},`);
+        L.push('                },');
+        L.push('            },');
+      }
+      L.push('        ],');
+    }
+    L.push('        parameters: &[');
+    for (const p of op.parameters) {
+      L.push('            Parameter {');
+      L.push(`                name: ${rs(p.name)},`);
+      L.push(`                ty: ParameterType::${p.ty},`);
+      if (p.values.length === 0) L.push('                values: &[],');
+      else {
+        L.push('                values: &[');
+        for (const v of p.values) L.push(`                    ${rs(v)},`);
+        L.push('                ],');
+      }
+      L.push(`                minimum: ${opt(p.minimum)},`);
+      L.push(`                maximum: ${opt(p.maximum)},`);
+      L.push(`                deprecated: ${p.deprecated},`);
+      L.push(`                replacement: ${opt(p.replacement, rs)},`);
+      L.push(`                description: ${rs(p.description)},`);
+      L.push('            },');
+    }
+    L.push('        ],');
+    L.push('    },');
+  }
+  L.push('];');
+  return L.join('\n') + '\n';
+}
+
+function renderSubset(spec, subset) {
+  const doc = {
+    'x-vendored': 'Subset of Apple\'s App Store Connect API OpenAPI spec: only the parameters of the operations in ' +
+      'tools/gen-operations.mjs, verbatim. Regenerate with `node tools/gen-operations.mjs`.',
+    openapi: spec.openapi,
+    info: spec.info,
+    paths: subset,
+  };
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+function main(argv) {
+  const check = argv.includes('--check');
+  const rest = argv.filter((a) => a !== '--check');
+  if (rest.some((a) => a.startsWith('-'))) fail(`unknown option ${rest.find((a) => a.startsWith('-'))}`);
+  if (rest.length > 1) fail('at most one spec path');
+  const spec = loadSpec(resolve(rest[0] ?? DEFAULT_SPEC));
+  const { ops, subset } = build(spec);
+  const outputs = [
+    [TABLE_OUT, renderTable(ops, spec.info ?? { version: 'unknown' })],
+    [SUBSET_OUT, renderSubset(spec, subset)],
+  ];
+  let stale = 0;
+  for (const [path, text] of outputs) {
+    const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
+    if (current === text) continue;
+    if (check) {
+      process.stderr.write(`gen-operations: ${path} is out of date\n`);
+      stale += 1;
+    } else writeFileSync(path, text);
+  }
+  for (const op of ops) process.stdout.write(`${op.id}: ${op.parameters.length} query parameters, ${op.pathParameters.length} path parameters\n`);
+  process.exit(stale ? 1 : 0);
+}
+
+main(process.argv.slice(2));
