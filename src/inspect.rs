@@ -105,7 +105,8 @@ const KNOWN_ALGS: [&str; 15] = [
     "ES384", "ES512", "ES256K", "EdDSA", "Ed25519",
 ];
 
-/// Inspects a token at time `now`, optionally verifying its signature with a PEM public key.
+/// Inspects a token WITHOUT trusting it, at time `now` (seconds since 1970), optionally verifying
+/// its signature with a PEM public key.
 ///
 /// Surrounding whitespace and a leading `Bearer ` are ignored. A `public_key_pem` that cannot be
 /// read is reported as a problem (with its `KEY_*` code and parameter `publicKey`), never a panic;

@@ -113,8 +113,12 @@ fn options_error(message: impl Into<String>) -> JsValue {
 
 /// Parses JSON made by this crate into a JS value.
 fn json_to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value)
-        .map_err(|_| to_js_error(&Error::new(ErrorCode::Internal, "could not encode a result")))?;
+    let text = serde_json::to_string(value).map_err(|_| {
+        to_js_error(&Error::new(
+            ErrorCode::Internal,
+            "could not encode a result",
+        ))
+    })?;
     JSON::parse(&text)
 }
 
@@ -124,7 +128,7 @@ fn now_seconds(now: &JsValue) -> Result<u64, JsValue> {
         return Ok((js_sys::Date::now() / 1000.0).floor() as u64);
     }
     match now.as_f64() {
-        Some(n) if n.is_finite() && n >= 0.0 && n < 1e12 => Ok(n.floor() as u64),
+        Some(n) if (0.0..1e12).contains(&n) => Ok(n.floor() as u64),
         _ => Err(to_js_error(&Error::new(
             ErrorCode::TimeInvalid,
             "nowSeconds must be a number of seconds since 1970 (for example Math.floor(Date.now() / 1000)), or left out to use the clock",
@@ -332,8 +336,12 @@ pub fn inspect(
         Some(string_arg(&public_key_pem, "publicKeyPem")?)
     };
     let inspection = inspect_token(&jwt, now, pem.as_deref());
-    let value = serde_json::to_value(&inspection)
-        .map_err(|_| to_js_error(&Error::new(ErrorCode::Internal, "could not encode the inspection")))?;
+    let value = serde_json::to_value(&inspection).map_err(|_| {
+        to_js_error(&Error::new(
+            ErrorCode::Internal,
+            "could not encode the inspection",
+        ))
+    })?;
     json_to_js(&value)
 }
 
@@ -364,8 +372,12 @@ pub fn plan(
         string_arg(&raw_query, "rawQuery")?
     };
     let plan = plan_request(&method, &path, &raw_query).map_err(|e| to_js_error(&e))?;
-    let value = serde_json::to_value(&plan)
-        .map_err(|_| to_js_error(&Error::new(ErrorCode::Internal, "could not encode the plan")))?;
+    let value = serde_json::to_value(&plan).map_err(|_| {
+        to_js_error(&Error::new(
+            ErrorCode::Internal,
+            "could not encode the plan",
+        ))
+    })?;
     json_to_js(&value)
 }
 
@@ -380,7 +392,11 @@ pub fn shape(
     let operation_id = string_arg(&operation_id, "operationId")?;
     let status = match upstream_status.as_f64() {
         Some(n) if (100.0..=599.0).contains(&n) && n.fract() == 0.0 => n as u16,
-        _ => return Err(options_error("upstreamStatus must be an HTTP status (100 to 599)")),
+        _ => {
+            return Err(options_error(
+                "upstreamStatus must be an HTTP status (100 to 599)",
+            ))
+        }
     };
     let body = string_arg(&upstream_body, "upstreamBody")?;
     if !options.is_object() {
@@ -400,7 +416,9 @@ pub fn shape(
         path: text("path")?,
         query: text("query")?,
         upstream_origin: text("upstreamOrigin")?,
-        raw: get(&options, "raw")?.and_then(|v| v.as_bool()).unwrap_or(false),
+        raw: get(&options, "raw")?
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
     };
     let shaped = shape_response(&ctx, status, &body);
     let result = Object::new();

@@ -426,3 +426,24 @@ fn options_are_exposed_normalized() {
     let minter = TokenMinter::new(key, TokenOptions::individual(" ABC ")).unwrap();
     assert_eq!(minter.options().key_id, "ABC");
 }
+
+#[test]
+fn short_r_and_s_are_left_padded_to_64_bytes() {
+    // About one signature in 128 has r or s with a leading zero byte; each must stay 32 bytes.
+    let (key, secret) = key();
+    let options = TokenOptions::team(KID, ISSUER);
+    let mut found = 0;
+    for offset in 0..5000 {
+        let token = mint_token(&key, &options, NOW + offset).unwrap();
+        let (_, _, sig) = parts(&token);
+        assert_eq!(sig.len(), 64);
+        if sig[0] == 0 || sig[32] == 0 {
+            assert!(verifies(&token, &secret));
+            found += 1;
+            if found == 3 {
+                break;
+            }
+        }
+    }
+    assert!(found >= 1);
+}

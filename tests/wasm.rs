@@ -72,8 +72,10 @@ fn mint_token_team_and_individual() {
     assert!(c.get("sub").is_none());
 
     let individual = wasm::mint_token(
-        js(serde_json::json!({"keyId": "2X9R4HXF34", "individual": true, "privateKey": key,
-            "lifetimeSeconds": 600, "scope": ["GET /v1/apps"]})),
+        js(
+            serde_json::json!({"keyId": "2X9R4HXF34", "individual": true, "privateKey": key,
+            "lifetimeSeconds": 600, "scope": ["GET /v1/apps"]}),
+        ),
         NOW.into(),
     )
     .unwrap();
@@ -87,7 +89,8 @@ fn mint_token_team_and_individual() {
 #[wasm_bindgen_test]
 fn token_minter_caches_and_invalidates() {
     let key = throwaway_key_pem();
-    let options = js(serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": key}));
+    let options =
+        js(serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": key}));
     let mut minter = wasm::JsTokenMinter::new(options).unwrap();
     assert_eq!(minter.expires_at(), None);
     let first = minter.token(NOW.into()).unwrap();
@@ -118,12 +121,18 @@ fn inspect_token_reports_and_verifies() {
     let report = wasm::inspect(token.into(), NOW.into(), public.into()).unwrap();
     assert_eq!(Array::from(&get(&report, "problems")).length(), 0);
     assert_eq!(get(&report, "signatureVerified").as_bool(), Some(true));
-    assert_eq!(get(&get(&report, "payload"), "iss").as_string().as_deref(), Some(ISSUER));
+    assert_eq!(
+        get(&get(&report, "payload"), "iss").as_string().as_deref(),
+        Some(ISSUER)
+    );
 
     let garbage = wasm::inspect("not a token".into(), NOW.into(), JsValue::UNDEFINED).unwrap();
     let problems = Array::from(&get(&garbage, "problems"));
     assert!(problems.length() >= 1);
-    assert_eq!(get(&problems.get(0), "code").as_string().as_deref(), Some("TOKEN_MALFORMED"));
+    assert_eq!(
+        get(&problems.get(0), "code").as_string().as_deref(),
+        Some("TOKEN_MALFORMED")
+    );
 
     assert_error(
         wasm::inspect(JsValue::from(42), NOW.into(), JsValue::UNDEFINED).unwrap_err(),
@@ -137,56 +146,111 @@ fn option_errors_are_errors_with_codes() {
     let body_marker: String = key.lines().nth(1).unwrap().chars().take(16).collect();
     let cases = [
         (serde_json::json!("just a string"), "OPTIONS_INVALID"),
-        (serde_json::json!({"keyId": "2X9R4HXF34", "issuerID": ISSUER, "privateKey": key}), "OPTIONS_INVALID"),
-        (serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": "not-a-uuid", "privateKey": key}), "ISSUER_ID_INVALID"),
-        (serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": key, "lifetimeSeconds": 1201}), "LIFETIME_TOO_LONG"),
-        (serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "individual": true, "privateKey": key}), "KEY_TYPE_CONFLICT"),
-        (serde_json::json!({"keyId": "2X9R4HXF34", "privateKey": key}), "KEY_TYPE_CONFLICT"),
-        (serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": "hello world"}), "KEY_NOT_PEM"),
-        (serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": 7}), "OPTIONS_INVALID"),
-        (serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": key, "scope": ["FETCH everything"]}), "SCOPE_INVALID"),
+        (
+            serde_json::json!({"keyId": "2X9R4HXF34", "issuerID": ISSUER, "privateKey": key}),
+            "OPTIONS_INVALID",
+        ),
+        (
+            serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": "not-a-uuid", "privateKey": key}),
+            "ISSUER_ID_INVALID",
+        ),
+        (
+            serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": key, "lifetimeSeconds": 1201}),
+            "LIFETIME_TOO_LONG",
+        ),
+        (
+            serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "individual": true, "privateKey": key}),
+            "KEY_TYPE_CONFLICT",
+        ),
+        (
+            serde_json::json!({"keyId": "2X9R4HXF34", "privateKey": key}),
+            "KEY_TYPE_CONFLICT",
+        ),
+        (
+            serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": "hello world"}),
+            "KEY_NOT_PEM",
+        ),
+        (
+            serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": 7}),
+            "OPTIONS_INVALID",
+        ),
+        (
+            serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": key, "scope": ["FETCH everything"]}),
+            "SCOPE_INVALID",
+        ),
     ];
     for (options, code) in cases {
         let message = assert_error(wasm::mint_token(js(options), NOW.into()).unwrap_err(), code);
-        assert!(!message.contains(&body_marker), "{code} message echoes the key");
+        assert!(
+            !message.contains(&body_marker),
+            "{code} message echoes the key"
+        );
     }
-    let options = js(serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": key}));
+    let options =
+        js(serde_json::json!({"keyId": "2X9R4HXF34", "issuerId": ISSUER, "privateKey": key}));
     assert_error(
         wasm::mint_token(options, JsValue::from("soon")).unwrap_err(),
         "TIME_INVALID",
     );
     assert_error(
-        wasm::JsTokenMinter::new(js(serde_json::json!({"keyId": "", "issuerId": ISSUER, "privateKey": key})))
-            .err()
-            .unwrap(),
+        wasm::JsTokenMinter::new(js(
+            serde_json::json!({"keyId": "", "issuerId": ISSUER, "privateKey": key}),
+        ))
+        .err()
+        .unwrap(),
         "KEY_ID_INVALID",
     );
 }
 
 #[wasm_bindgen_test]
 fn plan_request_and_shape_response() {
-    let plan = wasm::plan("GET".into(), "/v1/apps".into(), "limit=5&filter%5BbundleId%5D=com.example.a".into()).unwrap();
-    assert_eq!(get(&plan, "operationId").as_string().as_deref(), Some("ListApps"));
-    assert_eq!(get(&plan, "upstreamPath").as_string().as_deref(), Some("/v1/apps"));
+    let plan = wasm::plan(
+        "GET".into(),
+        "/v1/apps".into(),
+        "limit=5&filter%5BbundleId%5D=com.example.a".into(),
+    )
+    .unwrap();
+    assert_eq!(
+        get(&plan, "operationId").as_string().as_deref(),
+        Some("ListApps")
+    );
+    assert_eq!(
+        get(&plan, "upstreamPath").as_string().as_deref(),
+        Some("/v1/apps")
+    );
 
-    let err = wasm::plan("GET".into(), "/v1/apps".into(), "limit=500&filter%5Bfoo%5D=1".into()).unwrap_err();
+    let err = wasm::plan(
+        "GET".into(),
+        "/v1/apps".into(),
+        "limit=500&filter%5Bfoo%5D=1".into(),
+    )
+    .unwrap_err();
     assert_error(err.clone(), "REQUEST_INVALID");
     let details = Array::from(&get(&err, "details"));
     assert_eq!(details.length(), 2);
-    assert_error(wasm::plan("GET".into(), "/v1/users".into(), "".into()).unwrap_err(), "ROUTE_NOT_FOUND");
-    assert_error(wasm::plan("DELETE".into(), "/v1/apps".into(), "".into()).unwrap_err(), "METHOD_NOT_ALLOWED");
+    assert_error(
+        wasm::plan("GET".into(), "/v1/users".into(), "".into()).unwrap_err(),
+        "ROUTE_NOT_FOUND",
+    );
+    assert_error(
+        wasm::plan("DELETE".into(), "/v1/apps".into(), "".into()).unwrap_err(),
+        "METHOD_NOT_ALLOWED",
+    );
 
     let body = r#"{"data":[{"type":"apps","id":"1","attributes":{"name":"A"}}],"links":{"self":"https://api.appstoreconnect.apple.com/v1/apps"},"meta":{"paging":{"total":1,"limit":50}}}"#;
     let shaped = wasm::shape(
         "ListApps".into(),
         JsValue::from(200),
         body.into(),
-        js(serde_json::json!({"baseUrl": "https://gw.example.com", "path": "/v1/apps", "query": "",
-            "upstreamOrigin": "https://api.appstoreconnect.apple.com"})),
+        js(
+            serde_json::json!({"baseUrl": "https://gw.example.com", "path": "/v1/apps", "query": "",
+            "upstreamOrigin": "https://api.appstoreconnect.apple.com"}),
+        ),
     )
     .unwrap();
     assert_eq!(get(&shaped, "status").as_f64(), Some(200.0));
-    let out: serde_json::Value = serde_json::from_str(&get(&shaped, "body").as_string().unwrap()).unwrap();
+    let out: serde_json::Value =
+        serde_json::from_str(&get(&shaped, "body").as_string().unwrap()).unwrap();
     assert_eq!(out["value"][0]["name"], "A");
     assert_eq!(out["total"], 1);
 
@@ -194,13 +258,21 @@ fn plan_request_and_shape_response() {
         "ListApps".into(),
         JsValue::from(200),
         "<html>".into(),
-        js(serde_json::json!({"baseUrl": "https://gw.example.com", "path": "/v1/apps", "query": "",
-            "upstreamOrigin": "https://api.appstoreconnect.apple.com"})),
+        js(
+            serde_json::json!({"baseUrl": "https://gw.example.com", "path": "/v1/apps", "query": "",
+            "upstreamOrigin": "https://api.appstoreconnect.apple.com"}),
+        ),
     )
     .unwrap();
     assert_eq!(get(&garbage, "status").as_f64(), Some(502.0));
     assert_error(
-        wasm::shape("ListApps".into(), JsValue::from(99), "".into(), JsValue::UNDEFINED).unwrap_err(),
+        wasm::shape(
+            "ListApps".into(),
+            JsValue::from(99),
+            "".into(),
+            JsValue::UNDEFINED,
+        )
+        .unwrap_err(),
         "OPTIONS_INVALID",
     );
 }
@@ -209,11 +281,15 @@ fn plan_request_and_shape_response() {
 fn tables_are_exported() {
     let codes = Array::from(&wasm::error_codes().unwrap());
     assert_eq!(codes.length() as usize, asc_connector::ErrorCode::ALL.len());
-    let found = codes
-        .iter()
-        .any(|c| get(&c, "code").as_string().as_deref() == Some("KEY_WRONG_CURVE") && get(&c, "status").as_f64() == Some(400.0));
+    let found = codes.iter().any(|c| {
+        get(&c, "code").as_string().as_deref() == Some("KEY_WRONG_CURVE")
+            && get(&c, "status").as_f64() == Some(400.0)
+    });
     assert!(found);
     let ops = Array::from(&wasm::operations().unwrap());
-    let ids: Vec<String> = ops.iter().map(|o| get(&o, "id").as_string().unwrap_or_default()).collect();
+    let ids: Vec<String> = ops
+        .iter()
+        .map(|o| get(&o, "id").as_string().unwrap_or_default())
+        .collect();
     assert!(ids.contains(&"ListApps".to_string()) && ids.contains(&"GetApp".to_string()));
 }

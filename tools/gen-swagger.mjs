@@ -114,7 +114,10 @@ export function titleFor(name, pres) {
 
 /** Lower-case phrase for a camelCase name inside a sentence, keeping acronyms, e.g. `minOsVersion` → `min OS version`. */
 export function phraseFor(name, pres) {
-  return splitWords(name).map((w) => pres.words[w.toLowerCase()] ?? w.toLowerCase()).join(' ');
+  let text = splitWords(name).map((w) => pres.words[w.toLowerCase()] ?? w.toLowerCase()).join(' ');
+  // Proper names and compounds keep their spelling inside sentences (App Store, Game Center, in-app).
+  for (const [from, to] of Object.entries(pres.phrases ?? {})) text = text.replace(new RegExp(`\\b${from}\\b`, 'g'), to);
+  return text;
 }
 
 /** Prefixes "Deprecated. " to a description. */

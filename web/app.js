@@ -128,8 +128,16 @@ dropzone.addEventListener('dragleave', () => dropzone.classList.remove('dragging
 dropzone.addEventListener('drop', (event) => {
   event.preventDefault();
   dropzone.classList.remove('dragging');
-  const file = event.dataTransfer && event.dataTransfer.files[0];
-  if (file) loadKeyFile(file);
+  const files = event.dataTransfer && event.dataTransfer.files;
+  if (files && files[0]) {
+    // Show the dropped file in the picker too, so the page reads the same either way.
+    try {
+      $('key-file').files = files;
+    } catch {
+      /* older browsers: the status line still names the file */
+    }
+    loadKeyFile(files[0]);
+  }
 });
 // A file dropped outside the box must not make the browser navigate to it.
 window.addEventListener('dragover', (event) => event.preventDefault());
@@ -158,6 +166,12 @@ function decodePart(part) {
   const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
   const bytes = Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0));
   return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/** Grows a read-only text area to show all of its text. */
+function fitHeight(el) {
+  el.style.height = 'auto';
+  el.style.height = `${el.scrollHeight + 4}px`;
 }
 
 function tickCountdown() {
@@ -222,6 +236,8 @@ $('mint-form').addEventListener('submit', (event) => {
   tickCountdown();
   countdownTimer = setInterval(tickCountdown, 1000);
   $('mint-result').hidden = false;
+  fitHeight($('token-out'));
+  fitHeight($('curl-out'));
   $('token-out').focus();
 });
 

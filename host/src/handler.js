@@ -189,13 +189,19 @@ export function createHandler(config, deps = {}) {
 
     const { source, key } = selectKey(config, h);
     state.keySource = source;
-    const entry = source === 'server' ? serverEntry : await minters.entryFor(key);
+    let entry = source === 'server' ? serverEntry : await minters.entryFor(key);
     const getToken = async () => {
+      // Under heavy key churn the LRU may have evicted (and freed) this entry meanwhile.
+      if (entry.freed) entry = await minters.entryFor(key);
       const t = await minters.tokenFrom(entry, d.now());
       return { token: t.token, minted: t.minted, invalidate: () => entry.invalidate() };
     };
 
     const target = `${config.baseUrl}${plan.upstreamPath}${plan.upstreamQuery ? `?${plan.upstreamQuery}` : ''}`;
+    if (!plan.upstreamPath.startsWith('/v1/') || new URL(target).origin !== upstreamOrigin) {
+      // The planner only emits table paths; this guards the one invariant that matters most.
+      throw new GatewayError('INTERNAL', 'The planned upstream request left ASC_BASE_URL; it was not sent.');
+    }
     const up = await callUpstream({ url: target, getToken, deps: d, policy: upstreamPolicy });
     state.upstreamStatus = up.status;
     state.retries = up.retries;

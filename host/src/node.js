@@ -49,12 +49,16 @@ function sendResponse(res, response, bodyText, method) {
  * { url, close(), handler, config } once listening.
  */
 export async function startGateway({ env = process.env, host, port, deps } = {}) {
-  const config = await loadNodeConfig(env);
+  // Overrides go through the same validation as HOST/PORT (e.g. an empty API key needs loopback).
+  const merged = { ...env };
+  if (host !== undefined) merged.HOST = String(host);
+  if (port !== undefined) merged.PORT = String(port);
+  const config = await loadNodeConfig(merged);
   const handler = createHandler(config, deps);
-  const listenHost = host ?? config.host;
-  const listenPort = port ?? config.port;
+  const listenHost = config.host;
+  const listenPort = config.port;
 
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000 }, (req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
     // We never read request bodies: the gateway's operations are GETs.
     req.resume();
     const target = req.url ?? '';
@@ -99,11 +103,14 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       return;
     }
     const tooLarge = err && err.code === 'HPE_HEADER_OVERFLOW';
+    const badHeader = !tooLarge && err && typeof err.code === 'string' && /HEADER|LF_EXPECTED|CR_EXPECTED/.test(err.code);
     const status = tooLarge ? 431 : 400;
-    const code = tooLarge ? 'REQUEST_TOO_LARGE' : 'REQUEST_TARGET_INVALID';
+    const code = tooLarge ? 'REQUEST_TOO_LARGE' : badHeader ? 'HEADER_INVALID' : 'REQUEST_TARGET_INVALID';
     const message = tooLarge
       ? `The request line and headers together may have at most ${MAX_HEADER_BYTES} bytes.`
-      : 'The request could not be parsed as HTTP/1.1.';
+      : badHeader
+        ? 'A request header is malformed (control characters, bare CR or LF, or an invalid name).'
+        : 'The request could not be parsed as HTTP/1.1.';
     const body = JSON.stringify({ error: { status, code, message } });
     socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });

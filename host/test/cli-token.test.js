@@ -115,7 +115,7 @@ test('bad option values exit 1 with their code; the good key never shows', async
   }
 });
 
-test('usage errors exit 2: unknown flag, missing key id, contradictory key type, no key on a closed stdin', async () => {
+test('usage errors exit 2: unknown flag, missing key id, contradictory key type, bad number', async () => {
   const unknown = await cli(['token', ...teamArgs, '--private-key-file', keyFile, '--bogus']);
   assert.equal(unknown.status, 2);
   assert.equal(unknown.stdout, '');

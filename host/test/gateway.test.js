@@ -3,8 +3,7 @@
 // Apple errors, configuration errors and log hygiene. Keys are generated per test run.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,11 +13,11 @@ import { loadConfig } from '../src/config.js';
 import { GATEWAY_CODES } from '../src/errors.js';
 import { MinterCache, keyFingerprint } from '../src/minters.js';
 import { parseRetryAfter, callUpstream } from '../src/upstream.js';
-import { createHandler, constantTimeEqual } from '../src/handler.js';
+import { constantTimeEqual, handle } from '../src/handler.js';
 import { run as serve } from '../src/commands/serve.js';
 import { startGateway } from '../src/node.js';
 import {
-  newAppleKey, serverKeyEnv, callerKeyHeaders, captureLog, leakedSecrets, rawRequest, startStack,
+  newAppleKey, serverKeyEnv, callerKeyHeaders, leakedSecrets, rawRequest, startStack,
 } from './helpers/gateway.js';
 
 const allLogLines = [];
@@ -39,7 +38,6 @@ function assertErrorShape(res, status, code) {
 
 describe('gateway with a server key', () => {
   const team = newAppleKey();
-  const forbidden = newAppleKey({ forbidden: true });
   const caller = newAppleKey();
   let stack;
   const seenTokens = [];
@@ -47,7 +45,7 @@ describe('gateway with a server key', () => {
     secrets.teamPem = team.pem;
     secrets.callerPem = caller.pem;
     stack = await startStack({
-      keys: [team.sandboxKey, forbidden.sandboxKey, caller.sandboxKey],
+      keys: [team.sandboxKey, caller.sandboxKey],
       env: serverKeyEnv(team),
       deps: {
         fetch: (url, init) => {
@@ -141,13 +139,17 @@ describe('gateway with a server key', () => {
     assert.equal(raw.json.data.attributes.name, app.attributes.name);
   });
 
-  test('Apple errors come back in the error shape (404, 403, 429 with X-Rate-Limit)', async () => {
+  test("Apple's 404 comes back in the error shape", async () => {
     const notFound = await stack.get('/v1/apps/9999999999');
     assertErrorShape(notFound, 404, 'UPSTREAM_NOT_FOUND');
+    assert.match(notFound.headers.get('x-rate-limit'), /user-hour-lim:\d+;user-hour-rem:\d+;/);
+  });
 
-    const fb = await stack.get('/v1/apps', callerKeyHeaders(forbidden));
-    // Caller keys are refused on this gateway; the 403 for a forbidden key is tested below.
-    assertErrorShape(fb, 403, 'CALLER_KEYS_NOT_ALLOWED');
+  test('caller keys are refused when the gateway has its own key (and nothing is forwarded)', async () => {
+    const before = stack.sandbox.stats.requests;
+    const res = await stack.get('/v1/apps', callerKeyHeaders(caller));
+    assertErrorShape(res, 403, 'CALLER_KEYS_NOT_ALLOWED');
+    assert.equal(stack.sandbox.stats.requests, before);
   });
 
   test('one token is reused across requests and verifies independently (jose)', async () => {
@@ -240,8 +242,16 @@ describe('gateway with a server key', () => {
     const before = stack.sandbox.stats.requests;
     const big = await stack.get('/v1/apps', { 'X-ASC-Key-Id': 'A'.repeat(200) });
     assertErrorShape(big, 400, 'HEADER_INVALID');
-    const r = await rawRequest(stack.gw.url, `GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${stack.apiKey}\r\nX-ASC-Key-Id: AB\x01CD\r\n\r\n`);
-    assert.ok(r.status === 400, `control character → 400 (${r.status})`);
+    for (const bad of ['AB\x01CD', 'AB\rCD', 'AB\tCD']) {
+      const r = await rawRequest(stack.gw.url, `GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${stack.apiKey}\r\nX-ASC-Key-Id: ${bad}\r\n\r\n`);
+      assert.equal(r.status, 400, `control character → 400 (${JSON.stringify(bad)})`);
+      assert.equal(JSON.parse(r.body).error.code, 'HEADER_INVALID', JSON.stringify(bad));
+    }
+    const huge = await rawRequest(stack.gw.url, `GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ${'a'.repeat(40_000)}\r\n\r\n`);
+    assert.equal(huge.status, 431);
+    assert.equal(JSON.parse(huge.body).error.code, 'REQUEST_TOO_LARGE');
+    const noHost = await rawRequest(stack.gw.url, `GET /v1/apps HTTP/1.1\r\nX-API-Key: ${stack.apiKey}\r\n\r\n`);
+    assert.equal(JSON.parse(noHost.body).error.code, 'REQUEST_TARGET_INVALID');
     const fmt = await stack.get('/v1/apps', { 'X-ASC-Format': 'xml' });
     assertErrorShape(fmt, 400, 'HEADER_INVALID');
     assert.equal(stack.sandbox.stats.requests, before);
@@ -260,7 +270,7 @@ describe('gateway with caller keys', () => {
     secrets.individualPem = individual.pem;
     const keys = [server.sandboxKey, caller.sandboxKey, individual.sandboxKey, forbidden.sandboxKey];
     open = await startStack({ keys });
-    allowing = await startStack({ keys, env: { ...serverKeyEnv(server), GATEWAY_ALLOW_CALLER_KEYS: '1' } });
+    allowing = await startStack({ keys, env: { ...serverKeyEnv(server), GATEWAY_ALLOW_CALLER_KEYS: '1', PUBLIC_URL: 'https://gw.example.com/asc/' } });
   });
   after(async () => {
     remember(open);
@@ -306,6 +316,7 @@ describe('gateway with caller keys', () => {
     assert.equal(allowing.log.entries().at(-1).keySource, 'caller');
     const own = await allowing.get('/v1/apps?limit=1');
     assert.equal(own.status, 200);
+    assert.ok(own.json.nextLink.startsWith('https://gw.example.com/asc/v1/apps?'), 'PUBLIC_URL is the base of nextLink');
     assert.equal(allowing.log.entries().at(-1).keySource, 'server');
   });
 });
@@ -453,6 +464,24 @@ describe('gateway units', () => {
     assert.notEqual(await keyFingerprint(k('A')), await keyFingerprint({ ...k('A'), individual: true, issuerId: undefined }));
   });
 
+  test('handle(request, env) builds one handler per env; a bad env answers 500 and logs the problems once', async () => {
+    const logs = [];
+    const bad = { GATEWAY_API_KEY: 'k', ASC_BASE_URL: 'http://127.0.0.1:9', ASC_KEY_ID: 'ABCDE12345' };
+    for (let i = 0; i < 2; i += 1) {
+      const res = await handle(new Request('http://gw.test/v1/apps'), bad, { log: (e) => logs.push(e) });
+      assert.equal(res.status, 500);
+      const body = await res.json();
+      assert.equal(body.error.code, 'INTERNAL');
+      assert.ok(!/ASC_/.test(body.error.message), 'callers do not see configuration details');
+    }
+    assert.equal(logs.length, 1);
+    assert.equal(logs[0].event, 'config_invalid');
+    assert.match(logs[0].problems[0], /partly configured/);
+    const good = { GATEWAY_API_KEY: 'k', ASC_BASE_URL: 'http://127.0.0.1:9' };
+    const ok = await handle(new Request('http://gw.test/healthz'), good, { log: () => {} });
+    assert.equal(ok.status, 200);
+  });
+
   test('the handler and what it imports use no node: modules', () => {
     const seen = new Set();
     const visit = (file) => {
@@ -549,6 +578,9 @@ describe('configuration', () => {
       const a = io();
       assert.equal(await serve(['--port', '0'], { ...a, env: { ASC_KEY_ID: key.kid } }), 1);
       assert.match(a.text.stderr, /Invalid gateway configuration/);
+      const open = io();
+      assert.equal(await serve(['--port', '0', '--host', '0.0.0.0'], { ...open, env: { ASC_BASE_URL: base.ASC_BASE_URL, GATEWAY_LOCAL_SANDBOX: '1' } }), 1);
+      assert.match(open.text.stderr, /GATEWAY_API_KEY is required/, '--host cannot bypass the loopback rule');
       const b = io();
       assert.equal(await serve(['--bogus'], { ...b, env: {} }), 2);
       assert.match(b.text.stderr, /unknown option "--bogus"/);

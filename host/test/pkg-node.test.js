@@ -26,9 +26,11 @@ test('every contract export exists in the import and the require entry', () => {
 
 test('the .d.ts files declare every contract export', () => {
   const dir = new URL('../../pkg/', import.meta.url);
+  const types = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')).types;
+  const entry = readFileSync(new URL(types, dir), 'utf8');
   const dts = readdirSync(dir).filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
-  assert.ok(dts.length > 0, 'pkg has .d.ts files');
   for (const name of EXPORTS) {
+    assert.match(entry, new RegExp(`\\b${name}\\b`), `${types} exports ${name}`);
     assert.match(dts, new RegExp(`export\\s+(declare\\s+)?(function|class|const)\\s+${name}\\b`), `${name} declared`);
   }
 });

@@ -89,7 +89,7 @@ test('workerd: the workerd entry mints a token from a key binding; errors keep t
   mkdirSync(path.join(dir, 'pkg'));
   const modules = [`(name = "worker.mjs", esModule = embed "worker.mjs")`];
   for (const file of readdirSync(PKG_DIR)) {
-    if (/\.(mjs|js)$/.test(file)) modules.push(`(name = "pkg/${file}", esModule = embed "pkg/${file}")`);
+    if (file === 'index.workerd.mjs' || file.endsWith('.js')) modules.push(`(name = "pkg/${file}", esModule = embed "pkg/${file}")`);
     else if (file.endsWith('.wasm')) modules.push(`(name = "pkg/${file}", wasm = embed "pkg/${file}")`);
     else continue;
     copyFileSync(path.join(PKG_DIR, file), path.join(dir, 'pkg', file));

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { SignJWT, importPKCS8 } from 'jose';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
 import { createSandbox, DEFAULT_PAGE_SIZE } from '../src/sandbox/sandbox.js';
 import { startSandbox } from '../src/sandbox/server.js';
 import { run as runSandboxCommand } from '../src/commands/sandbox.js';
@@ -481,6 +484,83 @@ describe('data and responses', () => {
     assert.equal(e.status, '403');
     assert.equal(e.title, 'This request is forbidden for security reasons');
     assert.equal(e.detail, 'The API key in use does not allow this request');
+  });
+});
+
+describe('conformance to Apple\'s schemas (spec 4.4.1, vendored in connector/apple-subset-4.4.1.json)', () => {
+  test('list, list with include, single app and error bodies validate as AppsResponse / AppResponse / ErrorResponse', async () => {
+    const subset = JSON.parse(readFileSync(new URL('../../connector/apple-subset-4.4.1.json', import.meta.url), 'utf8'));
+    // One schema in Apple's spec carries `format: null`; drop such non-string formats so Ajv can compile it.
+    const clean = (v) => (Array.isArray(v)
+      ? v.map(clean)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === 'format' && typeof x !== 'string')).map(([k, x]) => [k, clean(x)]))
+        : v);
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const components = clean(subset.components);
+    // ErrorResponse is not in the vendored subset; these three schemas are Apple's (spec 4.4.1) as published.
+    Object.assign(components.schemas, {
+      ErrorResponse: { type: 'object', properties: { errors: { type: 'array', items: { $ref: '#/components/schemas/ResponseError' } } } },
+      ResponseError: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          status: { type: 'string' },
+          code: { type: 'string' },
+          title: { type: 'string' },
+          detail: { type: 'string' },
+          source: { oneOf: [{ $ref: '#/components/schemas/ErrorSourcePointer' }, { $ref: '#/components/schemas/ErrorSourceParameter' }] },
+        },
+        required: ['code', 'status', 'title'],
+      },
+      ErrorSourcePointer: { type: 'object', title: 'JsonPointer', properties: { pointer: { type: 'string' } }, required: ['pointer'] },
+      ErrorSourceParameter: { type: 'object', title: 'Parameter', properties: { parameter: { type: 'string' } }, required: ['parameter'] },
+    });
+    ajv.addSchema({ $id: 'apple', components });
+    const schema = (name) => ajv.getSchema(`apple#/components/schemas/${name}`);
+    // Apple's response schemas mark nothing nullable, yet Apple sends nulls (apple-notes §4.3): drop them first.
+    const noNulls = (v) => (Array.isArray(v)
+      ? v.map(noNulls)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, noNulls(x)]))
+        : v);
+    const check = (name, body) => {
+      const validate = schema(name);
+      assert.ok(validate(noNulls(body)), `${name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+    };
+    const sb = newSandbox();
+    const tok = await token();
+    const appId = sb.catalogue.apps[3].id;
+    for (const path of ['/v1/apps?limit=5', '/v1/apps?include=appStoreVersions,appInfos&limit[appInfos]=1', '/v1/apps?fields[apps]=name,sku,appInfos&include=appInfos']) {
+      const r = await get(sb, path, tok);
+      assert.equal(r.status, 200);
+      check('AppsResponse', r.body);
+    }
+    for (const path of [`/v1/apps/${appId}`, `/v1/apps/${appId}?include=appStoreVersions,appInfos`]) {
+      const r = await get(sb, path, tok);
+      assert.equal(r.status, 200);
+      check('AppResponse', r.body);
+    }
+    const forbiddenTok = await token({ key: forbiddenJose, kid: 'FORBIDKEY1' });
+    const errors = [
+      await get(sb, '/v1/apps', 'x.y.z'),
+      await get(sb, '/v1/apps/1', tok),
+      await get(sb, '/v1/apps?foo=1', tok),
+      await get(sb, '/v1/apps?limit=900', tok),
+      await get(sb, '/v1/bananas', tok),
+      await get(sb, '/v1/apps', forbiddenTok),
+    ];
+    sb.faults.next({ rateLimitBurst: 1 }).next({ status: 500 });
+    errors.push(await get(sb, '/v1/apps', tok), await get(sb, '/v1/apps', tok));
+    assert.deepEqual(errors.map((e) => e.status), [401, 404, 400, 400, 404, 403, 429, 500]);
+    for (const e of errors) {
+      check('ErrorResponse', e.body);
+      // Stricter than the schema: one error, its status is the HTTP status as a string, only Apple's keys.
+      assert.equal(e.body.errors.length, 1);
+      assert.equal(e.body.errors[0].status, String(e.status));
+      for (const k of Object.keys(e.body.errors[0])) assert.ok(['id', 'status', 'code', 'title', 'detail', 'source'].includes(k), k);
+    }
   });
 });
 

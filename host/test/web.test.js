@@ -252,8 +252,16 @@ test('server: CSP and wasm type, loopback Host only, no path escapes', async () 
   assert.equal((await fetch(`${web.url}pkg/index.browser.mjs`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
   assert.equal((await fetch(`${web.url}..%2f..%2fhost/package.json`)).status, 404);
   assert.equal((await fetch(`${web.url}pkg/../../host/package.json`)).status, 404);
-  assert.equal(resolveStatic('/../host/package.json'), null);
-  assert.equal(resolveStatic('/pkg/%2e%2e/host/bin/asc-connector.js'), null);
+  // Dot segments are clamped at the root they start in: nothing outside web/ and pkg/ is reachable.
+  const webRoot = fileURLToPath(new URL('../../web/', import.meta.url));
+  const pkgRoot = fileURLToPath(new URL('../../pkg/', import.meta.url));
+  for (const p of ['/../host/package.json', '/pkg/%2e%2e/host/bin/asc-connector.js', '/pkg/..%2f..%2fhost%2fpackage.json', '/%2e%2e/%2e%2e/etc/passwd.js']) {
+    const r = resolveStatic(p);
+    assert.ok(r === null || r.file.startsWith(webRoot) || r.file.startsWith(pkgRoot), p);
+    assert.equal((await fetch(`${web.url.slice(0, -1)}${p}`)).status, 404, p);
+  }
+  assert.equal(resolveStatic('/.hidden.js'), null);
+  assert.equal(resolveStatic('/%00.js'), null);
   assert.equal((await fetch(web.url, { method: 'POST' })).status, 405);
   const rebinding = await new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: web.port, path: '/', headers: { Host: 'evil.example:80' } }, (res) => { res.resume(); resolve(res.statusCode); });

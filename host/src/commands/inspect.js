@@ -29,10 +29,8 @@ Options:
 /** Renders an inspection as the human-readable report. */
 export function formatInspection(result, now) {
   const lines = [];
-  lines.push('Header:');
-  lines.push(indent(JSON.stringify(result.header ?? null, null, 2)));
-  lines.push('Payload:');
-  lines.push(indent(JSON.stringify(result.payload ?? null, null, 2)));
+  lines.push(result.header ? `Header:\n${indent(JSON.stringify(result.header, null, 2))}` : 'Header:    (could not be decoded)');
+  lines.push(result.payload ? `Payload:\n${indent(JSON.stringify(result.payload, null, 2))}` : 'Payload:   (could not be decoded)');
   const iat = result.issuedAt ?? result.payload?.iat;
   const exp = result.expiresAt ?? result.payload?.exp;
   lines.push(`Issued:    ${issuedInWords(iat, now)}${isoTime(iat) ? ` (${isoTime(iat)})` : ''}`);

@@ -89,7 +89,7 @@ async function optionsFrom(argv, io) {
     if (!/^\d{1,4}$/.test(values.apps) || Number(values.apps) > 600) return usageError(io, '--apps must be a number from 0 to 600');
     options.apps = Number(values.apps);
   }
-  if (values.seed !== undefined) options.seed = values.seed;
+  if (values.seed !== undefined) options.seed = /^\d{1,9}$/.test(values.seed) ? Number(values.seed) : values.seed;
 
   const keyFlags = ['key-id', 'issuer-id', 'individual', 'public-key-file'].filter((f) => values[f] !== undefined);
   if (keyFlags.length > 0) {
