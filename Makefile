@@ -48,10 +48,18 @@ demo: setup-node
 	@test -f pkg/asc_connector_bg.wasm || $(MAKE) pkg
 	node host/bin/asc-connector.js demo
 
-lint:
+APPLE_SPEC := ../shared/reference/app-store-connect-openapi-4.4.1.json
+
+# Formatting, lints (native, wasm, token-only) and the generated files (operation table, swagger).
+lint: setup-node
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --no-default-features -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	cd fuzz && cargo fmt -- --check
+	@if [ -f "$(APPLE_SPEC)" ]; then node tools/gen-operations.mjs "$(APPLE_SPEC)" --check; \
+	  else echo "Apple's full spec not found at $(APPLE_SPEC); the table is still checked against spec/ by cargo test"; fi
+	node tools/gen-swagger.mjs --check
 
 fmt:
 	cargo fmt --all
@@ -77,10 +85,15 @@ bench: setup-node
 	@test -f pkg/asc_connector_bg.wasm || $(MAKE) pkg
 	cd host && node bench/run.mjs
 
+# Each target runs FUZZ_SECONDS; new inputs go to fuzz/corpus/ (ignored), seeds stay untouched.
 fuzz:
-	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz
+	@mkdir -p .bench
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
-	  cargo +nightly fuzz run $$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | tee ../.bench/fuzz-$$t.log | tail -20; \
+	  mkdir -p corpus/$$t; \
+	  cargo +nightly fuzz run $$t corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    > ../.bench/fuzz-$$t.log 2>&1 || { tail -40 ../.bench/fuzz-$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" ../.bench/fuzz-$$t.log | sed "s/^/$$t: /"; \
 	done
 
 clean:

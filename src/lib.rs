@@ -19,7 +19,9 @@
 pub mod error;
 pub mod inspect;
 pub mod key;
+#[cfg(feature = "gateway")]
 pub mod operations;
+#[cfg(feature = "gateway")]
 pub mod shape;
 pub mod token;
 

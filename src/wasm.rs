@@ -12,7 +12,9 @@ use wasm_bindgen::prelude::*;
 use crate::error::{Error, ErrorCode};
 use crate::inspect::inspect_token;
 use crate::key::PrivateKey;
+#[cfg(feature = "gateway")]
 use crate::operations::{plan_request, table_json};
+#[cfg(feature = "gateway")]
 use crate::shape::{shape_response, ShapeContext};
 use crate::token::{self, KeyType, TokenOptions, DEFAULT_LIFETIME_SECONDS};
 
@@ -355,6 +357,7 @@ pub fn public_key_pem(
     Ok(key.public_key_pem())
 }
 
+#[cfg(feature = "gateway")]
 /// Matches a request to an operation and validates its query against Apple's parameters.
 ///
 /// Throws `ROUTE_NOT_FOUND`, `METHOD_NOT_ALLOWED` or `REQUEST_INVALID` (with one detail per problem).
@@ -381,6 +384,7 @@ pub fn plan(
     json_to_js(&value)
 }
 
+#[cfg(feature = "gateway")]
 /// Turns Apple's answer into the caller's answer (flat records, or the error shape). String in, string out.
 #[wasm_bindgen(js_name = shapeResponse, unchecked_return_type = "ShapedResponse")]
 pub fn shape(
@@ -427,6 +431,7 @@ pub fn shape(
     Ok(result.into())
 }
 
+#[cfg(feature = "gateway")]
 /// The operation table: every operation with its path, method and parameters.
 #[wasm_bindgen(js_name = operations, unchecked_return_type = "Array<Record<string, unknown>>")]
 pub fn operations() -> Result<JsValue, JsValue> {

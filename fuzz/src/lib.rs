@@ -64,22 +64,33 @@ pub fn planner(data: &[u8]) {
     let query = lines.next().unwrap_or("");
     match plan_request(method, path, query) {
         Ok(plan) => {
-            assert!(plan.upstream_path.starts_with("/v1/"), "{}", plan.upstream_path);
+            assert!(
+                plan.upstream_path.starts_with("/v1/"),
+                "{}",
+                plan.upstream_path
+            );
             for q in [&plan.upstream_query, &plan.paging_query] {
                 assert!(
-                    !q.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#'),
+                    !q.chars()
+                        .any(|c| c.is_whitespace() || c.is_control() || c == '#'),
                     "query not canonical: {q:?}"
                 );
             }
             assert!(
-                !plan.paging_query.split('&').any(|p| p.starts_with("cursor=")),
+                !plan
+                    .paging_query
+                    .split('&')
+                    .any(|p| p.starts_with("cursor=")),
                 "paging query keeps the cursor"
             );
             let again = plan_request(method, &plan.upstream_path, &plan.upstream_query);
             match again {
                 Ok(p2) => {
                     assert_eq!(p2.upstream_path, plan.upstream_path);
-                    assert_eq!(p2.upstream_query, plan.upstream_query, "planning is not idempotent");
+                    assert_eq!(
+                        p2.upstream_query, plan.upstream_query,
+                        "planning is not idempotent"
+                    );
                     assert_eq!(p2.paging_query, plan.paging_query);
                 }
                 Err(e) => panic!("a canonical plan was rejected on replanning: {e}"),
@@ -124,11 +135,17 @@ pub fn shaper(data: &[u8]) {
     };
     assert!((200..=599).contains(&out.status), "status {}", out.status);
     if (200..=299).contains(&out.status) {
-        assert!((200..=299).contains(&status), "success from upstream {status}");
+        assert!(
+            (200..=299).contains(&status),
+            "success from upstream {status}"
+        );
         if !ctx.raw {
             if let Some(link) = v.get("nextLink") {
                 let link = link.as_str().unwrap_or("");
-                assert!(link.starts_with("https://gw.example.com/v1/apps?"), "{link}");
+                assert!(
+                    link.starts_with("https://gw.example.com/v1/apps?"),
+                    "{link}"
+                );
                 assert!(link.contains("cursor="), "{link}");
             }
         }
@@ -169,11 +186,48 @@ impl Rng {
 
 /// Byte strings that often matter to parsers.
 const TOKENS: &[&[u8]] = &[
-    b"{", b"}", b"[", b"]", b"\"", b",", b":", b"null", b"\\u0000", b"\\", b"%", b"%25", b"%FF",
-    b"&", b"=", b"?", b"#", b"\n", b"\r\n", b"\\n", b"-----", b"BEGIN", b"END", b"PRIVATE KEY",
-    b"cursor=", b"include=", b"limit=", b"filter[", b"fields[apps]=", b"data", b"included",
-    b"relationships", b"attributes", b"links", b"next", b"https://evil.example.com/",
-    b"1e999", b"-0", b"18446744073709551616", b"\xef\xbb\xbf", b"\xff", b"\xc3\xa9",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b",",
+    b":",
+    b"null",
+    b"\\u0000",
+    b"\\",
+    b"%",
+    b"%25",
+    b"%FF",
+    b"&",
+    b"=",
+    b"?",
+    b"#",
+    b"\n",
+    b"\r\n",
+    b"\\n",
+    b"-----",
+    b"BEGIN",
+    b"END",
+    b"PRIVATE KEY",
+    b"cursor=",
+    b"include=",
+    b"limit=",
+    b"filter[",
+    b"fields[apps]=",
+    b"data",
+    b"included",
+    b"relationships",
+    b"attributes",
+    b"links",
+    b"next",
+    b"https://evil.example.com/",
+    b"1e999",
+    b"-0",
+    b"18446744073709551616",
+    b"\xef\xbb\xbf",
+    b"\xff",
+    b"\xc3\xa9",
 ];
 
 /// One deterministic mutation of `seed` (bit flips, byte changes, token insertion, deletion,

@@ -109,13 +109,17 @@ function canonical(name) {
  * description; throws CALLER_KEYS_NOT_ALLOWED, CREDENTIALS_MISSING or HEADER_INVALID.
  */
 export function selectKey(config, h) {
-  const callerNames = ['x-asc-issuer-id', 'x-asc-key-id', 'x-asc-private-key', 'x-asc-key-type'];
-  const sent = callerNames.filter((n) => h[n] !== undefined && h[n] !== '');
-  if (sent.length === 0) {
+  const filled = (n) => h[n] !== undefined && h[n] !== '';
+  // The connector always sends X-ASC-Key-Type (and empty X-ASC-* values when a maker leaves the
+  // optional fields blank), so only a key id or a private key counts as "the caller sent a key".
+  const supplied = filled('x-asc-key-id') || filled('x-asc-private-key');
+  if (!supplied) {
     if (config.serverKey) return { source: 'server', key: config.serverKey };
-    throw new GatewayError('CREDENTIALS_MISSING', 'This gateway has no Apple key of its own: send X-ASC-Key-Id, X-ASC-Private-Key and either X-ASC-Issuer-Id (team key) or X-ASC-Key-Type: individual.');
-  }
-  if (config.serverKey && !config.allowCallerKeys) {
+    if (!filled('x-asc-issuer-id') && !filled('x-asc-key-type')) {
+      throw new GatewayError('CREDENTIALS_MISSING', 'This gateway has no Apple key of its own: send X-ASC-Key-Id, X-ASC-Private-Key and either X-ASC-Issuer-Id (team key) or X-ASC-Key-Type: individual.');
+    }
+    // Only an issuer id or a key type: fall through so the caller learns what is missing.
+  } else if (config.serverKey && !config.allowCallerKeys) {
     throw new GatewayError('CALLER_KEYS_NOT_ALLOWED', 'This gateway signs with its own Apple key and does not accept X-ASC-* key headers; remove them (or ask the operator to set GATEWAY_ALLOW_CALLER_KEYS=1).');
   }
   const type = (h['x-asc-key-type'] ?? '').toLowerCase();
@@ -181,6 +185,7 @@ export function createHandler(config, deps = {}) {
     // Only the wasm operation table decides what may be forwarded.
     const plan = policy.planRequest(request.method, path, rawQuery);
     state.operation = plan.operationId;
+    state.deprecated = deprecatedNames(plan.deprecations);
 
     const format = (h['x-asc-format'] ?? '').toLowerCase();
     if (format !== '' && format !== 'raw' && format !== 'records') {
@@ -225,7 +230,7 @@ export function createHandler(config, deps = {}) {
   async function handle(request, meta = {}) {
     const startedMs = d.clockMs();
     const requestId = crypto.randomUUID();
-    const state = { path: null, queryNames: [], operation: null, upstreamStatus: null, retries: 0, minted: false, keySource: null };
+    const state = { path: null, queryNames: [], operation: null, deprecated: [], upstreamStatus: null, retries: 0, minted: false, keySource: null };
     let response;
     let status;
     let code = null;
@@ -242,6 +247,8 @@ export function createHandler(config, deps = {}) {
       status = r.status;
       code = r.code;
     }
+    // Apple still honours deprecated parameters; tell the caller which ones (names only).
+    if (state.deprecated.length) response.headers.set('X-ASC-Deprecated', state.deprecated.join(', '));
     try {
       d.log(requestLogEntry({
         tsMs: d.wallMs(),
@@ -250,6 +257,7 @@ export function createHandler(config, deps = {}) {
         path: state.path,
         queryNames: state.queryNames,
         operation: state.operation,
+        deprecated: state.deprecated,
         status,
         code,
         upstreamStatus: state.upstreamStatus,
@@ -268,6 +276,16 @@ export function createHandler(config, deps = {}) {
   handle.config = config;
   handle.close = () => minters.clear();
   return handle;
+}
+
+/** Names of the deprecated parameters a plan used, deduplicated and safe for a header value. */
+export function deprecatedNames(deprecations) {
+  const names = [];
+  for (const d of Array.isArray(deprecations) ? deprecations : []) {
+    const name = d && typeof d.parameter === 'string' ? d.parameter : '';
+    if (/^[\x21-\x2b\x2d-\x7e]{1,128}$/.test(name) && !names.includes(name)) names.push(name);
+  }
+  return names;
 }
 
 function errorCodeOf(body) {

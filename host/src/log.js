@@ -39,6 +39,7 @@ export function requestLogEntry(f) {
     path: f.path,
     query: f.queryNames,
     operation: f.operation ?? null,
+    deprecated: Array.isArray(f.deprecated) ? f.deprecated : [],
     status: f.status,
     code: f.code ?? null,
     upstreamStatus: f.upstreamStatus ?? null,

@@ -75,6 +75,11 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       fail(new GatewayError('REQUEST_TARGET_INVALID', 'The Host header is missing or malformed.'));
       return;
     }
+    if (/^(?:TRACE|TRACK|CONNECT)$/i.test(req.method ?? '')) {
+      // fetch's Request refuses these methods outright; answer them like any other non-GET.
+      fail(new GatewayError('METHOD_NOT_ALLOWED', `The gateway answers GET only; ${req.method} is never served.`));
+      return;
+    }
     const headers = new Headers();
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
       try {
@@ -113,6 +118,14 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
         : 'The request could not be parsed as HTTP/1.1.';
     const body = JSON.stringify({ error: { status, code, message } });
     socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
+  // node:http hands CONNECT to this event instead of the request handler (and, without a listener,
+  // drops the connection without a word); answer it like any other method the gateway refuses.
+  server.on('connect', (req, socket) => {
+    const body = JSON.stringify({ error: { status: 405, code: 'METHOD_NOT_ALLOWED', message: 'The gateway answers GET only; CONNECT (tunnelling) is never offered.' } });
+    socket.on('error', () => {});
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: GET\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 
   await new Promise((resolve, reject) => {

@@ -2,11 +2,14 @@
 //!
 //! Why not `serde_json::Value`: most of an Apple page is `links` (two URLs for each of ~43
 //! relationships of every app). These visitors skip `links` and `meta` where JSON:API puts them
-//! (resource and relationship level) without allocating, and keep attributes as `Value`s.
+//! (resource and relationship level) without allocating, and keep attribute values as borrowed
+//! raw JSON slices ([`RawValue`]) that are copied to the output verbatim: no `Value` tree is built
+//! for the bulk of the page, which is what makes the shaper faster than `JSON.parse` plus rebuild.
 //! Every visitor is lenient: a member of the wrong JSON type is ignored, never an error, so the
 //! only parse failures are real syntax errors (or serde_json's nesting limit of 128 levels).
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
@@ -84,39 +87,62 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// A member that should be a string: its raw JSON, plus its text when it is a JSON string.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Member<'a> {
+    /// The JSON as sent (copied to the output verbatim).
+    pub raw: &'a RawValue,
+    /// The string's text, when the member is a string without escapes (the normal case).
+    pub text: Option<&'a str>,
+}
+
+impl<'de> Deserialize<'de> for Member<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let json = raw.get();
+        // A JSON string without escapes is its own text between the quotes.
+        let text = json
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .filter(|inner| !inner.contains('\\'));
+        Ok(Member { raw, text })
+    }
+}
+
 /// A resource identifier (`{type, id}`) inside a relationship's `data`.
 #[derive(Debug, Default)]
-pub(crate) struct Linkage {
+pub(crate) struct Linkage<'a> {
     /// `id` as sent (normally a string).
-    pub id: Option<Value>,
+    pub id: Option<Member<'a>>,
     /// `type` as sent (normally a string).
-    pub kind: Option<Value>,
+    pub kind: Option<Member<'a>>,
 }
 
 /// The `data` member of one relationship.
 #[derive(Debug)]
-pub(crate) enum RelData {
+pub(crate) enum RelData<'a> {
     /// No usable `data` member (links only, or a value of the wrong type): the relationship is omitted.
     Absent,
     /// `data: null` (an empty to-one relationship).
     Null,
     /// To-one linkage.
-    One(Linkage),
+    One(Linkage<'a>),
     /// To-many linkage (items that are not objects are dropped).
-    Many(Vec<Linkage>),
+    Many(Vec<Linkage<'a>>),
 }
 
 /// A resource object, reduced to what shaping uses.
 #[derive(Debug, Default)]
 pub(crate) struct Resource<'a> {
     /// `id` as sent.
-    pub id: Option<Value>,
+    pub id: Option<Member<'a>>,
     /// `type` as sent.
-    pub kind: Option<Value>,
-    /// `attributes` when it is an object.
-    pub attributes: Option<serde_json::Map<String, Value>>,
+    pub kind: Option<Member<'a>>,
+    /// `attributes` when it is an object: names and raw values in Apple's order, names unique
+    /// (a repeated name keeps its first position and its last value, as a JSON object reader does).
+    pub attributes: Option<Vec<(Cow<'a, str>, &'a RawValue)>>,
     /// Relationships that carry a `data` member, in document order, names unique (last wins).
-    pub relationships: Vec<(Cow<'a, str>, RelData)>,
+    pub relationships: Vec<(Cow<'a, str>, RelData<'a>)>,
 }
 
 /// An item of the primary `data` array: a resource, or a description of what arrived instead.
@@ -293,14 +319,9 @@ fn resource_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Resource<'de>
     let mut res = Resource::default();
     while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
         match k.as_ref() {
-            "id" => res.id = Some(map.next_value::<Value>()?),
-            "type" => res.kind = Some(map.next_value::<Value>()?),
-            "attributes" => {
-                res.attributes = match map.next_value::<Value>()? {
-                    Value::Object(m) => Some(m),
-                    _ => None,
-                }
-            }
+            "id" => res.id = Some(map.next_value::<Member<'de>>()?),
+            "type" => res.kind = Some(map.next_value::<Member<'de>>()?),
+            "attributes" => res.attributes = map.next_value::<Attributes<'de>>()?.0,
             "relationships" => res.relationships = map.next_value::<Relationships<'de>>()?.0,
             _ => {
                 map.next_value::<IgnoredAny>()?;
@@ -310,8 +331,81 @@ fn resource_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Resource<'de>
     Ok(res)
 }
 
+/// Deepest nesting accepted inside one attribute value. serde_json refuses to read documents
+/// nested deeper than 128 levels, and so do most JSON readers downstream; raw values are copied
+/// without being parsed, so the limit is checked here (the attribute sits 4 levels down).
+const MAX_ATTRIBUTE_DEPTH: usize = 124;
+
+/// True when `json` opens more than `limit` arrays/objects at once (brackets inside strings ignored).
+fn nested_deeper_than(json: &str, limit: usize) -> bool {
+    let bytes = json.as_bytes();
+    if !bytes.iter().any(|b| matches!(b, b'[' | b'{')) {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The `attributes` object as borrowed name/raw-value pairs; anything else reads as `None`.
+struct Attributes<'a>(Option<Vec<(Cow<'a, str>, &'a RawValue)>>);
+
+impl<'de> Deserialize<'de> for Attributes<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Attributes<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("attributes")
+            }
+            lenient_scalars!(|_| Attributes(None));
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                skip_seq(seq)?;
+                Ok(Attributes(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut attrs: Vec<(Cow<'de, str>, &'de RawValue)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(16).min(256));
+                while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+                    let value = map.next_value::<&'de RawValue>()?;
+                    if nested_deeper_than(value.get(), MAX_ATTRIBUTE_DEPTH) {
+                        return Err(de::Error::custom("recursion limit exceeded"));
+                    }
+                    match attrs.iter_mut().find(|(n, _)| *n == name) {
+                        Some(slot) => slot.1 = value,
+                        None => attrs.push((name, value)),
+                    }
+                }
+                Ok(Attributes(Some(attrs)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The `relationships` object: only relationships with a usable `data` member are kept.
-struct Relationships<'a>(Vec<(Cow<'a, str>, RelData)>);
+struct Relationships<'a>(Vec<(Cow<'a, str>, RelData<'a>)>);
 
 impl<'de> Deserialize<'de> for Relationships<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -327,9 +421,9 @@ impl<'de> Deserialize<'de> for Relationships<'de> {
                 Ok(Relationships(Vec::new()))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut rels: Vec<(Cow<'de, str>, RelData)> = Vec::new();
+                let mut rels: Vec<(Cow<'de, str>, RelData<'de>)> = Vec::new();
                 while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
-                    let rel = map.next_value::<Relationship>()?.0;
+                    let rel = map.next_value::<Relationship<'de>>()?.0;
                     // A repeated name replaces the earlier one (as in a JSON object read by serde_json).
                     rels.retain(|(n, _)| *n != name);
                     if !matches!(rel, RelData::Absent) {
@@ -344,13 +438,13 @@ impl<'de> Deserialize<'de> for Relationships<'de> {
 }
 
 /// One relationship object; only `data` is read.
-struct Relationship(RelData);
+struct Relationship<'a>(RelData<'a>);
 
-impl<'de> Deserialize<'de> for Relationship {
+impl<'de> Deserialize<'de> for Relationship<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Relationship;
+            type Value = Relationship<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a relationship object")
             }
@@ -363,7 +457,7 @@ impl<'de> Deserialize<'de> for Relationship {
                 let mut data = RelData::Absent;
                 while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
                     if k == "data" {
-                        data = map.next_value::<RelDataDe>()?.0;
+                        data = map.next_value::<RelDataDe<'de>>()?.0;
                     } else {
                         map.next_value::<IgnoredAny>()?;
                     }
@@ -376,13 +470,13 @@ impl<'de> Deserialize<'de> for Relationship {
 }
 
 /// A relationship's `data`: null, one linkage object, or an array of them.
-struct RelDataDe(RelData);
+struct RelDataDe<'a>(RelData<'a>);
 
-impl<'de> Deserialize<'de> for RelDataDe {
+impl<'de> Deserialize<'de> for RelDataDe<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = RelDataDe;
+            type Value = RelDataDe<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("relationship data")
             }
@@ -393,7 +487,7 @@ impl<'de> Deserialize<'de> for RelDataDe {
             }));
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<MaybeLinkage>()? {
+                while let Some(item) = seq.next_element::<MaybeLinkage<'de>>()? {
                     if let Some(l) = item.0 {
                         items.push(l);
                     }
@@ -409,13 +503,13 @@ impl<'de> Deserialize<'de> for RelDataDe {
 }
 
 /// A linkage object, or `None` for anything else.
-struct MaybeLinkage(Option<Linkage>);
+struct MaybeLinkage<'a>(Option<Linkage<'a>>);
 
-impl<'de> Deserialize<'de> for MaybeLinkage {
+impl<'de> Deserialize<'de> for MaybeLinkage<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = MaybeLinkage;
+            type Value = MaybeLinkage<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a resource identifier")
             }
@@ -433,12 +527,12 @@ impl<'de> Deserialize<'de> for MaybeLinkage {
 }
 
 /// Reads `id` and `type` of a resource identifier; other members (`meta`) are skipped.
-fn linkage_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Linkage, A::Error> {
+fn linkage_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Linkage<'de>, A::Error> {
     let mut l = Linkage::default();
     while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
         match k.as_ref() {
-            "id" => l.id = Some(map.next_value::<Value>()?),
-            "type" => l.kind = Some(map.next_value::<Value>()?),
+            "id" => l.id = Some(map.next_value::<Member<'de>>()?),
+            "type" => l.kind = Some(map.next_value::<Member<'de>>()?),
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }

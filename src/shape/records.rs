@@ -14,10 +14,10 @@
 //!
 //! Records borrow from the parsed document and serialize straight to the output: nothing is cloned.
 
-use super::parse::{Linkage, RelData, Resource};
+use super::parse::{Linkage, Member, RelData, Resource};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -28,17 +28,22 @@ pub(crate) type Index<'p, 'a> = HashMap<(&'p str, &'p str), &'p Resource<'a>>;
 pub(crate) fn index<'p, 'a>(included: &'p [Resource<'a>]) -> Index<'p, 'a> {
     let mut map = HashMap::with_capacity(included.len());
     for res in included {
-        if let (Some(Value::String(t)), Some(Value::String(i))) = (&res.kind, &res.id) {
-            map.entry((t.as_str(), i.as_str())).or_insert(res);
+        if let (Some(t), Some(i)) = (text(res.kind), text(res.id)) {
+            map.entry((t, i)).or_insert(res);
         }
     }
     map
 }
 
+/// The text of a string member (ids and types without escapes, as Apple sends them).
+fn text(member: Option<Member<'_>>) -> Option<&str> {
+    member.and_then(|m| m.text)
+}
+
 /// One output value of a record.
 pub(crate) enum Field<'p> {
-    /// A JSON value from the input.
-    Json(&'p Value),
+    /// JSON from the input, copied verbatim.
+    Json(&'p RawValue),
     /// A string made here.
     Text(String),
     /// JSON null.
@@ -61,9 +66,9 @@ impl Record<'_> {
 }
 
 /// `https://apps.apple.com/app/id<id>` for an app with an all-digit id.
-fn app_store_url(kind: Option<&Value>, id: Option<&Value>) -> Option<String> {
-    match (kind, id) {
-        (Some(Value::String(t)), Some(Value::String(i)))
+fn app_store_url(kind: Option<Member<'_>>, id: Option<Member<'_>>) -> Option<String> {
+    match (text(kind), text(id)) {
+        (Some(t), Some(i))
             if t == "apps"
                 && !i.is_empty()
                 && i.len() <= 32
@@ -87,30 +92,31 @@ fn renamed_attribute(name: &str) -> Option<&'static str> {
 /// Flattens one resource. With `index`, relationship linkage is resolved from `included`;
 /// without it, linkage becomes `{id, type}` records.
 pub(crate) fn flatten<'p>(res: &'p Resource<'_>, index: Option<&Index<'p, '_>>) -> Record<'p> {
-    let attr_len = res.attributes.as_ref().map_or(0, serde_json::Map::len);
+    let attr_len = res.attributes.as_ref().map_or(0, Vec::len);
     let mut rec = Record {
         fields: Vec::with_capacity(3 + attr_len + res.relationships.len()),
     };
-    push_identity(&mut rec, res.id.as_ref(), res.kind.as_ref());
+    push_identity(&mut rec, res.id, res.kind);
+    let has_attribute = |key: &str| {
+        res.attributes
+            .as_ref()
+            .is_some_and(|a| a.iter().any(|(n, _)| n == key))
+    };
     if let Some(attrs) = &res.attributes {
         for (name, value) in attrs {
             match renamed_attribute(name) {
                 None => rec
                     .fields
-                    .push((Cow::Borrowed(name.as_str()), Field::Json(value))),
-                Some(new) if !attrs.contains_key(new) => {
+                    .push((Cow::Borrowed(name.as_ref()), Field::Json(value))),
+                Some(new) if !has_attribute(new) => {
                     rec.fields.push((Cow::Borrowed(new), Field::Json(value)));
                 }
                 Some(_) => {}
             }
         }
     }
-    let has_apple_url = res
-        .attributes
-        .as_ref()
-        .is_some_and(|a| a.contains_key("appStoreUrl"));
-    if !has_apple_url {
-        if let Some(url) = app_store_url(res.kind.as_ref(), res.id.as_ref()) {
+    if !has_attribute("appStoreUrl") {
+        if let Some(url) = app_store_url(res.kind, res.id) {
             rec.fields
                 .push((Cow::Borrowed("appStoreUrl"), Field::Text(url)));
         }
@@ -136,29 +142,28 @@ pub(crate) fn flatten<'p>(res: &'p Resource<'_>, index: Option<&Index<'p, '_>>) 
     rec
 }
 
-fn push_identity<'p>(rec: &mut Record<'p>, id: Option<&'p Value>, kind: Option<&'p Value>) {
+fn push_identity<'p>(rec: &mut Record<'p>, id: Option<Member<'p>>, kind: Option<Member<'p>>) {
     if let Some(id) = id {
-        rec.fields.push((Cow::Borrowed("id"), Field::Json(id)));
+        rec.fields.push((Cow::Borrowed("id"), Field::Json(id.raw)));
     }
     if let Some(kind) = kind {
-        rec.fields.push((Cow::Borrowed("type"), Field::Json(kind)));
+        rec.fields
+            .push((Cow::Borrowed("type"), Field::Json(kind.raw)));
     }
 }
 
 /// The record for one linkage: the included resource when known, else a minimal `{id, type}`.
-fn resolve<'p>(link: &'p Linkage, index: Option<&Index<'p, '_>>) -> Record<'p> {
-    if let (Some(index), Some(Value::String(t)), Some(Value::String(i))) =
-        (index, &link.kind, &link.id)
-    {
-        if let Some(res) = index.get(&(t.as_str(), i.as_str())) {
+fn resolve<'p>(link: &'p Linkage<'p>, index: Option<&Index<'p, '_>>) -> Record<'p> {
+    if let (Some(index), Some(t), Some(i)) = (index, text(link.kind), text(link.id)) {
+        if let Some(res) = index.get(&(t, i)) {
             return flatten(res, None);
         }
     }
     let mut rec = Record {
         fields: Vec::with_capacity(3),
     };
-    push_identity(&mut rec, link.id.as_ref(), link.kind.as_ref());
-    if let Some(url) = app_store_url(link.kind.as_ref(), link.id.as_ref()) {
+    push_identity(&mut rec, link.id, link.kind);
+    if let Some(url) = app_store_url(link.kind, link.id) {
         rec.fields
             .push((Cow::Borrowed("appStoreUrl"), Field::Text(url)));
     }

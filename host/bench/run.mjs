@@ -1,0 +1,72 @@
+// `make bench`: runs every benchmark in its own Node process, one after the other, saves each JSON
+// result under .bench/ and prints a summary. Machine facts are recorded with the results.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OUT = `${ROOT}.bench`;
+mkdirSync(OUT, { recursive: true });
+
+function run(script, extraEnv = {}) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
+    encoding: 'utf8', env: { ...process.env, ...extraEnv }, maxBuffer: 64 << 20, cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr);
+    throw new Error(`${script} failed`);
+  }
+  const text = r.stdout.trim();
+  // gateway.mjs prints JSON followed by a markdown table; take the first JSON object.
+  const end = text.indexOf('\n}\n') >= 0 ? text.indexOf('\n}\n') + 2 : text.length;
+  return { json: JSON.parse(text.slice(0, end)), text };
+}
+
+// Size of a token-only module (the crate without its `gateway` feature), built like pkg/.
+function tokenOnlySize() {
+  const target = `${ROOT}target/token-only`;
+  const build = spawnSync('cargo', ['build', '--quiet', '--release', '--lib', '--no-default-features',
+    '--target', 'wasm32-unknown-unknown', '--target-dir', target], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`token-only build failed: ${build.stderr}`);
+  const outDir = `${target}/bindgen`;
+  const bg = spawnSync('wasm-bindgen', ['--target', 'web', '--out-dir', outDir, '--out-name', 'asc_connector',
+    '--remove-name-section', '--remove-producers-section', `${target}/wasm32-unknown-unknown/release/asc_connector.wasm`], { encoding: 'utf8' });
+  if (bg.status !== 0) throw new Error(`wasm-bindgen failed: ${bg.stderr}`);
+  const bytes = readFileSync(`${outDir}/asc_connector_bg.wasm`);
+  return { wasmBytes: bytes.length, wasmGzipBytes: gzipSync(bytes, { level: 9 }).length };
+}
+
+const machine = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  rustc: spawnSync('rustc', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+  wasmBindgen: spawnSync('wasm-bindgen', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+};
+const results = { machine };
+results.token = run('token.mjs').json;
+results.tokenOnlyModule = tokenOnlySize();
+results.shape = run('shape.mjs').json;
+if (process.env.BENCH_SKIP_GATEWAY !== '1') {
+  const gw = run('gateway.mjs');
+  results.gateway = gw.json;
+  results.gatewayTable = gw.text.slice(gw.text.indexOf('\n}\n') + 3).trim();
+}
+writeFileSync(`${OUT}/all.json`, `${JSON.stringify(results, null, 2)}\n`);
+
+const t = results.token;
+const kib = (n) => (n / 1024).toFixed(1);
+console.log(`# Benchmarks ${machine.date} — ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, ${machine.rustc}\n`);
+console.log('| token signer | median µs |');
+console.log('|---|---|');
+for (const [k, v] of Object.entries(t.medianMicros)) console.log(`| ${k} | ${v.toFixed(0)} |`);
+console.log(`\nwarm ÷ jose warm = ${t.ratios.warmVsJoseWarm.toFixed(2)} (goal ≤ 3); cold ÷ jose cold = ${t.ratios.coldVsJoseCold.toFixed(2)} (goal ≤ 1)`);
+console.log(`full module: ${kib(t.wasmBytes)} KiB raw, ${kib(t.wasmGzipBytes)} KiB gzip; token-only module: ${kib(results.tokenOnlyModule.wasmBytes)} KiB raw, ${kib(results.tokenOnlyModule.wasmGzipBytes)} KiB gzip (goal ≤ 64 KiB gzip)`);
+console.log(`compile ${(t.compileMicrosMedian / 1000).toFixed(1)} ms; import (read + compile + instantiate, fresh process) ${t.loadMillisMedian.toFixed(1)} ms`);
+const s = results.shape;
+console.log(`\nshaping ${s.apps} apps (${kib(s.pageBytes)} KiB): wasm ${s.mbPerSecond.wasm.toFixed(1)} MB/s, JS ${s.mbPerSecond.js.toFixed(1)} MB/s → ${s.wasmSpeedVsJs.toFixed(2)}× (goal ≥ 1.0)`);
+if (results.gatewayTable) console.log(`\n${results.gatewayTable}`);
+console.log(`\nfull results: .bench/all.json`);

@@ -1,0 +1,128 @@
+// Load through the Node entry against the sandbox: 2,000 requests at concurrency 50, with the
+// server key and three caller-supplied keys mixed in, while an injected clock (30 s of fake time
+// per 25 requests issued) carries every token across its refresh point several times. Asserts zero
+// failed requests, exactly one mint per key per refresh (the minters' counts equal the distinct
+// tokens the sandbox saw, and each re-mint happened just after the 120 s margin was reached, never
+// before), tokens that verify with jose, and bounded resident memory.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
+import { startSandbox } from '../src/sandbox/server.js';
+import { startGateway } from '../src/node.js';
+import { keyFingerprint } from '../src/minters.js';
+import { newAppleKey, serverKeyEnv, callerKeyHeaders } from './helpers/gateway.js';
+import { pool, rssMiB } from './helpers/hardening.js';
+
+const REQUESTS = 2000;
+const CONCURRENCY = 50;
+const T0 = 1_800_000_000;
+const STEP_REQUESTS = 25;
+const STEP_SECONDS = 30;
+/** The wasm minter's refresh margin (a new token when fewer than this many seconds remain). */
+const MARGIN = 120;
+/** Requests before the first memory sample (sockets, JIT and heap settle). */
+const WARM_UP = 250;
+
+test(`${REQUESTS} requests at concurrency ${CONCURRENCY} across several token refreshes`, async (t) => {
+  const server = newAppleKey();
+  const callers = [newAppleKey(), newAppleKey(), newAppleKey({ individual: true })];
+  let issued = 0;
+  const now = () => T0 + Math.floor(issued / STEP_REQUESTS) * STEP_SECONDS;
+  const tokensByKid = new Map();
+  let logged = 0;
+  const sb = await startSandbox({ host: '127.0.0.1', port: 0, keys: [server, ...callers].map((k) => k.sandboxKey), now, rateLimitPerHour: 1_000_000 });
+  const apiKey = `gw-load-${'q'.repeat(24)}`;
+  let gw;
+  try {
+    gw = await startGateway({
+      env: { GATEWAY_API_KEY: apiKey, ASC_BASE_URL: sb.url, GATEWAY_ALLOW_CALLER_KEYS: '1', ...serverKeyEnv(server) },
+      host: '127.0.0.1',
+      port: 0,
+      deps: {
+        now,
+        log: () => { logged += 1; },
+        fetch: (url, init) => {
+          // Collect the tokens in the test (the sandbox only keeps hashes); never printed.
+          const token = init.headers.Authorization.slice('Bearer '.length);
+          const { kid } = decodeProtectedHeader(token);
+          if (!tokensByKid.has(kid)) tokensByKid.set(kid, new Set());
+          tokensByKid.get(kid).add(token);
+          return fetch(url, init);
+        },
+      },
+    });
+    const apps = sb.sandbox.catalogue.apps;
+    const keys = [null, ...callers];
+    const failures = [];
+    const samples = [];
+    let rssBefore = null;
+    let started = null;
+    await pool(Array.from({ length: REQUESTS }, (_, i) => i), CONCURRENCY, async (i) => {
+      if (i === WARM_UP) {
+        rssBefore = rssMiB();
+        started = Date.now();
+      }
+      if (i % 250 === 0) samples.push(rssMiB());
+      const key = keys[i % keys.length];
+      const path = i % 3 === 0 ? `/v1/apps/${apps[i % apps.length].id}` : `/v1/apps?limit=${1 + (i % 5)}`;
+      const headers = { 'X-API-Key': apiKey, ...(key ? callerKeyHeaders(key) : {}) };
+      issued += 1;
+      const res = await fetch(`${gw.url}${path}`, { headers });
+      const body = await res.text();
+      if (res.status !== 200) failures.push(`${i} ${path} → ${res.status} ${body.slice(0, 120)}`);
+    });
+    const seconds = (Date.now() - started) / 1000;
+    samples.push(rssMiB());
+    const rssAfter = rssMiB();
+
+    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} failed requests`);
+    assert.equal(logged, REQUESTS, 'one log line per request');
+    assert.equal(sb.sandbox.stats.rejectedTokens, 0, 'the sandbox accepted every token');
+    const fakeSpan = now() - T0;
+
+    // Minters: the pinned server key and one cached entry per caller key.
+    const minters = gw.handler.minters;
+    assert.equal(minters.entries.size, callers.length);
+    const mintCountOf = async (key) => {
+      if (!key) return minters.pinned.get('server').minter.mintCount;
+      const h = callerKeyHeaders(key);
+      const desc = key.individual
+        ? { keyId: key.kid, individual: true, privateKey: h['X-ASC-Private-Key'] }
+        : { keyId: key.kid, issuerId: key.issuerId, privateKey: h['X-ASC-Private-Key'] };
+      return minters.entries.get(await keyFingerprint(desc)).minter.mintCount;
+    };
+
+    let totalMints = 0;
+    const perKey = [];
+    for (const key of keys) {
+      const k = key ?? server;
+      const tokens = [...(tokensByKid.get(k.kid) ?? [])];
+      const mints = await mintCountOf(key);
+      totalMints += mints;
+      perKey.push(`${key ? (key.individual ? 'caller individual' : 'caller team') : 'server'} ${mints}`);
+      assert.equal(tokens.length, mints, `${k.kid}: every mint reached the sandbox and no token was minted twice`);
+      assert.ok(mints >= 4, `${k.kid}: crossed the refresh point at least 3 times (${mints} mints)`);
+      const publicKey = k.publicKey;
+      const claims = [];
+      for (const tok of tokens) {
+        await compactVerify(tok, publicKey); // independent signature check (jose)
+        claims.push(decodeJwt(tok));
+      }
+      claims.sort((a, b) => a.iat - b.iat);
+      for (let j = 1; j < claims.length; j += 1) {
+        const refreshAt = claims[j - 1].exp - MARGIN;
+        const mintedAt = claims[j].iat + 60;
+        assert.ok(mintedAt > refreshAt - 1, `${k.kid}: re-minted only once the margin was reached`);
+        assert.ok(mintedAt <= refreshAt + STEP_SECONDS, `${k.kid}: re-minted within one clock step of the refresh point`);
+      }
+    }
+    assert.equal(sb.sandbox.stats.tokensSeen, totalMints, 'the sandbox saw exactly the minted tokens');
+    t.diagnostic(`load: ${REQUESTS} requests, concurrency ${CONCURRENCY}, ${seconds.toFixed(1)} s wall for the last ${REQUESTS - WARM_UP} (${Math.round((REQUESTS - WARM_UP) / seconds)} req/s), ${fakeSpan} s of fake time, 0 failed`);
+    t.diagnostic(`mints per key: ${perKey.join(', ')} (total ${totalMints}; sandbox saw ${sb.sandbox.stats.tokensSeen} distinct tokens)`);
+    t.diagnostic(`RSS after ${WARM_UP} warm-up requests ${rssBefore} MiB, at the end ${rssAfter} MiB (every 250 requests: ${samples.join(', ')})`);
+    assert.ok(rssAfter - rssBefore < 100, `RSS grew by ${(rssAfter - rssBefore).toFixed(1)} MiB (bound 100)`);
+  } finally {
+    await gw?.close();
+    await sb.close();
+  }
+});
