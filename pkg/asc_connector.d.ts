@@ -143,7 +143,7 @@ export function publicKeyPem(privateKey: any): string;
 /**
  * Turns Apple's answer into the caller's answer (flat records, or the error shape). String in, string out.
  */
-export function shapeResponse(operationId: any, upstreamStatus: any, upstreamBody: any, options: ShapeOptions): ShapedResponse;
+export function shapeResponse(operationId: any, upstreamStatus: any, upstreamBody: string | Uint8Array, options: ShapeOptions): ShapedResponse;
 
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 

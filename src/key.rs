@@ -125,7 +125,7 @@ enum Decoded {
 
 /// Where to get the right file; appended to most rejections.
 const USE_THE_P8: &str = "Use the AuthKey_<KEYID>.p8 file downloaded from App Store Connect \
-(Users and Access > Integrations), which starts with -----BEGIN PRIVATE KEY-----.";
+(Users and Access > Integrations), which starts with a 'BEGIN PRIVATE KEY' line.";
 
 fn err(code: ErrorCode, message: impl Into<String>) -> Error {
     Error::new(code, message)
@@ -170,7 +170,7 @@ fn truncated(what: &str) -> Error {
         ErrorCode::KeyTruncated,
         format!(
             "The key data ends early ({what}); part of the key is missing. Paste the whole file, \
-             from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----."
+             from its 'BEGIN PRIVATE KEY' line to its 'END PRIVATE KEY' line."
         ),
     )
 }
@@ -302,7 +302,7 @@ fn decode_text(input: &str, depth: u8) -> Result<Decoded> {
         return decode_pem(&text);
     }
     if text.starts_with("-----") {
-        return Err(truncated("the -----BEGIN line is cut off"));
+        return Err(truncated("the BEGIN line is cut off"));
     }
     if looks_like_jwt(&text) {
         return Err(not_pem(
@@ -325,7 +325,7 @@ fn decode_text(input: &str, depth: u8) -> Result<Decoded> {
                 "the text is base64 but decodes to neither a DER key nor a PEM file",
             ))
         }
-        None => Err(not_pem("the text has no -----BEGIN line and is not base64")),
+        None => Err(not_pem("the text has no BEGIN line and is not base64")),
     }
 }
 
@@ -383,23 +383,23 @@ fn pem_blocks(text: &str) -> Result<Vec<Block<'_>>> {
         let Some(start) = rest.find(BEGIN) else {
             if blocks.is_empty() {
                 return Err(truncated(
-                    "there is an -----END line but no -----BEGIN line before it",
+                    "there is an END line but no BEGIN line before it",
                 ));
             }
             return Ok(blocks);
         };
         if blocks.is_empty() && rest.get(..start).is_some_and(|p| p.contains("-----END")) {
             return Err(truncated(
-                "there is an -----END line before the first -----BEGIN line",
+                "there is an END line before the first BEGIN line",
             ));
         }
         let after_begin = rest.get(start + BEGIN.len()..).unwrap_or("");
         let Some(label_end) = after_begin.find("-----") else {
-            return Err(truncated("the -----BEGIN line is cut off"));
+            return Err(truncated("the BEGIN line is cut off"));
         };
         let label_text = after_begin.get(..label_end).unwrap_or("");
         if label_text.len() > 64 || label_text.contains('\n') {
-            return Err(corrupt("the -----BEGIN line is malformed"));
+            return Err(corrupt("the BEGIN line is malformed"));
         }
         let label = classify_label(label_text);
         let body_and_rest = after_begin.get(label_end + 5..).unwrap_or("");
@@ -408,20 +408,20 @@ fn pem_blocks(text: &str) -> Result<Vec<Block<'_>>> {
             if let Some(at) = body_and_rest.find("-----END") {
                 let tail = body_and_rest.get(at..).unwrap_or("").trim_end();
                 if end_marker.starts_with(tail) {
-                    return Err(truncated("the -----END line is cut off"));
+                    return Err(truncated("the END line is cut off"));
                 }
                 return Err(corrupt(
-                    "the -----END line does not match the -----BEGIN line",
+                    "the END line does not match the BEGIN line",
                 ));
             }
             if body_and_rest.contains(BEGIN) {
-                return Err(corrupt("a PEM block has no -----END line"));
+                return Err(corrupt("a PEM block has no END line"));
             }
-            return Err(truncated("the -----END line is missing"));
+            return Err(truncated("the END line is missing"));
         };
         let body = body_and_rest.get(..end).unwrap_or("");
         if body.contains(BEGIN) {
-            return Err(corrupt("a PEM block has no -----END line"));
+            return Err(corrupt("a PEM block has no END line"));
         }
         blocks.push(Block { label, body });
         rest = body_and_rest.get(end + end_marker.len()..).unwrap_or("");
@@ -445,7 +445,7 @@ fn decode_pem(text: &str) -> Result<Decoded> {
         Label::Encrypted => return Err(is_encrypted()),
         Label::Rsa => return Err(is_rsa()),
         Label::Public => DerHint::Public,
-        Label::Certificate => return Err(is_certificate("a certificate (-----BEGIN CERTIFICATE-----)")),
+        Label::Certificate => return Err(is_certificate("a certificate (a 'BEGIN CERTIFICATE' block)")),
         Label::CertificateRequest => {
             return Err(is_certificate("a certificate signing request"))
         }

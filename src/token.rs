@@ -44,6 +44,15 @@ pub const MIN_LIFETIME_SECONDS: u64 = 240;
 /// token does not expire in flight (AvdLee/appstoreconnect-swift-sdk#131 saw 401s near expiry).
 pub const REFRESH_MARGIN_SECONDS: u64 = 120;
 
+/// How far (in seconds) [`TokenMinter`] may move `iat` further back so that a token re-minted
+/// after [`TokenMinter::invalidate`] differs from the one it replaces.
+///
+/// ES256 with RFC 6979 is deterministic: the same key, claims and second give the same token, so
+/// a "fresh" token minted in the same second as the one Apple just refused with 401 would be the
+/// very same string. Each such re-mint steps `iat` (and `exp`) back one more second, at most this
+/// far behind the usual backdate; the token stays valid and its lifetime unchanged.
+pub const MAX_REMINT_STEP_BACK_SECONDS: u64 = 30;
+
 /// The `aud` claim Apple requires.
 pub const AUDIENCE: &str = "appstoreconnect-v1";
 
@@ -539,6 +548,10 @@ pub struct TokenMinter {
     options: TokenOptions,
     cached: Option<MintedToken>,
     mints: u64,
+    /// `iat` of the last token signed (kept across `invalidate`).
+    last_issued_at: Option<u64>,
+    /// The latest `iat` ever signed.
+    newest_issued_at: Option<u64>,
 }
 
 impl std::fmt::Debug for TokenMinter {
@@ -564,6 +577,8 @@ impl TokenMinter {
             options,
             cached: None,
             mints: 0,
+            last_issued_at: None,
+            newest_issued_at: None,
         })
     }
 
@@ -585,8 +600,11 @@ impl TokenMinter {
             now >= c.issued_at && c.expires_at.saturating_sub(now) > REFRESH_MARGIN_SECONDS
         });
         if !reusable {
-            let fresh = mint_normalized(&self.key, &self.options, now)?;
+            let at = self.signing_time(now);
+            let fresh = mint_normalized(&self.key, &self.options, at)?;
             self.mints += 1;
+            self.last_issued_at = Some(fresh.issued_at);
+            self.newest_issued_at = self.newest_issued_at.max(Some(fresh.issued_at));
             self.cached = Some(fresh);
         }
         self.cached.as_ref().ok_or_else(|| {
@@ -595,6 +613,29 @@ impl TokenMinter {
                 "The token cache is unexpectedly empty.",
             )
         })
+    }
+
+    /// The time to sign at: `now`, or earlier when `now` would give an `iat` that was already
+    /// signed (see [`MAX_REMINT_STEP_BACK_SECONDS`]).
+    fn signing_time(&self, now: u64) -> u64 {
+        let (Some(previous), Some(newest)) = (self.last_issued_at, self.newest_issued_at) else {
+            return now;
+        };
+        let natural = now.saturating_sub(IAT_BACKDATE_SECONDS);
+        if natural > newest {
+            return now;
+        }
+        // One second before the last token, but never before the cap nor after `now`'s own iat.
+        let issued_at = previous
+            .saturating_sub(1)
+            .max(natural.saturating_sub(MAX_REMINT_STEP_BACK_SECONDS))
+            .min(natural);
+        let at = issued_at + IAT_BACKDATE_SECONDS;
+        if check_now(at).is_ok() {
+            at
+        } else {
+            now
+        }
     }
 
     /// `exp` of the cached token, if any.

@@ -8,6 +8,7 @@
 
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::error::{Error, ErrorCode};
 use crate::inspect::inspect_token;
@@ -390,7 +391,8 @@ pub fn plan(
 pub fn shape(
     #[wasm_bindgen(js_name = operationId)] operation_id: JsValue,
     #[wasm_bindgen(js_name = upstreamStatus)] upstream_status: JsValue,
-    #[wasm_bindgen(js_name = upstreamBody)] upstream_body: JsValue,
+    #[wasm_bindgen(js_name = upstreamBody, unchecked_param_type = "string | Uint8Array")]
+    upstream_body: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ShapeOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let operation_id = string_arg(&operation_id, "operationId")?;
@@ -402,7 +404,20 @@ pub fn shape(
             ))
         }
     };
-    let body = string_arg(&upstream_body, "upstreamBody")?;
+    // The body may come as text or as the raw bytes of the answer (no decode/re-encode in JS).
+    let body = match upstream_body.dyn_ref::<js_sys::Uint8Array>() {
+        Some(bytes) => match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => text,
+            Err(_) => {
+                let shaped = crate::shape::error_response(&Error::new(
+                    ErrorCode::UpstreamBadResponse,
+                    "App Store Connect answered with a body that is not valid UTF-8 text",
+                ));
+                return Ok(shaped_to_js(shaped.status, shaped.body));
+            }
+        },
+        None => string_arg(&upstream_body, "upstreamBody")?,
+    };
     if !options.is_object() {
         return Err(options_error(
             "options must be an object like { baseUrl, path, query, upstreamOrigin, raw }",
@@ -425,10 +440,16 @@ pub fn shape(
             .unwrap_or(false),
     };
     let shaped = shape_response(&ctx, status, &body);
+    Ok(shaped_to_js(shaped.status, shaped.body))
+}
+
+/// `{ status, body }` for JavaScript.
+#[cfg(feature = "gateway")]
+fn shaped_to_js(status: u16, body: String) -> JsValue {
     let result = Object::new();
-    let _ = Reflect::set(&result, &"status".into(), &JsValue::from(shaped.status));
-    let _ = Reflect::set(&result, &"body".into(), &JsValue::from(shaped.body));
-    Ok(result.into())
+    let _ = Reflect::set(&result, &"status".into(), &JsValue::from(status));
+    let _ = Reflect::set(&result, &"body".into(), &JsValue::from(body));
+    result.into()
 }
 
 #[cfg(feature = "gateway")]

@@ -7,7 +7,8 @@ mod common;
 use asc_connector::key::PrivateKey;
 use asc_connector::token::{
     mint, mint_token, KeyType, TokenMinter, TokenOptions, DEFAULT_LIFETIME_SECONDS,
-    IAT_BACKDATE_SECONDS, MAX_LIFETIME_SECONDS, MIN_LIFETIME_SECONDS, REFRESH_MARGIN_SECONDS,
+    IAT_BACKDATE_SECONDS, MAX_LIFETIME_SECONDS, MAX_REMINT_STEP_BACK_SECONDS, MIN_LIFETIME_SECONDS,
+    REFRESH_MARGIN_SECONDS,
 };
 use asc_connector::ErrorCode;
 use common::*;
@@ -395,13 +396,32 @@ fn invalidate_forgets_the_token() {
     let first = minter.token(NOW).unwrap();
     minter.invalidate();
     assert_eq!(minter.expires_at(), None);
+    // Re-minted in the same second, the token must still differ from the one Apple refused
+    // (RFC 6979 would otherwise sign the same claims to the same string): iat steps back 1 s.
     let again = minter.token(NOW).unwrap();
-    // Same key and time: the same token, but it was signed again.
-    assert!(again == first);
+    assert!(again != first);
     assert_eq!(minter.mint_count(), 2);
+    assert_eq!(minter.issued_at(), Some(NOW - IAT_BACKDATE_SECONDS - 1));
+    assert_eq!(
+        minter.expires_at(),
+        Some(NOW - IAT_BACKDATE_SECONDS - 1 + DEFAULT_LIFETIME_SECONDS)
+    );
     let later = minter.token(NOW + 5).unwrap();
-    assert!(later == first);
+    assert!(later == again);
     assert_eq!(minter.mint_count(), 2);
+    // Every further invalidation in the same second steps back again, up to the cap.
+    let mut seen = std::collections::HashSet::from([first, again]);
+    for _ in 0..MAX_REMINT_STEP_BACK_SECONDS + 5 {
+        minter.invalidate();
+        seen.insert(minter.token(NOW).unwrap());
+    }
+    let oldest = NOW - IAT_BACKDATE_SECONDS - MAX_REMINT_STEP_BACK_SECONDS;
+    assert_eq!(minter.issued_at(), Some(oldest), "never more than the cap");
+    assert_eq!(seen.len() as u64, MAX_REMINT_STEP_BACK_SECONDS + 1);
+    // A later second mints at the usual time again.
+    minter.invalidate();
+    minter.token(NOW + 1).unwrap();
+    assert_eq!(minter.issued_at(), Some(NOW + 1 - IAT_BACKDATE_SECONDS));
 }
 
 #[test]

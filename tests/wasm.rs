@@ -265,6 +265,26 @@ fn plan_request_and_shape_response() {
     )
     .unwrap();
     assert_eq!(get(&garbage, "status").as_f64(), Some(502.0));
+
+    // The body may also arrive as bytes; invalid UTF-8 is a bad upstream answer, not a trap.
+    let ctx = || {
+        js(
+            serde_json::json!({"baseUrl": "https://gw.example.com", "path": "/v1/apps", "query": "",
+            "upstreamOrigin": "https://api.appstoreconnect.apple.com"}),
+        )
+    };
+    let bytes = js_sys::Uint8Array::from(body.as_bytes());
+    let shaped = wasm::shape("ListApps".into(), JsValue::from(200), bytes.into(), ctx()).unwrap();
+    let out: serde_json::Value =
+        serde_json::from_str(&get(&shaped, "body").as_string().unwrap()).unwrap();
+    assert_eq!(out["value"][0]["name"], "A");
+    let invalid = js_sys::Uint8Array::from(&[0x7b_u8, 0xff, 0xfe, 0x7d][..]);
+    let shaped = wasm::shape("ListApps".into(), JsValue::from(200), invalid.into(), ctx()).unwrap();
+    assert_eq!(get(&shaped, "status").as_f64(), Some(502.0));
+    assert!(get(&shaped, "body")
+        .as_string()
+        .unwrap()
+        .contains("UPSTREAM_BAD_RESPONSE"));
     assert_error(
         wasm::shape(
             "ListApps".into(),

@@ -19,6 +19,14 @@ export class UsageError extends Error {
  * and `--name=value`; `-` alone and words not starting with `--` are positionals. Unknown flags,
  * missing values and values given to booleans throw UsageError.
  */
+/**
+ * How an unknown argument is named in a usage error: flag-shaped names are quoted, anything else
+ * (for example a key pasted where a flag was expected) is never echoed.
+ */
+function describeArgument(arg) {
+  return /^--?[A-Za-z][A-Za-z0-9-]{0,30}$/.test(arg) ? `"${arg}"` : 'an unrecognised argument (not shown)';
+}
+
 export function parseFlags(argv, spec) {
   const flags = {};
   const positionals = [];
@@ -34,7 +42,7 @@ export function parseFlags(argv, spec) {
           flags.help = true;
           continue;
         }
-        throw new UsageError(`unknown option "${arg}"`);
+        throw new UsageError(`unknown option ${describeArgument(arg)}`);
       }
       positionals.push(arg);
       continue;
@@ -42,7 +50,7 @@ export function parseFlags(argv, spec) {
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (kind === undefined) throw new UsageError(`unknown option "--${name}"`);
+    if (kind === undefined) throw new UsageError(`unknown option ${describeArgument(`--${name}`)}`);
     if (kind === 'boolean') {
       if (eq !== -1) throw new UsageError(`--${name} takes no value`);
       flags[name] = true;

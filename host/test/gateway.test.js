@@ -174,10 +174,14 @@ describe('gateway with a server key', () => {
     const pinned = stack.gw.handler.minters.pinned.get('server').minter;
     const before = pinned.mintCount;
     const logBefore = stack.log.lines.length;
+    const seenBefore = stack.sandbox.stats.tokensSeen;
     stack.sandbox.faults.next({ rejectToken: true });
     const res = await stack.get('/v1/apps?limit=2');
     assert.equal(res.status, 200, res.text.slice(0, 300));
     assert.equal(pinned.mintCount, before + 1);
+    // The retry carried a different token, even within the same second (deterministic ES256
+    // would otherwise re-sign the refused token byte for byte).
+    assert.equal(stack.sandbox.stats.tokensSeen, seenBefore + 1, 'the retry sent a token Apple had not seen');
     const entry = JSON.parse(stack.log.lines[logBefore]);
     assert.equal(entry.retries, 1);
     assert.equal(entry.minted, true);

@@ -5,9 +5,11 @@
 //!
 //! Success (2xx):
 //! - `data` is an array (List Apps): `{"value": [record, ...], "nextLink": "...", "total": n}`.
-//!   `nextLink` is present only when Apple's `links.next` is on [`ShapeContext::upstream_origin`]
-//!   and has a `cursor`; it is `base_url + path + "?" + query + "&cursor=" + cursor` (no `&` when
-//!   the query is empty). `total` is `meta.paging.total` when Apple sends it.
+//!   `nextLink` is present when Apple's `links.next` is; it is `base_url + path + "?" + query +
+//!   "&cursor=" + cursor` (no `&` when the query is empty). A `links.next` that is not on
+//!   [`ShapeContext::upstream_origin`] or has no usable `cursor` makes the page a 502
+//!   `UPSTREAM_BAD_RESPONSE`: never followed, never shown, and never a list that silently ends
+//!   early. `total` is `meta.paging.total` when Apple sends it.
 //! - `data` is an object (Read App Information): the record itself.
 //! - Records: see [`records`](self) rules — `id`, `type`, attributes at the top level (nulls and
 //!   attributes Apple adds later kept, Apple's order kept), `appStoreUrl` for apps, relationships
@@ -16,7 +18,7 @@
 //!   An attribute named `id`/`type` is renamed `attributeId`/`attributeType`; relationships of
 //!   included resources stay `{id, type}` records (one level, no cycles).
 //! - Raw mode ([`ShapeContext::raw`]): Apple's document unchanged except `links.next`, which is
-//!   rewritten to the gateway's next link or removed when it points elsewhere.
+//!   rewritten to the gateway's next link (and refused, as above, when it points elsewhere).
 //!
 //! Errors: see [`UpstreamDetail`] and [`code_for_status`]: status ≥ 400 keeps 4xx statuses and
 //! maps 5xx to 502; unusable bodies (empty, not JSON, cut off, no `data`) give 502
@@ -129,13 +131,10 @@ fn shape_records(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
                     }
                 }
             }
-            let next_link = doc
-                .links
-                .as_ref()
-                .and_then(|l| l.get("next"))
-                .and_then(links::link_href)
-                .and_then(|n| next_cursor(n, &ctx.upstream_origin))
-                .map(|c| gateway_next_link(ctx, &c));
+            let next_link = match next_link_for(ctx, doc.links.as_ref()) {
+                Ok(link) => link,
+                Err(refused) => return refused,
+            };
             let total = doc
                 .meta
                 .as_ref()
@@ -155,7 +154,29 @@ fn shape_records(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
     }
 }
 
-/// Raw mode: Apple's document with only `links.next` rewritten or removed.
+/// The gateway's next link for Apple's `links.next`: `Ok(None)` on the last page (no `next`, or
+/// `null`), the gateway URL carrying Apple's cursor when the link is on the upstream origin, and a
+/// 502 otherwise. A next link elsewhere (another host, no usable cursor) is never followed or
+/// shown; answering the page as if it were the last one would hand the flow an incomplete list
+/// without saying so, so the page is refused instead.
+fn next_link_for(ctx: &ShapeContext, links: Option<&Value>) -> Result<Option<String>, Shaped> {
+    let next = match links.and_then(|l| l.get("next")) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(next) => next,
+    };
+    links::link_href(next)
+        .and_then(|href| next_cursor(href, &ctx.upstream_origin))
+        .map(|cursor| Some(gateway_next_link(ctx, &cursor)))
+        .ok_or_else(|| {
+            bad_response(
+                "a next-page link that is not on App Store Connect's own address or has no usable \
+                 cursor; the gateway never follows links elsewhere, so it refuses the page rather \
+                 than return a list that silently ends early",
+            )
+        })
+}
+
+/// Raw mode: Apple's document with only `links.next` rewritten to the gateway's URL.
 fn shape_raw(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
     let body = strip_bom(body);
     let mut doc: Value = match serde_json::from_str(body) {
@@ -165,24 +186,15 @@ fn shape_raw(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
     if !matches!(doc.get("data"), Some(Value::Array(_) | Value::Object(_))) {
         return bad_response(&describe_json(&doc));
     }
-    if let Some(links) = doc.get_mut("links").and_then(Value::as_object_mut) {
-        let rewritten = match links.get("next") {
-            None | Some(Value::Null) => None,
-            Some(next) => Some(
-                links::link_href(next)
-                    .and_then(|n| next_cursor(n, &ctx.upstream_origin))
-                    .map(|c| gateway_next_link(ctx, &c)),
-            ),
-        };
-        match rewritten {
-            Some(Some(url)) => {
-                links.insert("next".into(), Value::String(url));
-            }
-            Some(None) => {
-                links.shift_remove("next");
-            }
-            None => {}
-        }
+    let rewritten = match next_link_for(ctx, doc.get("links")) {
+        Ok(link) => link,
+        Err(refused) => return refused,
+    };
+    if let (Some(url), Some(links)) = (
+        rewritten,
+        doc.get_mut("links").and_then(Value::as_object_mut),
+    ) {
+        links.insert("next".into(), Value::String(url));
     }
     Shaped {
         status,
