@@ -4,19 +4,18 @@
 // good token and 1 with the problem codes for DER-signed, over-long and expired ones.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
 import { errorCodes } from 'asc-connector-wasm';
+import { runCli } from './helpers/process.js';
 import { HELP, expiryInWords, issuedInWords } from '../../web/explain.js';
 import {
   ISSUER, KEY_ID, NOW, badKeys, handMadeToken, leaksKey, newP256Key, teamClaims, verifyWithJose,
 } from './fixtures-runtime/keys.js';
 
-const BIN = fileURLToPath(new URL('../bin/asc-connector.js', import.meta.url));
 const key = newP256Key();
 let dir;
 let keyFile;
@@ -28,24 +27,8 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the CLI with a clean environment; bounded by a 20 s timeout. */
-function cli(args, { input, env = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 20_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    if (input !== undefined) child.stdin.end(input);
-    else child.stdin.end();
-  });
-}
+
+const cli = (args, opts) => runCli(args, opts);
 
 const teamArgs = ['--key-id', KEY_ID, '--issuer-id', ISSUER, '--now', String(NOW)];
 

@@ -4,31 +4,12 @@
 // anywhere in the output. Needs the built wasm package (pkg/, `make pkg`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { run as runDemo } from '../src/commands/demo.js';
+import { runCli } from './helpers/process.js';
 
-const CLI = fileURLToPath(new URL('../bin/asc-connector.js', import.meta.url));
 
-function runCli(args, { timeoutMs = 30_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`demo did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Secrets must never reach the output: PEM blocks, JWTs (three base64url parts starting with {"), base64 key bodies. */
 function assertNoSecrets(text) {

@@ -7,24 +7,14 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { startGateway } from '../src/node.js';
-import { newAppleKey, serverKeyEnv, captureLog } from './helpers/gateway.js';
+import { newAppleKey, serverKeyEnv, captureLog, fetchJson } from './helpers/gateway.js';
 import { forkSandbox, rssMiB, startStreamingUpstream } from './helpers/hardening.js';
 
 const MiB = 1024 * 1024;
 const POLICY = { attemptTimeoutMs: 500, budgetMs: 4000, maxRetries: 2, backoffBaseMs: 10, backoffCapMs: 2000 };
 const API_KEY = `gw-faults-${'x'.repeat(24)}`;
 
-async function call(base, path, headers = {}, init = {}) {
-  const res = await fetch(`${base}${path}`, { headers: { 'X-API-Key': API_KEY, ...headers }, ...init });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
+const call = (base, path, headers = {}, init = {}) => fetchJson(`${base}${path}`, { 'X-API-Key': API_KEY, ...headers }, init);
 
 function assertError(res, status, code) {
   assert.equal(res.status, status, `${code}: ${res.text.slice(0, 300)}`);

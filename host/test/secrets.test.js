@@ -19,10 +19,10 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
 import { handle as envHandle } from '../src/handler.js';
 import { run as serveCommand } from '../src/commands/serve.js';
+import { runCli, CLI } from './helpers/process.js';
 import { newAppleKey, serverKeyEnv, callerKeyHeaders, startStack, pemBody } from './helpers/gateway.js';
 import { oneLine, rawSend, scanForSecrets, unusableKeys } from './helpers/hardening.js';
 
-const CLI = fileURLToPath(new URL('../bin/asc-connector.js', import.meta.url));
 const canary = newAppleKey();
 const canaryInd = newAppleKey({ individual: true });
 const canaryApiKey = `canary-api-${randomUUID()}`;
@@ -43,25 +43,8 @@ async function responseText(res) {
   return `${lines.join('\n')}\n\n${await res.text()}`;
 }
 
-/** Runs the CLI as a subprocess; resolves to { code, stdout, stderr }. Bounded. */
-function cli(args, { env = {}, input, timeoutMs = 15_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`asc-connector ${args[0]} did not finish`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
-}
+
+const cli = (args, opts) => runCli(args, opts);
 
 const recordTokens = (url, init) => {
   tokens.add(init.headers.Authorization.slice('Bearer '.length));
@@ -158,7 +141,7 @@ describe('secret hygiene: canary keys in every scenario', () => {
       ['timeout', { latencyMs: 1000 }, 504], ['reset', { reset: true }, 502], ['truncated', { truncate: true }, 502],
       ['500', { status: 500 }, 502], ['503 retried', { status: 503 }, 200], ['429 storm', { rateLimitBurst: 5 }, 429],
       ['too large', { bodyBytes: 9 * 1024 * 1024 }, 502], ['html', { html: true }, 502], ['empty', { status: 200, body: '' }, 502],
-      ['foreign next link', { nextLinkHost: 'evil.example' }, 200], ['401 then re-mint', { rejectToken: true }, 200],
+      ['foreign next link', { nextLinkHost: 'evil.example' }, 502], ['401 then re-mint', { rejectToken: true }, 200],
       ['401 twice', { rejectToken: true, count: 2 }, 401],
     ];
     for (const [name, spec, status] of faults) {

@@ -69,11 +69,18 @@ export function leakedSecrets(text, secrets) {
 }
 
 /**
- * Sends raw bytes to host:port and resolves to { status, headers, body } of the first response
- * (or { status: 0 } when the server closes without answering). Bounded by `timeoutMs`.
+ * Sends a raw HTTP request (a Buffer, or a latin1 string so any byte value survives) to the server
+ * at `url` and resolves to { status, headers, body, text } of the first response, or { status: 0 }
+ * when the server closes without answering. Adds `Connection: close` when the request has none.
+ * Bounded by `timeoutMs`.
  */
-export function rawRequest(url, text, timeoutMs = 5000) {
+export function rawRequest(url, request, timeoutMs = 5000) {
   const { hostname, port } = new URL(url);
+  let bytes = Buffer.isBuffer(request) ? request : Buffer.from(request, 'latin1');
+  const end = bytes.indexOf('\r\n\r\n');
+  if (end !== -1 && !/\r\nConnection:/i.test(bytes.subarray(0, end).toString('latin1'))) {
+    bytes = Buffer.concat([bytes.subarray(0, end + 2), Buffer.from('Connection: close\r\n'), bytes.subarray(end + 2)]);
+  }
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     const chunks = [];
@@ -88,7 +95,7 @@ export function rawRequest(url, text, timeoutMs = 5000) {
       const all = Buffer.concat(chunks).toString('utf8');
       const m = /^HTTP\/1\.1 (\d{3})[^\r\n]*\r\n([\s\S]*?)\r\n\r\n([\s\S]*)$/.exec(all);
       if (!m) {
-        resolve({ status: 0, headers: {}, body: all });
+        resolve({ status: 0, headers: {}, body: all, text: all });
         return;
       }
       const headers = {};
@@ -96,10 +103,23 @@ export function rawRequest(url, text, timeoutMs = 5000) {
         const i = line.indexOf(':');
         headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
       }
-      resolve({ status: Number(m[1]), headers, body: m[3] });
+      resolve({ status: Number(m[1]), headers, body: m[3], text: all });
     });
-    socket.write(text.includes('Connection:') ? text : text.replace(/\r\n\r\n$/, '\r\nConnection: close\r\n\r\n'));
+    socket.write(bytes);
   });
+}
+
+/** GETs `url` and resolves to { status, headers, text, json } (json is null when the body is not JSON). */
+export async function fetchJson(url, headers = {}, init = {}) {
+  const res = await fetch(url, { headers, ...init });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, headers: res.headers, text, json };
 }
 
 /**
@@ -123,17 +143,7 @@ export async function startStack({ keys = [], env = {}, deps = {}, sandbox = {},
     await sb.close();
     throw err;
   }
-  const get = async (path, headers = {}, init = {}) => {
-    const res = await fetch(`${gw.url}${path}`, { headers: { 'X-API-Key': apiKey, ...headers }, ...init });
-    const text = await res.text();
-    let json = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // leave null
-    }
-    return { status: res.status, headers: res.headers, text, json };
-  };
+  const get = (path, headers = {}, init = {}) => fetchJson(`${gw.url}${path}`, { 'X-API-Key': apiKey, ...headers }, init);
   return {
     gw,
     sb,

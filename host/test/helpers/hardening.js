@@ -8,7 +8,6 @@
 import { fork } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const CHILD_FLAG = '--hardening-sandbox-child';
@@ -104,45 +103,8 @@ if (process.argv.includes(CHILD_FLAG) && process.argv[1] === fileURLToPath(impor
   childMain();
 }
 
-/**
- * Sends raw bytes (a Buffer or a latin1 string, so any byte value survives) to the server at `url`
- * and resolves to { status, headers, body } of the first response, or { status: 0 } when the
- * server closes without answering. Adds `Connection: close` when the request has none.
- */
-export function rawSend(url, request, timeoutMs = 5000) {
-  const { hostname, port } = new URL(url);
-  let bytes = Buffer.isBuffer(request) ? request : Buffer.from(request, 'latin1');
-  const end = bytes.indexOf('\r\n\r\n');
-  if (end !== -1 && !/\r\nConnection:/i.test(bytes.subarray(0, end).toString('latin1'))) {
-    bytes = Buffer.concat([bytes.subarray(0, end + 2), Buffer.from('Connection: close\r\n'), bytes.subarray(end + 2)]);
-  }
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    const chunks = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error('raw request timed out'));
-    }, timeoutMs);
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const all = Buffer.concat(chunks).toString('utf8');
-      const m = /^HTTP\/1\.1 (\d{3})[^\r\n]*\r\n([\s\S]*?)\r\n\r\n([\s\S]*)$/.exec(all);
-      if (!m) {
-        resolve({ status: 0, headers: {}, body: all, text: all });
-        return;
-      }
-      const headers = {};
-      for (const line of m[2].split('\r\n')) {
-        const i = line.indexOf(':');
-        headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-      }
-      resolve({ status: Number(m[1]), headers, body: m[3], text: all });
-    });
-    socket.write(bytes);
-  });
-}
+/** Raw HTTP requests: the shared helper (kept under this name for the hardening suites). */
+export { rawRequest as rawSend } from './gateway.js';
 
 /**
  * A loopback upstream that answers every request with a body chosen by `mode()`:
