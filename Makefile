@@ -9,7 +9,7 @@ NODE_MODULES := host/node_modules/.package-lock.json
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := key_parser planner shaper
 
-.PHONY: help setup setup-rust setup-node pkg pkg-check demo test test-rust test-wasm test-fuzz-smoke \
+.PHONY: help setup setup-rust setup-node setup-browser pkg pkg-check demo test test-rust test-wasm test-fuzz-smoke \
         test-js lint fmt bench fuzz clean
 
 help:
@@ -19,7 +19,15 @@ help:
 	@echo "make bench  - benchmarks (results in BENCHMARKS.md)"
 	@echo "make fuzz   - run each fuzz target for FUZZ_SECONDS (default 600)"
 
-setup: setup-rust setup-node
+setup: setup-rust setup-node setup-browser
+
+# Debian's Chromium for the browser tests (playwright-core drives /usr/bin/chromium; it never
+# downloads a browser of its own).
+setup-browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 # The wasm target and the wasm-bindgen CLI pinned to the crate's exact version (see toolchain-notes).
 setup-rust:

@@ -3,6 +3,7 @@
 // memory probes for the soak test. The memory hook lives here, in the bench, not in product code.
 //   parent → { type: 'start', env, quietLog }   child → { type: 'ready', url, pid }
 //   parent → { type: 'mem', id }                child → { type: 'mem', id, rss, heapUsed, heapTotal, external, arrayBuffers }
+//   parent → { type: 'cpu', id }                  child → { type: 'cpu', id, user, system }  (process.cpuUsage, µs)
 //   parent → { type: 'stop' }                   child closes and exits normally (so --cpu-prof writes its profile)
 // The request log goes to the default sink (one JSON line per request on stdout, which the parent sends to
 // /dev/null), as in production; `quietLog: true` swaps in a no-op sink to measure the logging cost.
@@ -18,6 +19,9 @@ process.on('message', async (msg) => {
       const deps = msg.quietLog ? { log: () => {} } : undefined;
       gw = await startGateway({ env: msg.env, host: '127.0.0.1', port: 0, deps });
       process.send({ type: 'ready', url: gw.url, pid: process.pid });
+    } else if (msg.type === 'cpu') {
+      const c = process.cpuUsage();
+      process.send({ type: 'cpu', id: msg.id, user: c.user, system: c.system });
     } else if (msg.type === 'mem') {
       const m = process.memoryUsage();
       process.send({ type: 'mem', id: msg.id, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers });

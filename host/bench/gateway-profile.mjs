@@ -22,9 +22,44 @@ export function bucketOf(frame) {
   return 'other JS';
 }
 
+/** Gateway steps measured inclusively (their synchronous call trees): step label → function names. */
+export const STEPS = {
+  'planning (wasm planRequest)': ['planRequest'],
+  'token (TokenMinter.token, cached)': ['token', 'tokenFrom'],
+  'shaping (wasm shapeResponse, incl. passing the body in)': ['shapeResponse'],
+  'reading the upstream body (readCapped, incl. UTF-8 decode)': ['readCapped'],
+  'fetch() call setup (undici Request, headers, AbortSignal)': ['fetch'],
+  'API key check (checkApiKey → 1 WebCrypto digest)': ['checkApiKey'],
+  'request log line (requestLogEntry + console.log)': ['consoleLog', 'requestLogEntry'],
+  'node.js entry callbacks (Request conversion, response.text, writing)': [],
+  'node.js entry: answer → res (sendPlain)': ['sendPlain'],
+};
+
+/** Inclusive µs per step: a sample counts for a step when a frame of it (from our files) is on its stack. */
+function stepTimes(profile, selfUs, byId) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const ours = (f) => /host\/src\/|asc_connector|\/pkg\//.test(f.url || '') || (f.functionName === 'fetch' && /undici|node:internal/.test(f.url || ''));
+  const out = Object.fromEntries(Object.keys(STEPS).map((k) => [k, 0]));
+  for (const [id, us] of selfUs) {
+    const hit = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)?.callFrame;
+      if (!f) break;
+      for (const [step, names] of Object.entries(STEPS)) {
+        if (names.includes(f.functionName) && ours(f)) hit.add(step);
+        // the createServer callback in node.js is anonymous; count it under the entry step
+        if (step.startsWith('node.js entry callbacks') && f.functionName === '' && /host\/src\/node\.js/.test(f.url || '')) hit.add(step);
+      }
+    }
+    for (const step of hit) out[step] += us;
+  }
+  return out;
+}
+
 /**
- * Returns { totalMs, sampledMs, buckets: [{ bucket, ms, pct }], top: [{ fn, where, ms, pct }] } where pct is the
- * share of non-idle time.
+ * Returns { totalMs, busyMs, buckets: [{ bucket, ms, pct }], steps: [{ step, ms, pct }], top: [{ fn, where, ms,
+ * pct }] } where pct is the share of non-idle time. Buckets split self time; steps are inclusive and may overlap.
  */
 export function summariseProfile(profile, topN = 15) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -55,7 +90,9 @@ export function summariseProfile(profile, topN = 15) {
     fns.set(key, cur);
   }
   const pct = (us) => Math.round((1000 * us) / Math.max(1, busy)) / 10;
+  const steps = stepTimes(profile, selfUs, byId);
   return {
+    steps: Object.entries(steps).map(([step, us]) => ({ step, ms: Math.round(us / 100) / 10, pct: pct(us) })),
     totalMs: Math.round(total / 1000),
     busyMs: Math.round(busy / 1000),
     buckets: [...buckets].sort((a, b) => b[1] - a[1]).map(([bucket, us]) => ({ bucket, ms: Math.round(us / 100) / 10, pct: bucket === 'idle' ? null : pct(us) })),

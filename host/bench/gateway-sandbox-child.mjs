@@ -3,6 +3,7 @@
 //   parent → { type: 'start', keys, apps, rateLimitPerHour } child → { type: 'ready', url }
 //   parent → { type: 'stats', id }                 child → { type: 'stats', id, stats }  (verification counters)
 //   parent → { type: 'probe', id, on }             child → { type: 'probe', id, sizes }  (body bytes per target)
+//   parent → { type: 'cpu', id }                  child → { type: 'cpu', id, user, system }  (process.cpuUsage, µs)
 //   parent → { type: 'stop' }                      child closes and exits
 // While `probe` is on, every answer's body size is recorded by request target (path + query), so the parent can
 // check the sandbox sends the same document whether the gateway or autocannon asked. Probing is off during runs.
@@ -29,6 +30,9 @@ process.on('message', async (msg) => {
         return new Response(text, { status: response.status, headers: response.headers });
       };
       process.send({ type: 'ready', url: sb.url, pid: process.pid });
+    } else if (msg.type === 'cpu') {
+      const c = process.cpuUsage();
+      process.send({ type: 'cpu', id: msg.id, user: c.user, system: c.system });
     } else if (msg.type === 'stats') {
       process.send({ type: 'stats', id: msg.id, stats: { ...sb.sandbox.stats, byPath: { ...sb.sandbox.stats.byPath } } });
     } else if (msg.type === 'probe') {

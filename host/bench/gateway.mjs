@@ -148,13 +148,23 @@ function cannon({ url, headers, connections, duration, requests, collect = true 
   });
 }
 
-async function measure({ url, headers, connections, sandboxStats }) {
+async function measure({ url, headers, connections, sandboxStats, cpuOf }) {
   if (WARMUP > 0) await cannon({ url, headers, connections, duration: WARMUP, collect: false });
   const before = (await sandboxStats()).stats;
+  const cpuBefore = await Promise.all(cpuOf.map((c) => c.call({ type: 'cpu' })));
+  const selfBefore = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const { result, lat, ok, bad, bytes } = await cannon({ url, headers, connections, duration: SECONDS });
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  const selfCpu = process.cpuUsage(selfBefore);
+  const cpuAfter = await Promise.all(cpuOf.map((c) => c.call({ type: 'cpu' })));
   const after = (await sandboxStats()).stats;
+  // CPU (user + system) per answered request, in µs, for each child (gateway, sandbox) and for autocannon.
+  const cpuUsPerRequest = {};
+  cpuOf.forEach((c, i) => {
+    cpuUsPerRequest[c.name] = Math.round((cpuAfter[i].user + cpuAfter[i].system - cpuBefore[i].user - cpuBefore[i].system) / Math.max(1, ok));
+  });
+  cpuUsPerRequest.autocannon = Math.round((selfCpu.user + selfCpu.system) / Math.max(1, ok));
   lat.sort((a, b) => a - b);
   return {
     connections,
@@ -169,6 +179,8 @@ async function measure({ url, headers, connections, sandboxStats }) {
     p99Ms: round(percentile(lat, 99)),
     meanMs: round(lat.reduce((s, x) => s + x, 0) / Math.max(1, lat.length)),
     responseBytesAvg: Math.round(bytes / Math.max(1, ok)),
+    cpuUsPerRequest,
+    cpuCoresBusy: round(Object.values(cpuUsPerRequest).reduce((a, b) => a + b, 0) * ok / 1e6 / elapsed, 2),
     // Every request that reached the sandbox (incl. autocannon's in-flight ones at the end) was verified.
     sandboxRequests: after.requests - before.requests,
     sandboxVerified: after.acceptedTokens - before.acceptedTokens,
@@ -250,15 +262,18 @@ async function main() {
     for (const connections of CONCURRENCY) {
       const label = `${query} c=${connections}`;
       process.stderr.write(`gateway bench: ${label} via gateway…\n`);
-      const viaGateway = await measure({ url: `${gw.url}/v1/apps?${query}`, headers: gatewayHeaders, connections, sandboxStats });
+      const viaGateway = await measure({ url: `${gw.url}/v1/apps?${query}`, headers: gatewayHeaders, connections, sandboxStats, cpuOf: [{ name: 'gateway', call: gateway.call }, { name: 'sandbox', call: sandbox.call }] });
       process.stderr.write(`gateway bench: ${label} direct…\n`);
-      const straight = await measure({ url: `${sb.url}${upstreamTarget}`, headers: directHeaders, connections, sandboxStats });
+      const straight = await measure({ url: `${sb.url}${upstreamTarget}`, headers: directHeaders, connections, sandboxStats, cpuOf: [{ name: 'sandbox', call: sandbox.call }] });
       for (const [name, m] of [['gateway', viaGateway], ['direct', straight]]) {
         if (m.non2xx > 0 || m.errors > 0) throw new Error(`${label} ${name}: ${m.non2xx} non-2xx answers and ${m.errors} errors; the numbers would be meaningless`);
       }
       cases.push({ query, connections, gateway: viaGateway, direct: straight });
     }
   }
+
+  // Two distinct tokens so far (the gateway's cached one and the direct one) shows the gateway did not re-mint.
+  const tokensSeenInCases = (await sandboxStats()).stats.tokensSeen;
 
   // Goals.
   const goals = [];
@@ -312,7 +327,8 @@ async function main() {
       rssAfter5sMB: round(samples.find((s) => s.t >= 5)?.rssMB ?? null, 1),
       rssMaxMB: round(Math.max(...rss), 1),
       rssEndMB: round(rss[rss.length - 1], 1),
-      slopeMBPerMin: slope(samples.filter((s) => s.t > 0)),
+      // After the first 5 s (sockets, undici pool, wasm memory and heap grow to their working size).
+      slopeMBPerMin: slope(samples.filter((s) => s.t >= 5)),
       slopeSecondHalfMBPerMin: slope(secondHalf),
       heapUsedStartMB: round(samples[0].heapUsedMB, 1),
       heapUsedMaxMB: round(Math.max(...samples.map((s) => s.heapUsedMB)), 1),
@@ -357,6 +373,7 @@ async function main() {
       latency: 'exact per-response times from autocannon response events (all 2xx responses of the measured window)',
     },
     sizeChecks,
+    tokensSeenInCases,
     cases,
     goals,
     soak,
@@ -376,11 +393,12 @@ function markdown(s) {
   const lines = [];
   lines.push(`Gateway benchmark — ${s.date} — Node ${s.node} — ${s.cpu} × ${s.cpus} — ${s.setup.secondsPerCase} s per case after ${s.setup.warmupSeconds} s warm-up`);
   lines.push('');
-  lines.push('| Query | Conc. | Path | req/s | p50 ms | p99 ms | non-2xx |');
-  lines.push('|---|---:|---|---:|---:|---:|---:|');
+  lines.push('| Query | Conc. | Path | req/s | p50 ms | p99 ms | non-2xx | CPU µs/req gateway · sandbox · autocannon | cores busy |');
+  lines.push('|---|---:|---|---:|---:|---:|---:|---|---:|');
   for (const c of s.cases) {
     for (const [name, m] of [['gateway → sandbox', c.gateway], ['sandbox direct', c.direct]]) {
-      lines.push(`| \`${c.query}\` | ${c.connections} | ${name} | ${m.rps} | ${m.p50Ms} | ${m.p99Ms} | ${m.non2xx + m.errors} |`);
+      const u = m.cpuUsPerRequest;
+      lines.push(`| \`${c.query}\` | ${c.connections} | ${name} | ${m.rps} | ${m.p50Ms} | ${m.p99Ms} | ${m.non2xx + m.errors} | ${u.gateway ?? '–'} · ${u.sandbox} · ${u.autocannon} | ${m.cpuCoresBusy} |`);
     }
   }
   lines.push('');
@@ -392,7 +410,7 @@ function markdown(s) {
   if (s.soak) {
     const k = s.soak;
     lines.push('');
-    lines.push(`Soak: ${k.seconds} s at c=${k.connections}, ${k.requests} requests (${k.rps} req/s, ${k.non2xx} non-2xx). RSS start ${k.rssStartMB} MB (after 5 s ${k.rssAfter5sMB}), max ${k.rssMaxMB} MB, end ${k.rssEndMB} MB; slope ${k.slopeMBPerMin} MB/min overall, ${k.slopeSecondHalfMBPerMin} MB/min over the second half; heap used ${k.heapUsedStartMB} → ${k.heapUsedEndMB} MB (max ${k.heapUsedMaxMB}).`);
+    lines.push(`Soak: ${k.seconds} s at c=${k.connections}, ${k.requests} requests (${k.rps} req/s, ${k.non2xx} non-2xx). RSS start ${k.rssStartMB} MB (after 5 s ${k.rssAfter5sMB}), max ${k.rssMaxMB} MB, end ${k.rssEndMB} MB; slope ${k.slopeMBPerMin} MB/min after the first 5 s, ${k.slopeSecondHalfMBPerMin} MB/min over the second half; heap used ${k.heapUsedStartMB} → ${k.heapUsedEndMB} MB (max ${k.heapUsedMaxMB}).`);
   }
   if (s.profile) {
     lines.push('');
@@ -401,6 +419,10 @@ function markdown(s) {
     lines.push('| Bucket | ms | % of busy |');
     lines.push('|---|---:|---:|');
     for (const b of s.profile.buckets) if (b.bucket !== 'idle') lines.push(`| ${b.bucket} | ${b.ms} | ${b.pct} |`);
+    lines.push('');
+    lines.push('| Gateway step (inclusive, synchronous part) | ms | % of busy |');
+    lines.push('|---|---:|---:|');
+    for (const b of s.profile.steps) lines.push(`| ${b.step} | ${b.ms} | ${b.pct} |`);
   }
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@
 // code serves Node, Cloudflare Workers and Deno. No `node:` imports here or in what it imports.
 import * as policy from 'asc-connector-wasm';
 import { loadConfig } from './config.js';
-import { GatewayError, baseHeaders, errorResponse } from './errors.js';
+import { GatewayError, baseHeaders, describeError, errorResponse } from './errors.js';
 import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
 import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
 import { callUpstream } from './upstream.js';
@@ -42,17 +42,37 @@ export function defaultDeps() {
   };
 }
 
-/** SHA-256 both sides, then compare the fixed-length digests without an early exit. */
-export async function constantTimeEqual(a, b) {
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest('SHA-256', encoder.encode(a)),
-    crypto.subtle.digest('SHA-256', encoder.encode(b)),
-  ]);
-  const x = new Uint8Array(da);
-  const y = new Uint8Array(db);
-  let diff = 0;
+/** SHA-256 of a string as bytes. */
+async function sha256(text) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+}
+
+/** Compares two 32-byte digests without an early exit. */
+function digestsEqual(x, y) {
+  let diff = x.length ^ y.length;
   for (let i = 0; i < x.length; i += 1) diff |= x[i] ^ y[i];
   return diff === 0;
+}
+
+/** SHA-256 both sides, then compare the fixed-length digests without an early exit. */
+export async function constantTimeEqual(a, b) {
+  const [da, db] = await Promise.all([sha256(a), sha256(b)]);
+  return digestsEqual(da, db);
+}
+
+/**
+ * The API-key check for one configured key: its digest is computed once (on first use, inside a
+ * request, as Workers require) and each caller key costs one digest, compared in constant time
+ * (the digests have a fixed length, so neither the key's length nor the first differing character
+ * shows in the timing).
+ */
+export function apiKeyChecker(apiKey) {
+  let want = null;
+  return async function checkApiKey(candidate) {
+    const got = await sha256(candidate);
+    if (want === null) want = await sha256(apiKey);
+    return digestsEqual(got, want);
+  };
 }
 
 /**
@@ -85,7 +105,8 @@ export function readCallerHeaders(headers) {
   for (const [name, cap] of Object.entries(HEADER_CAPS)) {
     const value = headers.get(name);
     if (value === null) continue;
-    if (encoder.encode(value).length > cap) {
+    // UTF-8 needs 1 to 3 bytes per UTF-16 unit, so only lengths in between need encoding to tell.
+    if (value.length > cap || (value.length * 3 > cap && encoder.encode(value).length > cap)) {
       details.push({ code: 'HEADER_INVALID', message: `${canonical(name)} is longer than ${cap} bytes.`, parameter: canonical(name) });
     } else if (CONTROL.test(value)) {
       details.push({ code: 'HEADER_INVALID', message: `${canonical(name)} contains line breaks or other control characters.`, parameter: canonical(name) });
@@ -149,8 +170,9 @@ export function selectKey(config, h) {
  * Builds the request handler for one validated config. `deps` overrides the defaults of
  * defaultDeps() (tests inject fetch, the clock, sleep and the log sink); `deps.upstream` overrides
  * the upstream policy (timeouts, budget, body cap, backoff); `deps.minterCapacity` the LRU size.
- * Returns `handle(request, { rawTarget }?) → Promise<Response>`; `handle.minters` exposes the
- * minter cache and `handle.close()` frees the wasm minters.
+ * Returns `handle(request, { rawTarget }?) → Promise<Response>`; `handle.respond(request, meta)` is
+ * the same without the Response (plain { status, headers, body }, for entries that write the answer
+ * themselves); `handle.minters` exposes the minter cache and `handle.close()` frees the wasm minters.
  */
 export function createHandler(config, deps = {}) {
   const d = { ...defaultDeps(), ...deps };
@@ -158,12 +180,16 @@ export function createHandler(config, deps = {}) {
   const upstreamOrigin = new URL(config.baseUrl).origin;
   const minters = new MinterCache({ TokenMinter: policy.TokenMinter, capacity: deps.minterCapacity ?? DEFAULT_MINTER_CAPACITY });
   const serverEntry = config.serverKey ? minters.pin('server', config.serverKey) : null;
+  const apiKeyMatches = config.apiKey ? apiKeyChecker(config.apiKey) : null;
+  // Parameter names the log may show; anything else a caller typed is logged as "(unknown)".
+  const knownParams = new Set(['cursor']);
+  for (const op of policy.operations()) for (const p of op.parameters ?? []) knownParams.add(p.name);
 
   async function serve(request, meta, state) {
     const url = new URL(request.url);
     const { path, rawQuery } = checkTarget(meta.rawTarget, url);
     state.path = path.length > 256 ? `${path.slice(0, 256)}…` : path;
-    state.queryNames = queryParameterNames(rawQuery);
+    state.queryNames = queryParameterNames(rawQuery, knownParams);
 
     if (path === '/healthz') {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -177,7 +203,7 @@ export function createHandler(config, deps = {}) {
       if (h['x-api-key'] === undefined || h['x-api-key'] === '') {
         throw new GatewayError('UNAUTHENTICATED', "Send this gateway's API key in the X-API-Key header.");
       }
-      if (!(await constantTimeEqual(h['x-api-key'], config.apiKey))) {
+      if (!(await apiKeyMatches(h['x-api-key']))) {
         throw new GatewayError('UNAUTHENTICATED', "The X-API-Key header does not match this gateway's API key.");
       }
     }
@@ -227,28 +253,40 @@ export function createHandler(config, deps = {}) {
     return { status: shaped.status, body: shaped.body, extra };
   }
 
-  async function handle(request, meta = {}) {
+  // The headers every answer carries, as lower-case name → value (X-Request-Id is added per request).
+  const commonHeaders = {};
+  baseHeaders(null).forEach((value, name) => {
+    commonHeaders[name] = value;
+  });
+
+  /**
+   * Serves one request and logs it. Resolves to { status, headers, body } with `headers` a plain
+   * object of lower-case names and `body` a string (null for HEAD /healthz); never rejects.
+   * `request` needs only `url`, `method` and `headers.get(name)`, so an entry may pass a light
+   * stand-in for a fetch Request (the Node entry does).
+   */
+  async function respond(request, meta = {}) {
     const startedMs = d.clockMs();
     const requestId = crypto.randomUUID();
     const state = { path: null, queryNames: [], operation: null, deprecated: [], upstreamStatus: null, retries: 0, minted: false, keySource: null };
-    let response;
+    const headers = { ...commonHeaders, 'x-request-id': requestId };
     let status;
+    let body;
     let code = null;
     try {
       const out = await serve(request, meta, state);
-      const headers = baseHeaders(requestId);
-      for (const [k, v] of Object.entries(out.extra ?? {})) headers.set(k, v);
+      if (out.extra) for (const name of Object.keys(out.extra)) headers[name.toLowerCase()] = out.extra[name];
       status = out.status;
-      response = new Response(out.body, { status, headers });
-      if (status >= 400) code = errorCodeOf(out.body);
+      body = out.body;
+      if (status >= 400) code = errorCodeOf(body);
     } catch (err) {
-      const r = errorResponse(err, requestId);
-      response = r.response;
+      const r = describeError(err);
       status = r.status;
       code = r.code;
+      body = r.body;
     }
     // Apple still honours deprecated parameters; tell the caller which ones (names only).
-    if (state.deprecated.length) response.headers.set('X-ASC-Deprecated', state.deprecated.join(', '));
+    if (state.deprecated.length) headers['x-asc-deprecated'] = state.deprecated.join(', ');
     try {
       d.log(requestLogEntry({
         tsMs: d.wallMs(),
@@ -269,9 +307,15 @@ export function createHandler(config, deps = {}) {
     } catch {
       // A failing log sink must not fail the request.
     }
-    return response;
+    return { status, headers, body };
   }
 
+  async function handle(request, meta = {}) {
+    const out = await respond(request, meta);
+    return new Response(out.body, { status: out.status, headers: out.headers });
+  }
+
+  handle.respond = respond;
   handle.minters = minters;
   handle.config = config;
   handle.close = () => minters.clear();

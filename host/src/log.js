@@ -1,5 +1,7 @@
 // One structured JSON line per request. Only fields chosen here reach the log: never a token, a
-// key, the caller's API key or any header value; query parameters appear by NAME only.
+// key, the caller's API key or any header value; query parameters appear by NAME only, and only
+// names the operation table knows (anything else a caller typed, which could be a pasted secret,
+// is logged as "(unknown)").
 // Runtime-agnostic: console is available in Node, Workers and Deno.
 
 /** The default sink: one JSON line on standard output (console.log in Workers/Deno). */
@@ -7,8 +9,11 @@ export function consoleLog(entry) {
   console.log(JSON.stringify(entry));
 }
 
-/** Names of the query parameters in a raw query string (values dropped), in order, deduplicated. */
-export function queryParameterNames(rawQuery) {
+/**
+ * Names of the query parameters in a raw query string (values dropped), in order, deduplicated.
+ * With `known` (a Set of accepted names), any other name becomes "(unknown)".
+ */
+export function queryParameterNames(rawQuery, known) {
   if (!rawQuery) return [];
   const names = [];
   for (const part of rawQuery.split('&')) {
@@ -20,7 +25,8 @@ export function queryParameterNames(rawQuery) {
     } catch {
       name = '(malformed)';
     }
-    if (name.length > 64) name = `${name.slice(0, 64)}…`;
+    if (known && !known.has(name)) name = '(unknown)';
+    else if (name.length > 64) name = `${name.slice(0, 64)}…`;
     if (!names.includes(name)) names.push(name);
     if (names.length >= 32) break;
   }

@@ -1,10 +1,13 @@
-// Node entry: serves the runtime-agnostic handler over node:http. It converts IncomingMessage to a
-// fetch Request (the raw request target is passed through untouched so the handler can refuse
-// absolute-form targets and path tricks before any URL normalisation) and the Response back.
+// Node entry: serves the runtime-agnostic handler over node:http. It hands the handler a light
+// stand-in for a fetch Request (url, method, headers.get; the raw request target is passed through
+// untouched so the handler can refuse absolute-form targets and path tricks before any URL
+// normalisation) and writes the handler's plain answer without building a Response. Upstream calls
+// use a keep-alive node:http(s) fetch (node-fetch.js) unless the caller injects its own.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from './config.js';
 import { createHandler } from './handler.js';
+import { createNodeFetch } from './node-fetch.js';
 import { GatewayError, errorResponse } from './errors.js';
 
 /** Request line + headers limit (Node's parser enforces it and answers 431). */
@@ -43,6 +46,46 @@ function sendResponse(res, response, bodyText, method) {
   res.end(method === 'HEAD' || bodyText === null ? undefined : bodyText);
 }
 
+/** Writes the handler's plain answer ({ status, headers, body }) without a Response in between. */
+function sendPlain(res, out, method) {
+  const { headers } = out;
+  const send = out.body !== null && out.body !== undefined && method !== 'HEAD';
+  if (send) headers['content-length'] = String(Buffer.byteLength(out.body));
+  res.writeHead(out.status, headers);
+  res.end(send ? out.body : undefined);
+}
+
+/** A header name (an HTTP token), as fetch's Headers requires. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Leading or trailing HTTP whitespace, which fetch's Headers strips from values. */
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/**
+ * The request headers as fetch's Headers would hold them (names lower-cased, repeated headers
+ * joined with ", ", values trimmed of HTTP whitespace), built from rawHeaders without the cost of
+ * a Headers object. Returns null when a name or value would make Headers throw (not a token; NUL,
+ * CR or LF in a value): the caller answers HEADER_INVALID as before.
+ */
+function requestHeaders(raw) {
+  const map = new Map();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    let value = raw[i + 1];
+    if (!TOKEN.test(name)) return null;
+    if (/[\t\n\r ]/.test(value)) value = value.replace(EDGE_WHITESPACE, '');
+    if (/[\0\r\n]/.test(value)) return null;
+    const key = name.toLowerCase();
+    const seen = map.get(key);
+    map.set(key, seen === undefined ? value : `${seen}, ${value}`);
+  }
+  return { get: (name) => map.get(String(name).toLowerCase()) ?? null };
+}
+
+/** The Node default log sink: one JSON line per request on standard output. */
+function stdoutLog(entry) {
+  process.stdout.write(`${JSON.stringify(entry)}\n`);
+}
+
 /**
  * Starts the gateway. `env` defaults to process.env; `host`/`port` override HOST/PORT; `deps` is
  * passed to createHandler (tests inject the clock, fetch, log sink, upstream policy). Resolves to
@@ -54,7 +97,15 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   if (host !== undefined) merged.HOST = String(host);
   if (port !== undefined) merged.PORT = String(port);
   const config = await loadNodeConfig(merged);
-  const handler = createHandler(config, deps);
+  // Node only: a keep-alive node:http(s) fetch is much cheaper per request than undici's fetch.
+  // Tests that inject their own fetch keep it.
+  const nodeFetch = deps && deps.fetch ? null : createNodeFetch();
+  const handler = createHandler(config, {
+    // The same JSON line as the default console sink, without console.log's formatting work.
+    log: stdoutLog,
+    ...deps,
+    ...(nodeFetch ? { fetch: nodeFetch } : {}),
+  });
   const listenHost = config.host;
   const listenPort = config.port;
 
@@ -80,25 +131,21 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       fail(new GatewayError('METHOD_NOT_ALLOWED', `The gateway answers GET only; ${req.method} is never served.`));
       return;
     }
-    const headers = new Headers();
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-      try {
-        headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-      } catch {
-        fail(new GatewayError('HEADER_INVALID', 'A request header has an invalid name or value.'));
-        return;
-      }
+    const headers = requestHeaders(req.rawHeaders);
+    if (headers === null) {
+      fail(new GatewayError('HEADER_INVALID', 'A request header has an invalid name or value.'));
+      return;
     }
+    // The handler reads only url, method and headers.get(); a full fetch Request is not needed.
     // The URL only carries the origin (for nextLink); the handler checks the raw target itself.
-    let request;
-    try {
-      request = new Request(`http://${hostHeader}/`, { method: req.method, headers });
-    } catch {
+    const url = `http://${hostHeader}/`;
+    if (!URL.canParse(url)) {
       fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
       return;
     }
-    handler(request, { rawTarget: target })
-      .then(async (response) => sendResponse(res, response, response.body ? await response.text() : null, req.method))
+    const request = { url, method: req.method, headers };
+    handler.respond(request, { rawTarget: target })
+      .then((out) => sendPlain(res, out, req.method))
       .catch(() => fail(new GatewayError('INTERNAL', 'The gateway failed unexpectedly while serving this request.')));
   });
 
@@ -145,7 +192,10 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       closed = new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }).then(() => handler.close());
+      }).then(() => {
+        nodeFetch?.close();
+        handler.close();
+      });
     }
     return closed;
   };

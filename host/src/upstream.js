@@ -42,36 +42,60 @@ export function backoffDelayMs(attempt, { backoffBaseMs, backoffCapMs }, random)
   return Math.round(Math.min(backoffCapMs, exp * (0.75 + 0.5 * random())));
 }
 
+/** No body at all (204, HEAD, or a runtime that gives no stream). */
+const EMPTY = new Uint8Array(0);
+
 /**
- * Reads a body up to `maxBytes`, stopping (and cancelling the stream) as soon as it is exceeded.
+ * Reads a body as raw bytes (a Uint8Array; the wasm shaper decodes the UTF-8 itself) up to
+ * `maxBytes`. A declared Content-Length over the cap is refused before reading; one within the cap
+ * (of an unencoded body) is read straight into a buffer of that size. Without one (or when the
+ * body turns out longer) chunks are collected and reading stops, cancelling the stream, as soon as
+ * the cap is passed, so an oversized body is never buffered whole.
  */
 export async function readCapped(response, maxBytes) {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
+  const header = response.headers.get('content-length');
+  const declared = header === null ? NaN : Number(header);
+  if (declared > maxBytes) {
     await response.body?.cancel().catch(() => {});
     throw tooLarge(maxBytes);
   }
-  if (!response.body) return '';
+  if (!response.body) return EMPTY;
   const reader = response.body.getReader();
-  const chunks = [];
+  // One buffer of the declared size when the length is known and is the length of what we read
+  // (with a Content-Encoding it is the compressed size, and the runtime hands over decoded bytes).
+  const encoding = response.headers.get('content-encoding');
+  const unencoded = encoding === null || /^\s*identity\s*$/i.test(encoding);
+  let buffer = Number.isInteger(declared) && declared > 0 && unencoded ? new Uint8Array(declared) : null;
+  let chunks = null;
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
+    const end = total + value.byteLength;
+    if (end > maxBytes) {
       await reader.cancel().catch(() => {});
       throw tooLarge(maxBytes);
     }
-    chunks.push(value);
+    if (buffer !== null && end <= buffer.byteLength) {
+      buffer.set(value, total);
+    } else {
+      // No (or a too small) declared length: collect chunks and join them at the end.
+      if (chunks === null) chunks = buffer !== null && total > 0 ? [buffer.subarray(0, total)] : [];
+      buffer = null;
+      chunks.push(value);
+    }
+    total = end;
   }
+  if (buffer !== null) return total === buffer.byteLength ? buffer : buffer.subarray(0, total);
+  if (chunks === null || total === 0) return EMPTY;
+  if (chunks.length === 1) return chunks[0];
   const bytes = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {
     bytes.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  return bytes;
 }
 
 function tooLarge(maxBytes) {
@@ -79,7 +103,8 @@ function tooLarge(maxBytes) {
 }
 
 /**
- * One attempt: fetch with a timeout covering headers and body. Returns { status, headers, body }.
+ * One attempt: fetch with a timeout covering headers and body. Returns { status, headers, body }
+ * where body is the raw bytes (Uint8Array).
  * Throws GatewayError UPSTREAM_TIMEOUT / UPSTREAM_UNREACHABLE / UPSTREAM_TOO_LARGE.
  */
 export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setTimer, clearTimer }) {
@@ -101,7 +126,8 @@ export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setT
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     if (timedOut) {
-      throw new GatewayError('UPSTREAM_TIMEOUT', `App Store Connect did not answer within ${Math.round(timeoutMs / 1000)} s; try again later.`);
+      const limit = timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`;
+      throw new GatewayError('UPSTREAM_TIMEOUT', `App Store Connect did not answer within ${limit}; try again later.`);
     }
     throw new GatewayError('UPSTREAM_UNREACHABLE', 'App Store Connect could not be reached (connection refused, reset or name not resolved); try again later.');
   } finally {

@@ -1,0 +1,197 @@
+// A small fetch for the Node entry only: GET requests to App Store Connect over node:http/node:https
+// with keep-alive agents. undici's fetch costs a large share of the gateway's CPU per request (WHATWG
+// Request/Response/stream objects on every call); this returns just the subset of a fetch Response
+// that upstream.js reads — `status`, `headers.get(name)`, and `body` with `getReader()` (`read()`,
+// `cancel()`) and `cancel()` — and honours `init.signal` before and after the headers arrive.
+// Like undici's fetch it asks for gzip/deflate/br and decodes it (the size cap in upstream.js counts
+// decoded bytes). Redirects are never followed (the gateway uses redirect: 'manual' and shapes a 3xx
+// as an upstream error). Workers and Deno keep their global fetch; handler.js is unchanged.
+import http from 'node:http';
+import https from 'node:https';
+import zlib from 'node:zlib';
+
+/** Idle keep-alive sockets close after this long (undici's default); a shorter server hint wins. */
+const IDLE_SOCKET_MS = 4_000;
+
+function abortError() {
+  const err = new Error('The operation was aborted.');
+  err.name = 'AbortError';
+  return err;
+}
+
+/** The decoder for a Content-Encoding, or null for identity (or anything unknown, passed as is). */
+function decoderFor(encoding) {
+  const e = (encoding ?? '').trim().toLowerCase();
+  if (e === 'gzip' || e === 'x-gzip') return zlib.createGunzip();
+  if (e === 'deflate') return zlib.createInflate();
+  if (e === 'br') return zlib.createBrotliDecompress();
+  return null;
+}
+
+/**
+ * Pull-style reader over a Node readable: `read()` resolves { done, value: Uint8Array } like a
+ * WHATWG stream reader; `cancel()` destroys the stream (and so the upstream connection).
+ */
+class BodyReader {
+  constructor(stream, onDone) {
+    this.stream = stream;
+    this.onDone = onDone;
+    this.ended = false;
+    this.error = null;
+    this.wake = null;
+    const notify = () => {
+      const w = this.wake;
+      this.wake = null;
+      if (w) w();
+    };
+    stream.on('readable', notify);
+    stream.on('end', () => {
+      this.ended = true;
+      this.onDone();
+      notify();
+    });
+    stream.on('error', (err) => {
+      this.error = err;
+      this.onDone();
+      notify();
+    });
+    stream.on('close', () => {
+      if (!this.ended && !this.error) this.error = new Error('The upstream body ended early.');
+      this.onDone();
+      notify();
+    });
+  }
+
+  async read() {
+    for (;;) {
+      if (this.error) throw this.error;
+      const chunk = this.stream.read();
+      if (chunk !== null) return { done: false, value: chunk };
+      if (this.ended) return { done: true, value: undefined };
+      await new Promise((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  async cancel() {
+    if (!this.ended && !this.error) this.error = abortError();
+    this.stream.destroy();
+    this.onDone();
+  }
+}
+
+/** The Response subset upstream.js uses (see the file comment). */
+class NodeResponse {
+  constructor(res, signal, detach) {
+    this.status = res.statusCode;
+    this.ok = res.statusCode >= 200 && res.statusCode < 300;
+    const raw = res.headers;
+    this.headers = {
+      get(name) {
+        const v = raw[String(name).toLowerCase()];
+        if (v === undefined) return null;
+        return Array.isArray(v) ? v.join(', ') : String(v);
+      },
+    };
+    const decoder = decoderFor(raw['content-encoding']);
+    let stream = res;
+    if (decoder) {
+      res.on('error', (err) => decoder.destroy(err));
+      res.on('close', () => {
+        if (!res.complete) decoder.destroy(new Error('The upstream body ended early.'));
+      });
+      // A corrupt encoding ends the read and hangs up on the upstream.
+      decoder.on('error', () => res.destroy());
+      stream = res.pipe(decoder);
+    }
+    const reader = new BodyReader(stream, detach);
+    if (decoder) {
+      // Cancelling must also hang up on the upstream, not only stop decoding.
+      const cancel = reader.cancel.bind(reader);
+      reader.cancel = async () => {
+        res.destroy();
+        await cancel();
+      };
+    }
+    // An abort after the headers arrived (the per-attempt timeout) fails the pending read.
+    this.abortBody = () => {
+      if (!reader.ended && !reader.error) reader.error = abortError();
+      res.destroy();
+      stream.destroy();
+      const w = reader.wake;
+      reader.wake = null;
+      if (w) w();
+    };
+    if (signal?.aborted) this.abortBody();
+    let locked = false;
+    this.body = {
+      getReader() {
+        if (locked) throw new TypeError('The body is already being read.');
+        locked = true;
+        return reader;
+      },
+      cancel: () => reader.cancel(),
+    };
+  }
+}
+
+/**
+ * Builds a fetch(url, { method, headers, signal }) for GETs over keep-alive agents. Returns the
+ * function and `close()` (destroys the pooled sockets, for shutdown).
+ */
+export function createNodeFetch({ maxSockets = 256 } = {}) {
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' };
+  const agents = { 'http:': new http.Agent(options), 'https:': new https.Agent(options) };
+
+  function fetch(input, init = {}) {
+    return new Promise((resolve, reject) => {
+      let url;
+      try {
+        url = new URL(String(input));
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const agent = agents[url.protocol];
+      if (!agent) {
+        reject(new TypeError(`fetch: unsupported protocol ${url.protocol}`));
+        return;
+      }
+      const signal = init.signal;
+      if (signal?.aborted) {
+        reject(abortError());
+        return;
+      }
+      const headers = { 'accept-encoding': 'gzip, deflate, br' };
+      for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
+      const lib = url.protocol === 'https:' ? https : http;
+      const req = lib.request(url, { method: init.method ?? 'GET', headers, agent });
+      let response = null;
+      const onAbort = () => {
+        if (response) response.abortBody();
+        else {
+          req.destroy(abortError());
+        }
+      };
+      const detach = () => signal?.removeEventListener('abort', onAbort);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (err) => {
+        if (response) return; // after the headers, errors surface through the body reader
+        detach();
+        reject(err);
+      });
+      req.on('response', (res) => {
+        response = new NodeResponse(res, signal, detach);
+        resolve(response);
+      });
+      req.end();
+    });
+  }
+
+  fetch.close = () => {
+    agents['http:'].destroy();
+    agents['https:'].destroy();
+  };
+  return fetch;
+}
