@@ -410,9 +410,7 @@ fn pem_blocks(text: &str) -> Result<Vec<Block<'_>>> {
                 if end_marker.starts_with(tail) {
                     return Err(truncated("the END line is cut off"));
                 }
-                return Err(corrupt(
-                    "the END line does not match the BEGIN line",
-                ));
+                return Err(corrupt("the END line does not match the BEGIN line"));
             }
             if body_and_rest.contains(BEGIN) {
                 return Err(corrupt("a PEM block has no END line"));
