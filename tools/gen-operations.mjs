@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Generates the operation table (src/operations/table.rs) and the vendored spec subset
-// (spec/apple-apps-4.4.1.json) from Apple's App Store Connect OpenAPI spec.
+// Generates the operation table (src/operations/table.rs) from Apple's App Store Connect OpenAPI spec.
+// The vendored subset the tests compare the table with (spec/apple-apps-4.4.1.json: the paths and the
+// schemas they reach, verbatim) is refreshed by `node tools/gen-swagger.mjs --vendor`.
 //
 // Usage: node tools/gen-operations.mjs [path/to/app-store-connect-openapi.json] [--check]
 //   The spec path defaults to ../shared/reference/app-store-connect-openapi-4.4.1.json (relative to the
@@ -18,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_SPEC = resolve(ROOT, '../shared/reference/app-store-connect-openapi-4.4.1.json');
 const TABLE_OUT = join(ROOT, 'src/operations/table.rs');
-const SUBSET_OUT = join(ROOT, 'spec/apple-apps-4.4.1.json');
 
 // ---- Data -----------------------------------------------------------------------------------------
 
@@ -147,9 +147,8 @@ function queryParameter(op, p) {
 
 function build(spec) {
   const ops = [];
-  const subsetPaths = {};
   for (const op of OPERATIONS) {
-    const { item, method, get, pathParams, queryParams } = locate(spec, op);
+    const { pathParams, queryParams } = locate(spec, op);
     const names = new Set();
     const parameters = queryParams.map((p) => {
       if (names.has(p.name)) fail(`${op.id}: parameter ${p.name} declared twice`);
@@ -171,18 +170,13 @@ function build(spec) {
     if (pathParams.length !== templateNames.length) fail(`${op.id}: path parameters do not match the template`);
     ops.push({ ...op, kind: kindOf(op.appleOperationId), parameters, pathParameters });
 
-    // The vendored subset keeps Apple's text for the parameters (and where they are declared) only.
-    const entry = subsetPaths[op.path] ?? {};
-    if (item.parameters) entry.parameters = item.parameters;
-    entry[method] = { tags: get.tags, operationId: get.operationId, parameters: get.parameters ?? [] };
-    subsetPaths[op.path] = entry;
   }
   const ids = new Set();
   for (const op of ops) {
     if (ids.has(op.id)) fail(`duplicate operation id ${op.id}`);
     ids.add(op.id);
   }
-  return { ops, subset: subsetPaths };
+  return { ops };
 }
 
 /** Formats generated Rust the way `cargo fmt` does, so the committed table passes `cargo fmt --check`. */
@@ -279,27 +273,15 @@ function renderTable(ops, specInfo) {
   return L.join('\n') + '\n';
 }
 
-function renderSubset(spec, subset) {
-  const doc = {
-    'x-vendored': 'Subset of Apple\'s App Store Connect API OpenAPI spec: only the parameters of the operations in ' +
-      'tools/gen-operations.mjs, verbatim. Regenerate with `node tools/gen-operations.mjs`.',
-    openapi: spec.openapi,
-    info: spec.info,
-    paths: subset,
-  };
-  return JSON.stringify(doc, null, 2) + '\n';
-}
-
 function main(argv) {
   const check = argv.includes('--check');
   const rest = argv.filter((a) => a !== '--check');
   if (rest.some((a) => a.startsWith('-'))) fail(`unknown option ${rest.find((a) => a.startsWith('-'))}`);
   if (rest.length > 1) fail('at most one spec path');
   const spec = loadSpec(resolve(rest[0] ?? DEFAULT_SPEC));
-  const { ops, subset } = build(spec);
+  const { ops } = build(spec);
   const outputs = [
     [TABLE_OUT, rustfmt(renderTable(ops, spec.info ?? { version: 'unknown' }))],
-    [SUBSET_OUT, renderSubset(spec, subset)],
   ];
   let stale = 0;
   for (const [path, text] of outputs) {

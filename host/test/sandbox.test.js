@@ -487,9 +487,9 @@ describe('data and responses', () => {
   });
 });
 
-describe('conformance to Apple\'s schemas (spec 4.4.1, vendored in connector/apple-subset-4.4.1.json)', () => {
+describe('conformance to Apple\'s schemas (spec 4.4.1, vendored in spec/apple-apps-4.4.1.json)', () => {
   test('list, list with include, single app and error bodies validate as AppsResponse / AppResponse / ErrorResponse', async () => {
-    const subset = JSON.parse(readFileSync(new URL('../../connector/apple-subset-4.4.1.json', import.meta.url), 'utf8'));
+    const subset = JSON.parse(readFileSync(new URL('../../spec/apple-apps-4.4.1.json', import.meta.url), 'utf8'));
     // One schema in Apple's spec carries `format: null`; drop such non-string formats so Ajv can compile it.
     const clean = (v) => (Array.isArray(v)
       ? v.map(clean)
