@@ -285,3 +285,123 @@ pub fn mutate(seed: &[u8], other: &[u8], rng: &mut Rng) -> Vec<u8> {
     }
     out
 }
+
+/// Seeds that are made at run time instead of committed. For `key_parser` these are key-shaped
+/// inputs (PKCS#8 and SEC1 structures around a fresh random scalar, and the mangled shapes people
+/// paste), so that no private key, not even a throwaway one, lives in the repository. Other targets
+/// have none. `tests/smoke.rs` adds them to the committed seeds; `make fuzz` writes them into the
+/// (ignored) corpus folder with `cargo run --example generated_seeds -- <target> <dir>`.
+pub fn generated_seeds(target: &str) -> Vec<Vec<u8>> {
+    match target {
+        "key_parser" => key_seeds(&mut Rng::new(random_seed())),
+        _ => Vec::new(),
+    }
+}
+
+/// 64 bits that differ from run to run (std's per-process random hash keys), for throwaway keys.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
+fn random_bytes<const N: usize>(rng: &mut Rng) -> [u8; N] {
+    let mut out = [0u8; N];
+    for chunk in out.chunks_mut(8) {
+        let word = rng.next().to_le_bytes();
+        chunk.copy_from_slice(&word[..chunk.len()]);
+    }
+    out
+}
+
+/// DER `SEQUENCE`/`OCTET STRING`/... with a definite length (short or one/two-byte long form).
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match content.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n <= 0xff => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_PRIME256V1: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
+/// SEC1 `ECPrivateKey`: version 1, the scalar, optionally the curve and an (uncompressed) point.
+fn sec1(scalar: &[u8; 32], curve: bool, point: Option<&[u8; 64]>) -> Vec<u8> {
+    let mut body = vec![0x02, 0x01, 0x01];
+    body.extend(der(0x04, scalar));
+    if curve {
+        body.extend(der(0xa0, OID_PRIME256V1));
+    }
+    if let Some(xy) = point {
+        let mut bits = vec![0x00, 0x04];
+        bits.extend_from_slice(xy);
+        body.extend(der(0xa1, &der(0x03, &bits)));
+    }
+    der(0x30, &body)
+}
+
+/// PKCS#8 `PrivateKeyInfo` for P-256 around a SEC1 key.
+fn pkcs8(sec1_key: &[u8]) -> Vec<u8> {
+    let mut algorithm = OID_EC_PUBLIC_KEY.to_vec();
+    algorithm.extend_from_slice(OID_PRIME256V1);
+    let mut body = vec![0x02, 0x01, 0x00];
+    body.extend(der(0x30, &algorithm));
+    body.extend(der(0x04, sec1_key));
+    der(0x30, &body)
+}
+
+/// `SubjectPublicKeyInfo` for a P-256 point (what people paste when they take the wrong half).
+fn spki(point: &[u8; 64]) -> Vec<u8> {
+    let mut algorithm = OID_EC_PUBLIC_KEY.to_vec();
+    algorithm.extend_from_slice(OID_PRIME256V1);
+    let mut bits = vec![0x00, 0x04];
+    bits.extend_from_slice(point);
+    let mut body = der(0x30, &algorithm);
+    body.extend(der(0x03, &bits));
+    der(0x30, &body)
+}
+
+fn pem(label: &str, der_bytes: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der_bytes);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+fn key_seeds(rng: &mut Rng) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let scalar: [u8; 32] = random_bytes(rng);
+    let point: [u8; 64] = random_bytes(rng);
+    let noise: [u8; 96] = random_bytes(rng);
+    let good = pkcs8(&sec1(&scalar, false, None));
+    let good_pem = pem("PRIVATE KEY", &good);
+    let mut seeds = vec![
+        good_pem.clone(),
+        // A point that does not belong to the scalar, and scalars that are no key at all.
+        pem("PRIVATE KEY", &pkcs8(&sec1(&scalar, false, Some(&point)))),
+        pem("PRIVATE KEY", &pkcs8(&sec1(&[0; 32], false, Some(&point)))),
+        pem("PRIVATE KEY", &pkcs8(&sec1(&[0xff; 32], false, None))),
+        good_pem.replace('\n', "\\n"),
+        format!("\"{}\"", good_pem.replace('\n', " ")),
+        pem("EC PRIVATE KEY", &sec1(&scalar, true, Some(&point))),
+        b64(&good),
+        b64(good_pem.as_bytes()),
+        good_pem.replace('\n', "\r\n")[..good_pem.len() / 2].to_owned(),
+    ];
+    seeds.push(pem("RSA PRIVATE KEY", &noise));
+    seeds.push(pem("PUBLIC KEY", &spki(&point)));
+    seeds.push(pem("CERTIFICATE", &noise));
+    seeds.push(pem("ENCRYPTED PRIVATE KEY", &noise));
+    seeds.into_iter().map(String::into_bytes).collect()
+}

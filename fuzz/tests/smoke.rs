@@ -1,7 +1,8 @@
-//! The fuzz smoke pass: every target over its committed seeds plus deterministic mutations of
-//! them (`cd fuzz && cargo test`). Set `FUZZ_SMOKE_RUNS` to change the mutations per target.
+//! The fuzz smoke pass: every target over its committed seeds and the seeds it makes at run time
+//! (the key parser's throwaway keys), plus deterministic mutations of them (`cd fuzz && cargo
+//! test`). Set `FUZZ_SMOKE_RUNS` to change the mutations per target.
 
-use asc_connector_fuzz::{key_parser, mutate, planner, shaper, Rng};
+use asc_connector_fuzz::{generated_seeds, key_parser, mutate, planner, shaper, Rng};
 use std::path::Path;
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
@@ -14,8 +15,9 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         .map(|e| e.path())
         .collect();
     files.sort();
-    let seeds: Vec<Vec<u8>> = files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
-    assert!(seeds.len() >= 3, "too few seeds in {}", dir.display());
+    let mut seeds: Vec<Vec<u8>> = files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    seeds.extend(generated_seeds(target));
+    assert!(seeds.len() >= 3, "too few seeds for {target}");
     seeds
 }
 
@@ -53,4 +55,37 @@ fn planner_smoke() {
 #[test]
 fn shaper_smoke() {
     smoke("shaper", shaper);
+}
+
+/// The key seeds made at run time really are the shapes they stand for, so the fuzzer starts from
+/// every branch of the key reader (a fresh random scalar each run; nothing is committed).
+#[test]
+fn generated_key_seeds_reach_every_branch() {
+    use asc_connector::key::PrivateKey;
+    let seeds = generated_seeds("key_parser");
+    let outcome = |i: usize| match PrivateKey::parse(&String::from_utf8_lossy(&seeds[i])) {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => e.code.as_str().to_owned(),
+    };
+    let expected = [
+        "ok",                 // PKCS#8 PEM as Apple ships it
+        "KEY_INVALID",        // embedded public key of another scalar
+        "KEY_INVALID",        // zero scalar
+        "KEY_INVALID",        // scalar above the curve order
+        "ok",                 // literal \n
+        "ok",                 // one line, quoted
+        "KEY_INVALID",        // SEC1 with a point of another scalar
+        "ok",                 // bare base64 body
+        "ok",                 // base64 of the whole file
+        "KEY_TRUNCATED",      // CRLF, cut in half
+        "KEY_RSA",            // RSA label
+        "KEY_IS_PUBLIC",      // public key label
+        "KEY_IS_CERTIFICATE", // certificate label
+        "KEY_ENCRYPTED",      // encrypted label
+    ];
+    assert_eq!(seeds.len(), expected.len());
+    for (i, want) in expected.iter().enumerate() {
+        assert_eq!(outcome(i), *want, "generated key seed {i}");
+    }
+    assert!(generated_seeds("planner").is_empty());
 }
