@@ -1,23 +1,11 @@
 // The gateway's own errors and the one error shape every caller sees:
-// {"error":{"status","code","message","details"}}. Codes and statuses mirror src/error.rs (the wasm
-// `errorCodes()` table); a test checks that every code used here exists there with the same status.
+// {"error":{"status","code","message","details"}}. Codes and their HTTP statuses come from the one
+// table in src/error.rs, through the wasm `errorCodes()`; nothing here restates them.
 // Runtime-agnostic: fetch API types only.
+import { errorCodes } from 'asc-connector-wasm';
 
-/** Codes the gateway raises itself, with their HTTP status (same as src/error.rs). */
-export const GATEWAY_CODES = Object.freeze({
-  UNAUTHENTICATED: 401,
-  CALLER_KEYS_NOT_ALLOWED: 403,
-  CREDENTIALS_MISSING: 401,
-  HEADER_INVALID: 400,
-  REQUEST_TOO_LARGE: 431,
-  REQUEST_TARGET_INVALID: 400,
-  ROUTE_NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  UPSTREAM_TOO_LARGE: 502,
-  UPSTREAM_TIMEOUT: 504,
-  UPSTREAM_UNREACHABLE: 502,
-  INTERNAL: 500,
-});
+/** HTTP status of every error code (src/error.rs). */
+export const STATUS_OF = new Map(errorCodes().map(({ code, status }) => [code, status]));
 
 /** An error that ends a request with a known code. `details` is `[{code, message, parameter?}]`. */
 export class GatewayError extends Error {
@@ -25,7 +13,7 @@ export class GatewayError extends Error {
     super(message);
     this.name = 'GatewayError';
     this.code = code;
-    this.status = GATEWAY_CODES[code] ?? 500;
+    this.status = STATUS_OF.get(code) ?? 500;
     this.details = details;
   }
 }

@@ -3,14 +3,14 @@
 // Apple errors, configuration errors and log hygiene. Keys are generated per test run.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { jwtVerify, importSPKI } from 'jose';
 import { errorCodes } from 'asc-connector-wasm';
 import { loadConfig } from '../src/config.js';
-import { GATEWAY_CODES } from '../src/errors.js';
+import { GatewayError } from '../src/errors.js';
 import { MinterCache, keyFingerprint } from '../src/minters.js';
 import { parseRetryAfter, callUpstream } from '../src/upstream.js';
 import { constantTimeEqual, handle } from '../src/handler.js';
@@ -390,7 +390,18 @@ describe('gateway clock, limits and upstream failures', () => {
 describe('gateway units', () => {
   test('gateway error codes match the wasm errorCodes() table', () => {
     const table = new Map(errorCodes().map((e) => [e.code, e.status]));
-    for (const [code, status] of Object.entries(GATEWAY_CODES)) assert.equal(table.get(code), status, code);
+    // Every code the gateway raises anywhere in its sources exists in the table, with its status.
+    const src = new URL('../src/', import.meta.url);
+    const raised = new Set();
+    for (const name of readdirSync(src)) {
+      if (!name.endsWith('.js')) continue;
+      for (const m of readFileSync(new URL(name, src), 'utf8').matchAll(/new GatewayError\(\s*'([A-Z_]+)'/g)) raised.add(m[1]);
+    }
+    assert.ok(raised.size >= 10, `codes raised: ${[...raised]}`);
+    for (const code of raised) {
+      assert.ok(table.has(code), `${code} is not in errorCodes()`);
+      assert.equal(new GatewayError(code, 'm').status, table.get(code), code);
+    }
   });
 
   test('constantTimeEqual compares by digest', async () => {
