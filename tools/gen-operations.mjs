@@ -4,8 +4,8 @@
 // schemas they reach, verbatim) is refreshed by `node tools/gen-swagger.mjs --vendor`.
 //
 // Usage: node tools/gen-operations.mjs [path/to/app-store-connect-openapi.json] [--check]
-//   The spec path defaults to ../shared/reference/app-store-connect-openapi-4.4.1.json (relative to the
-//   repository root). With --check nothing is written; the exit code is 1 when a generated file is stale.
+//   The spec path defaults to spec/app-store-connect-openapi-4.4.1.json (Apple's spec, vendored whole).
+//   With --check nothing is written; the exit code is 1 when a generated file is stale.
 //
 // Adding an operation means adding an entry to OPERATIONS (and an id rule if its path has a new kind of
 // id); the code below has no per-operation branches. Output is deterministic: Apple's parameter order is
@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_SPEC = resolve(ROOT, '../shared/reference/app-store-connect-openapi-4.4.1.json');
+const DEFAULT_SPEC = join(ROOT, 'spec/app-store-connect-openapi-4.4.1.json');
 const TABLE_OUT = join(ROOT, 'src/operations/table.rs');
 
 // ---- Data -----------------------------------------------------------------------------------------

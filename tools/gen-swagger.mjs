@@ -13,7 +13,7 @@
  *
  * Usage: node tools/gen-swagger.mjs [--check] [--vendor] [--spec FILE] [--out FILE]
  *   --check   exit 1 (and say why) if the committed file differs from what would be generated.
- *   --vendor  refresh spec/apple-apps-4.4.1.json from the full spec (--spec FILE, or ../shared/reference).
+ *   --vendor  refresh spec/apple-apps-4.4.1.json from the full spec (--spec FILE, or spec/app-store-connect-openapi-4.4.1.json).
  * The spec is found with --spec, else $ASC_OPENAPI_SPEC, else the vendored subset, else the full spec.
  */
 import fs from 'node:fs';
@@ -28,8 +28,8 @@ export const SWAGGER_PATH = path.join(ROOT, 'apiDefinition.swagger.json');
 export const PRESENTATION_PATH = path.join(ROOT, 'connector', 'presentation.json');
 /** The vendored part of Apple's spec this generator reads (see `vendorSubset`). */
 export const SUBSET_PATH = path.join(ROOT, 'spec', 'apple-apps-4.4.1.json');
-/** Where the full spec usually is on a development machine (only needed to refresh the subset). */
-export const FULL_SPEC_PATH = path.resolve(ROOT, '..', 'shared', 'reference', 'app-store-connect-openapi-4.4.1.json');
+/** Apple's full spec, vendored whole (see spec/README.md). */
+export const FULL_SPEC_PATH = path.join(ROOT, 'spec', 'app-store-connect-openapi-4.4.1.json');
 /** Places Apple's spec is looked for, in order. */
 export const DEFAULT_SPEC_PATHS = [SUBSET_PATH, FULL_SPEC_PATH];
 /** `format` values the Power Platform swagger schema accepts; other formats are dropped. */
