@@ -29,7 +29,7 @@ setup-browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-# The wasm target and the wasm-bindgen CLI pinned to the crate's exact version (see toolchain-notes).
+# The wasm target and the wasm-bindgen CLI pinned to the crate's exact version (docs/API_NOTES.md#toolchain).
 setup-rust:
 	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
 	@if ! wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$"; then \

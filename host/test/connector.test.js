@@ -2,7 +2,7 @@
 //
 // - The swagger is valid Swagger 2.0 (swagger-parser).
 // - Every Power Platform certification rule that can be checked from the files holds (RULES below, named
-//   after the validator rules or the checklist item they come from; power-platform-notes.md §4), and each
+//   after the validator rules or the checklist item they come from; docs/API_NOTES.md#certification-checklist), and each
 //   rule is shown to catch a broken copy.
 // - The swagger's operations and parameters equal the wasm operation table both ways, and the generator
 //   reproduces the committed file byte for byte.
@@ -139,7 +139,7 @@ const policies = (props) => props.properties?.policyTemplateInstances ?? [];
 // The certification rules. Each returns a list of problems (empty = rule holds).
 
 const RULES = [
-  // §4.1 connector level
+  // docs/API_NOTES.md#certification-connector-level
   ['SpecificationVersionIncorrect: swagger is "2.0"', ({ sw }) => (sw.swagger === '2.0' ? [] : [`swagger is ${sw.swagger}`])],
   ['HostNameNotValid: host is a bare host with an optional port', ({ sw }) => (/^[^{}/ :\\]+(?::\d+)?$/.test(sw.host ?? '') ? [] : [`host ${sw.host}`])],
   ['basePath starts with /', ({ sw }) => (/^\//.test(sw.basePath ?? '') ? [] : [`basePath ${sw.basePath}`])],
@@ -210,7 +210,7 @@ const RULES = [
     if (!key || key.type !== 'securestring') p.push('no api_key securestring connection parameter');
     return p;
   }],
-  // §4.2 operations
+  // docs/API_NOTES.md#certification-operations
   ['OperationIdNotUnique / OperationIdSanitized: unique CamelCase operationIds', ({ sw }) => {
     const ids = operations(sw).map((o) => o.op.operationId);
     const p = ids.filter((id) => !/^[A-Z][A-Za-z0-9]*(_V\d+)?$/.test(id ?? '')).map((id) => `operationId ${id}`);
@@ -295,7 +295,7 @@ const RULES = [
       const c = (op.parameters ?? []).find((x) => x.name === 'cursor');
       return !c || c.in !== 'query' || c['x-ms-visibility'] !== 'internal' || c.required !== false;
     }).map(({ op }) => op.operationId)],
-  // §4.3 parameters
+  // docs/API_NOTES.md#certification-parameters
   ['visible parameters have an x-ms-summary in Title Case of at most 80 characters', ({ sw }) => parameters(sw)
     .filter(({ p }) => p['x-ms-visibility'] !== 'internal' || p['x-ms-summary'] !== undefined)
     .filter(({ p }) => { const s = p['x-ms-summary'] ?? ''; return !s || s.length > 80 || !isTitleCase(s) || /[|]/.test(s); })
@@ -380,7 +380,7 @@ const RULES = [
     ...parameters(sw).filter(({ p }) => /^Deprecated\./.test(p.description ?? '') && p['x-ms-visibility'] !== 'advanced').map(({ where }) => where),
     ...schemas(sw).filter(({ s, isProperty }) => isProperty && /^Deprecated\./.test(s.description ?? '') && s['x-ms-visibility'] !== 'advanced').map(({ where }) => where),
   ]],
-  // §2 and §4.4 apiProperties
+  // docs/API_NOTES.md#certification-apiproperties
   ['apiProperties has only the keys the paconn schema allows', ({ props }) => {
     const allowed = ['iconBrandColor', 'publisher', 'stackOwner', 'capabilities', 'connectionParameters', 'policyTemplateInstances'];
     const p = Object.keys(props).filter((k) => k !== 'properties').map((k) => `top-level ${k}`);
@@ -434,7 +434,7 @@ const RULES = [
     }
     return p;
   }],
-  // §4.4 files and §4.5 readme
+  // docs/API_NOTES.md#certification-files-and-readme
   ['no secrets or tokens in the connector files', ({ text, propsText, readme }) => {
     const all = `${text}\n${propsText}\n${readme}`;
     const p = [];

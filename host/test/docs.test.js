@@ -1,10 +1,12 @@
 // Docs and boundaries that can be checked: every error code has a README row, the package exports
-// what design.md and the README promise, the README's JavaScript example runs, and only
+// what docs/DESIGN.md and the README promise, the README's JavaScript example runs, the repository
+// names no file outside itself and every docs/ citation points at a real file and heading, and only
 // src/wasm.rs knows about wasm-bindgen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { jwtVerify, importSPKI } from 'jose';
 import * as pkg from 'asc-connector-wasm';
@@ -22,13 +24,11 @@ test('every error code has a row in the README with its HTTP status', () => {
   }
 });
 
-test('the package exports the names design.md and the README promise', () => {
-  const design = readFileSync(new URL('../shared/reference/design.md', ROOT), 'utf8');
-  for (const name of ['mintToken', 'TokenMinter', 'inspectToken']) {
-    assert.ok(design.includes(name), `design.md names ${name}`);
-    assert.equal(typeof pkg[name], 'function', name);
-  }
-  for (const name of ['publicKeyPem', 'planRequest', 'shapeResponse', 'operations', 'errorCodes']) {
+test('the package exports the names docs/DESIGN.md and the README promise', () => {
+  const design = readFileSync(new URL('docs/DESIGN.md', ROOT), 'utf8');
+  const promised = design.slice(design.indexOf('## The wasm package'), design.indexOf('\n## ', design.indexOf('## The wasm package') + 1));
+  for (const name of ['mintToken', 'TokenMinter', 'inspectToken', 'publicKeyPem', 'planRequest', 'shapeResponse', 'operations', 'errorCodes']) {
+    assert.ok(promised.includes(`\`${name}`), `docs/DESIGN.md's package section names ${name}`);
     assert.equal(typeof pkg[name], 'function', name);
     assert.ok(readme.includes(name), `README mentions ${name}`);
   }
@@ -82,4 +82,81 @@ test('the core reads no clock, randomness or files', () => {
     .filter((f) => !f.endsWith('/src/wasm.rs') && !f.includes('/src/shape/bench.rs'))
     .filter((f) => /SystemTime|Instant::now|getrandom|std::fs|std::net|thread_rng|OsRng/.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders, []);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The repository stands alone: it names no file outside itself, and its docs/ citations resolve.
+
+/** Tracked text files (spec/*.json, Apple's large vendored documents, and binary files are skipped). */
+function trackedTextFiles() {
+  const root = new URL('.', ROOT).pathname;
+  return execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
+    .split('\0')
+    .filter((f) => f && !/^spec\/.*\.json$/.test(f))
+    .map((f) => ({ file: f, bytes: readFileSync(join(root, f)) }))
+    .filter(({ bytes }) => !bytes.subarray(0, 8000).includes(0))
+    .map(({ file, bytes }) => ({ file, text: bytes.toString('utf8') }));
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading) {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+function anchorsOf(markdown) {
+  const anchors = new Set();
+  let fenced = false;
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const m = !fenced && /^#{1,6} (.+)$/.exec(line);
+    if (m) anchors.add(slug(m[1]));
+  }
+  return anchors;
+}
+
+test('no tracked file names a place outside the repository', () => {
+  // Built from parts so that this file does not match itself.
+  const outside = ['..' + '/shared', 'shared' + '/reference'];
+  const files = trackedTextFiles();
+  assert.ok(files.length > 50, `${files.length} tracked text files`);
+  const offenders = files.flatMap(({ file, text }) => outside.filter((s) => text.includes(s)).map((s) => `${file}: ${s}`));
+  assert.deepEqual(offenders, []);
+});
+
+test('every docs/ citation in a tracked file points at an existing file and heading', () => {
+  const root = new URL('.', ROOT).pathname;
+  // A path under docs/ ending in .md, then optionally #anchor or ' §'; the [d] keeps the pattern from matching itself.
+  const citation = /\b[d]ocs\/([A-Za-z0-9_.-]+\.md)(?:#([a-z0-9_-]+)| §)?/g;
+  const anchors = new Map();
+  const problems = [];
+  let count = 0;
+  for (const { file, text } of trackedTextFiles()) {
+    for (const m of text.matchAll(citation)) {
+      count += 1;
+      const [, name, anchor] = m;
+      const path = join(root, 'docs', name);
+      let known = anchors.get(name);
+      if (!known) {
+        try {
+          known = anchorsOf(readFileSync(path, 'utf8'));
+        } catch {
+          problems.push(`${file} cites docs/${name}, which does not exist`);
+          continue;
+        }
+        anchors.set(name, known);
+      }
+      if (anchor && !known.has(anchor)) problems.push(`${file} cites docs/${name}#${anchor}: no such heading`);
+    }
+  }
+  // Relative links inside docs/ itself ([text](API_NOTES.md#x)).
+  for (const name of readdirSync(join(root, 'docs')).filter((n) => n.endsWith('.md'))) {
+    for (const m of readFileSync(join(root, 'docs', name), 'utf8').matchAll(/\]\(([A-Za-z0-9_.-]+\.md)?#([a-z0-9_-]+)\)/g)) {
+      count += 1;
+      const target = m[1] ?? name;
+      const known = anchors.get(target) ?? anchorsOf(readFileSync(join(root, 'docs', target), 'utf8'));
+      if (!known.has(m[2])) problems.push(`docs/${name} links ${target}#${m[2]}: no such heading`);
+    }
+  }
+  assert.ok(count >= 10, `only ${count} citations found: is the pattern still right?`);
+  assert.deepEqual(problems, []);
 });

@@ -519,7 +519,7 @@ describe('conformance to Apple\'s schemas (spec 4.4.1, vendored in spec/apple-ap
     });
     ajv.addSchema({ $id: 'apple', components });
     const schema = (name) => ajv.getSchema(`apple#/components/schemas/${name}`);
-    // Apple's response schemas mark nothing nullable, yet Apple sends nulls (apple-notes §4.3): drop them first.
+    // Apple's response schemas mark nothing nullable, yet Apple sends nulls (docs/API_NOTES.md#include-fields-and-limits): drop them first.
     const noNulls = (v) => (Array.isArray(v)
       ? v.map(noNulls)
       : v && typeof v === 'object'

@@ -1,5 +1,5 @@
 // `asc-connector serve [--port N] [--host H]`: runs the gateway on Node until SIGINT/SIGTERM.
-// Configuration comes from the environment (see design.md); a bad configuration exits 1 with every
+// Configuration comes from the environment (see docs/DESIGN.md#the-gateway); a bad configuration exits 1 with every
 // problem listed, a usage mistake exits 2. Request logs are JSON lines on stdout; status on stderr.
 import { startGateway } from '../node.js';
 

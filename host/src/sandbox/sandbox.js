@@ -1,7 +1,7 @@
 // The sandbox: a local stand-in for App Store Connect's GET /v1/apps and GET /v1/apps/{id}, for `make demo`, tests
 // and trying flows without an Apple account. It checks bearer tokens the way Apple does (verify.js, WebCrypto
 // only, independent of our signer), serves deterministic realistic data (data.js) with Apple's paging, include,
-// filter, sort and sparse-fieldset behaviour, and answers errors with Apple's bodies (apple-notes §1.7, §2, §6.4).
+// filter, sort and sparse-fieldset behaviour, and answers errors with Apple's bodies (docs/API_NOTES.md#errors).
 // Runtime-agnostic: WHATWG fetch types and crypto.subtle only, so it runs under Node, workerd or Deno alike.
 //
 // createSandbox({ keys, apps = 30, now = () => Date.now() / 1000, seed, rateLimitPerHour = 3600 })
@@ -10,7 +10,7 @@
 //         either may add `forbidden: true` → every request with that key gets Apple's 403 FORBIDDEN_ERROR.
 // → { handle(request) → Promise<Response>, faults, stats, addKey(key), catalogue }
 //
-// Choices where Apple is silent (apple-notes §9), documented so nobody mistakes them for Apple facts:
+// Choices where Apple is silent (docs/API_NOTES.md#undocumented), documented so nobody mistakes them for Apple facts:
 //   - default page size when `limit` is absent: 50 (Apple's default is undocumented);
 //   - default `limit[appStoreVersions]` / `limit[appInfos]` when included: 10;
 //   - a future `iat` is tolerated up to 5 s (verify.js); exp has no leeway;

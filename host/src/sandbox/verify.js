@@ -1,4 +1,4 @@
-// Bearer-token verification the way App Store Connect does it (apple-notes §1 and §8.2), written with WebCrypto
+// Bearer-token verification the way App Store Connect does it (docs/API_NOTES.md#token-checks), written with WebCrypto
 // only and independently of the connector's own signer, so the sandbox can catch the signer's mistakes instead
 // of sharing them. Every failure maps to the same Apple 401 body; the reason code returned here is for test
 // diagnostics only and never goes into a response.
@@ -13,7 +13,7 @@ export const IAT_LEEWAY_SECONDS = 5;
 /** Apple's hard cap on exp − iat and on exp − now for /v1/apps tokens. */
 export const MAX_LIFETIME_SECONDS = 1200;
 const AUDIENCE = 'appstoreconnect-v1';
-/** Query parameters Apple ignores when it matches a token's scope (apple-notes §1.4). */
+/** Query parameters Apple ignores when it matches a token's scope (docs/API_NOTES.md#scope). */
 const SCOPE_IGNORED = new Set(['limit', 'cursor', 'sort']);
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
