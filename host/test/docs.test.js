@@ -4,11 +4,11 @@
 // src/wasm.rs knows about wasm-bindgen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { jwtVerify, importSPKI } from 'jose';
+import { jwtVerify, importSPKI, decodeJwt } from 'jose';
 import * as pkg from 'asc-connector-wasm';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -35,6 +35,63 @@ test('the package exports the names docs/DESIGN.md and the README promise', () =
   const types = readFileSync(new URL('pkg/index.d.ts', ROOT), 'utf8');
   for (const name of ['mintToken', 'TokenMinter', 'inspectToken', 'publicKeyPem', 'planRequest', 'shapeResponse', 'TokenOptions', 'TokenInspection']) {
     assert.ok(types.includes(name), `index.d.ts declares ${name}`);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The npm package's own README (tools/pkg-template/README.md, copied into pkg/ by make pkg).
+
+const pkgReadme = readFileSync(new URL('pkg/README.md', ROOT), 'utf8');
+
+/** The first fenced block of `lang` after the heading `heading`. */
+function exampleUnder(text, heading, lang) {
+  const at = text.indexOf(`\n${heading}\n`);
+  assert.ok(at >= 0, `pkg README has a "${heading}" section`);
+  const open = text.indexOf('```' + lang + '\n', at) + lang.length + 4;
+  return text.slice(open, text.indexOf('```', open));
+}
+
+test('the package README is the template make pkg copies, and lists every error code with its status', () => {
+  assert.equal(pkgReadme, readFileSync(new URL('tools/pkg-template/README.md', ROOT), 'utf8'));
+  const files = JSON.parse(readFileSync(new URL('pkg/package.json', ROOT), 'utf8')).files;
+  assert.ok(files.includes('README.md'), 'pkg/package.json ships README.md');
+  for (const { code, status } of pkg.errorCodes()) {
+    const row = pkgReadme.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
+    assert.ok(row, `pkg README has no row for ${code}`);
+    assert.equal(row.split('|')[2].trim(), String(status), `pkg README status for ${code}`);
+  }
+  for (const name of ['mintToken', 'TokenMinter', 'inspectToken', 'publicKeyPem', 'planRequest', 'shapeResponse', 'operations', 'errorCodes']) {
+    assert.ok(pkgReadme.includes(`### \`${name}(`) || pkgReadme.includes(`### \`new ${name}(`), `pkg README documents ${name}`);
+  }
+  for (const runtime of ['### Node (import)', '### Node (require)', '### Cloudflare Workers', '### Deno', '### Browser']) {
+    assert.ok(pkgReadme.includes(`\n${runtime}\n`), `pkg README has an example for ${runtime}`);
+  }
+});
+
+test('the package README Node examples run as written and their tokens verify with jose', async () => {
+  // The examples import the package by name: run them from a folder under host/ so Node finds it.
+  const parent = new URL('../test-artifacts/', import.meta.url).pathname;
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, 'pkg-readme-'));
+  try {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(dir, 'AuthKey_2X9R4HXF34.p8'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const key = await importSPKI(publicKey.export({ type: 'spki', format: 'pem' }), 'ES256');
+    const run = (name, code) => {
+      writeFileSync(join(dir, name), code);
+      return execFileSync(process.execPath, [name], { cwd: dir, encoding: 'utf8' }).trim();
+    };
+    const esm = run('example.mjs', exampleUnder(pkgReadme, '### Node (import)', 'js'));
+    const team = await jwtVerify(esm, key, {
+      algorithms: ['ES256'], audience: 'appstoreconnect-v1', issuer: '57246542-96fe-1a63-e053-0824d011072a',
+    });
+    assert.equal(team.protectedHeader.kid, '2X9R4HXF34');
+    const cjs = run('example.cjs', exampleUnder(pkgReadme, '### Node (require)', 'js'));
+    const individual = await jwtVerify(cjs, key, { algorithms: ['ES256'], audience: 'appstoreconnect-v1', subject: 'user' });
+    assert.equal(decodeJwt(cjs).iss, undefined);
+    assert.equal(individual.payload.exp - individual.payload.iat, 900);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
