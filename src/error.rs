@@ -198,6 +198,12 @@ error_codes! {
     RequestTooLarge = ("REQUEST_TOO_LARGE", 431),
     /// The request target or Host is not acceptable (absolute URL, other host, path tricks).
     RequestTargetInvalid = ("REQUEST_TARGET_INVALID", 400),
+    /// The `Host` header names a host this server does not answer to (not PUBLIC_URL, the listen
+    /// address, a loopback name or GATEWAY_ALLOWED_HOSTS); 421 Misdirected Request.
+    HostNotAllowed = ("HOST_NOT_ALLOWED", 421),
+    /// The request carries a body (`Content-Length` above 0 or `Transfer-Encoding`) but the
+    /// operation takes none.
+    RequestBodyNotAllowed = ("REQUEST_BODY_NOT_ALLOWED", 400),
     /// An unexpected failure inside the gateway.
     Internal = ("INTERNAL", 500),
 }

@@ -4,6 +4,8 @@
 // resolves to its browser/Deno entry through the "deno" export condition.
 import { loadConfig } from '../src/config.js';
 import { createHandler } from '../src/handler.js';
+import { GatewayError, errorResponse } from '../src/errors.js';
+import { HOST_REFUSED_MESSAGE, hostAllowlist } from '../src/hosts.js';
 
 /** Starts the gateway; resolves to { url, close(), handler }. Exported for embedding and tests. */
 export async function startDenoGateway(env = Deno.env.toObject()) {
@@ -18,15 +20,20 @@ export async function startDenoGateway(env = Deno.env.toObject()) {
   }
   const config = loadConfig(env, files);
   const handler = createHandler(config);
+  // The Host allowlist (hosts.js) needs the port actually listened on.
+  let hostAllowed = () => false;
   let resolveListening;
   const listening = new Promise((resolve) => {
     resolveListening = resolve;
   });
   const server = Deno.serve(
     { hostname: config.host, port: config.port, onListen: (addr) => resolveListening(addr) },
-    (request) => handler(request),
+    (request) => (hostAllowed(request.headers.get('host'))
+      ? handler(request)
+      : errorResponse(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE), crypto.randomUUID()).response),
   );
   const addr = await listening;
+  hostAllowed = hostAllowlist({ listenHost: config.host, port: addr.port, publicUrl: config.publicUrl, allowedHosts: config.allowedHosts });
   const host = addr.hostname.includes(':') ? `[${addr.hostname}]` : addr.hostname;
   return {
     url: `http://${host}:${addr.port}`,

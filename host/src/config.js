@@ -5,6 +5,7 @@
 import { TokenMinter } from 'asc-connector-wasm';
 import { minterOptions } from './minters.js';
 import { UPSTREAM_DEFAULTS } from './upstream.js';
+import { isLoopbackHost, listenHostProblem, parseAllowedHosts } from './hosts.js';
 
 export const DEFAULT_BASE_URL = 'https://api.appstoreconnect.apple.com';
 export const DEFAULT_HOST = '127.0.0.1';
@@ -20,6 +21,7 @@ export const KNOWN_VARIABLES = Object.freeze([
   'ASC_BASE_URL',
   'GATEWAY_API_KEY',
   'GATEWAY_ALLOW_CALLER_KEYS',
+  'GATEWAY_ALLOWED_HOSTS',
   'GATEWAY_LOCAL_SANDBOX',
   'GATEWAY_UPSTREAM_TIMEOUT_MS',
   'GATEWAY_UPSTREAM_BUDGET_MS',
@@ -30,12 +32,6 @@ export const KNOWN_VARIABLES = Object.freeze([
 
 /** Largest total budget allowed: Power Platform gives a request 120 s. */
 const MAX_BUDGET_MS = 110_000;
-
-/** Whether a host name or address is loopback-only. */
-export function isLoopbackHost(host) {
-  const h = String(host).toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
 
 /** Levenshtein distance (small strings only). */
 function distance(a, b) {
@@ -159,6 +155,15 @@ export function loadConfig(env = {}, files = {}) {
     if (url) publicUrl = url.href.replace(/\/+$/, '');
   }
 
+  // --- which Host names callers may use (hosts.js) ---
+  const allowed = parseAllowedHosts(get('GATEWAY_ALLOWED_HOSTS'));
+  if (allowed.bad.length) {
+    problems.push({ variable: 'GATEWAY_ALLOWED_HOSTS', code: 'OPTIONS_INVALID', message: `GATEWAY_ALLOWED_HOSTS must be a comma list of host names, each optionally with :port (e.g. gw.example.com,gw.internal:8787); ${allowed.bad.length} item${allowed.bad.length === 1 ? ' is' : 's are'} not.` });
+  }
+  const allowedHosts = Object.freeze(allowed.entries.map((e) => Object.freeze(e)));
+  const hostProblem = listenHostProblem({ listenHost: host, publicUrl: rawPublic?.trim() || null, allowedHosts: allowed.entries.length ? allowed.entries : allowed.bad });
+  if (hostProblem) problems.push({ variable: 'HOST', code: 'OPTIONS_INVALID', message: hostProblem });
+
   // --- caller authentication ---
   const apiKey = get('GATEWAY_API_KEY') ?? '';
   const localSandbox = parseBool('GATEWAY_LOCAL_SANDBOX', get('GATEWAY_LOCAL_SANDBOX'), problems);
@@ -236,6 +241,7 @@ export function loadConfig(env = {}, files = {}) {
     port,
     baseUrl,
     publicUrl,
+    allowedHosts,
     localSandbox,
     allowCallerKeys,
     upstream,

@@ -98,6 +98,19 @@ export function checkTarget(rawTarget, url) {
   return { path, rawQuery };
 }
 
+/**
+ * Refuses a request body on an operation that takes none (`takesBody` false): Content-Length above
+ * 0 or any Transfer-Encoding means the caller sent one. The body is never read or forwarded.
+ */
+export function checkNoBody(headers, takesBody, operationId) {
+  if (takesBody) return;
+  const length = headers.get('content-length');
+  const chunked = headers.get('transfer-encoding');
+  if (chunked !== null || (length !== null && length.trim() !== '0')) {
+    throw new GatewayError('REQUEST_BODY_NOT_ALLOWED', `${operationId} takes no request body; send the request without one (no Content-Length above 0, no Transfer-Encoding).`);
+  }
+}
+
 /** Reads and checks the caller headers the gateway uses: size cap, no control characters. */
 export function readCallerHeaders(headers) {
   const out = {};
@@ -183,7 +196,13 @@ export function createHandler(config, deps = {}) {
   const apiKeyMatches = config.apiKey ? apiKeyChecker(config.apiKey) : null;
   // Parameter names the log may show; anything else a caller typed is logged as "(unknown)".
   const knownParams = new Set(['cursor']);
-  for (const op of policy.operations()) for (const p of op.parameters ?? []) knownParams.add(p.name);
+  // Operations that take a request body (an operation lists `requestBody` in the table); every
+  // other operation refuses one (checkNoBody).
+  const takesBody = new Set();
+  for (const op of policy.operations()) {
+    for (const p of op.parameters ?? []) knownParams.add(p.name);
+    if (op.requestBody) takesBody.add(op.id);
+  }
 
   async function serve(request, meta, state) {
     const url = new URL(request.url);
@@ -212,6 +231,7 @@ export function createHandler(config, deps = {}) {
     const plan = policy.planRequest(request.method, path, rawQuery);
     state.operation = plan.operationId;
     state.deprecated = deprecatedNames(plan.deprecations);
+    checkNoBody(request.headers, takesBody.has(plan.operationId), plan.operationId);
 
     const format = (h['x-asc-format'] ?? '').toLowerCase();
     if (format !== '' && format !== 'raw' && format !== 'records') {

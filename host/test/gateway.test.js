@@ -255,7 +255,7 @@ describe('gateway with a server key', () => {
     assert.equal(huge.status, 431);
     assert.equal(JSON.parse(huge.body).error.code, 'REQUEST_TOO_LARGE');
     const noHost = await rawRequest(stack.gw.url, `GET /v1/apps HTTP/1.1\r\nX-API-Key: ${stack.apiKey}\r\n\r\n`);
-    assert.equal(JSON.parse(noHost.body).error.code, 'REQUEST_TARGET_INVALID');
+    assert.equal(JSON.parse(noHost.body).error.code, 'HOST_NOT_ALLOWED');
     const fmt = await stack.get('/v1/apps', { 'X-ASC-Format': 'xml' });
     assertErrorShape(fmt, 400, 'HEADER_INVALID');
     assert.equal(stack.sandbox.stats.requests, before);

@@ -6,6 +6,8 @@ import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseFlags, reportError, UsageError } from '../keyinput.js';
+import { GatewayError, describeError } from '../errors.js';
+import { HOST_REFUSED_MESSAGE, hostAllowlist, isLoopbackHost } from '../hosts.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 export const PKG_DIR = fileURLToPath(new URL('../../../pkg/', import.meta.url));
@@ -77,23 +79,25 @@ function send(res, status, type, body, head = false) {
 
 /**
  * Starts the static server on `host` (loopback only) and `port` (0 = any free port). Resolves to
- * `{ url, port, close() }`. Requests whose Host header is not this loopback address are refused,
- * so a DNS-rebinding page cannot read the served files through another name.
+ * `{ url, port, close() }`. Requests whose Host header is not a loopback name (hosts.js) are
+ * refused with 421, so a DNS-rebinding page cannot read the served files through another name.
  */
 export async function startWebServer({ port = 0, host = '127.0.0.1', webDir = WEB_DIR, pkgDir = PKG_DIR } = {}) {
-  if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
+  if (!isLoopbackHost(host)) {
     throw new UsageError('the token page is served on loopback only (127.0.0.1)');
   }
-  let allowedHosts = new Set();
+  // Set once listening (the allowlist needs the actual port); nothing is served before.
+  let hostAllowed = () => false;
   const server = createServer(async (req, res) => {
     try {
+      if (!hostAllowed(req.headers.host ?? '')) {
+        const refused = describeError(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE));
+        return send(res, refused.status, 'application/json; charset=utf-8', refused.body);
+      }
       const head = req.method === 'HEAD';
       if (req.method !== 'GET' && !head) {
         res.setHeader('Allow', 'GET, HEAD');
         return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
-      }
-      if (!allowedHosts.has(String(req.headers.host ?? '').toLowerCase())) {
-        return send(res, 421, 'text/plain; charset=utf-8', 'Misdirected request: use the loopback URL printed at start-up\n');
       }
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const target = resolveStatic(url.pathname, { webDir, pkgDir });
@@ -117,7 +121,7 @@ export async function startWebServer({ port = 0, host = '127.0.0.1', webDir = WE
     server.listen(port, host, () => resolve());
   });
   const actual = server.address().port;
-  allowedHosts = new Set([`127.0.0.1:${actual}`, `localhost:${actual}`, `[::1]:${actual}`]);
+  hostAllowed = hostAllowlist({ listenHost: host, port: actual });
   const shownHost = host === '::1' ? '[::1]' : host;
   return {
     url: `http://${shownHost}:${actual}/`,
