@@ -101,6 +101,33 @@ function parseUrl(name, raw, problems, { allowPath }) {
   return url;
 }
 
+/** The one error a bad configuration throws: every problem listed, `.code` the first one's. */
+function configError(problems) {
+  const lines = problems.map((p) => `  - ${p.message}`);
+  const err = new Error(`Invalid gateway configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
+  err.code = problems[0].code;
+  err.problems = problems.map((p) => Object.freeze({ ...p }));
+  return err;
+}
+
+/**
+ * Reads ASC_PRIVATE_KEY_FILE for the entries that can read files (Node, Deno), with the runtime's
+ * own `readText(path) → Promise<string>`. Resolves to the `files` argument of loadConfig (empty
+ * when the variable is unset or ASC_PRIVATE_KEY is also set, which loadConfig reports). A file that
+ * cannot be read throws the configuration error (`.code` OPTIONS_INVALID, `.problems`).
+ */
+export async function readKeyFile(env, readText) {
+  const path = typeof env.ASC_PRIVATE_KEY_FILE === 'string' ? env.ASC_PRIVATE_KEY_FILE.trim() : '';
+  const inline = typeof env.ASC_PRIVATE_KEY === 'string' && env.ASC_PRIVATE_KEY.trim() !== '';
+  if (path === '' || inline) return {};
+  try {
+    return { privateKeyFile: await readText(path) };
+  } catch (err) {
+    const why = (err && (typeof err.code === 'string' ? err.code : err.name)) || 'error';
+    throw configError([{ variable: 'ASC_PRIVATE_KEY_FILE', code: 'OPTIONS_INVALID', message: `ASC_PRIVATE_KEY_FILE could not be read (${why}); give the path of the .p8 file.` }]);
+  }
+}
+
 /**
  * Validates the environment. `env` is an object of strings (process.env, a Worker's env, Deno's
  * env); non-string values (Worker bindings) are ignored. `files.privateKeyFile` carries the
@@ -228,13 +255,7 @@ export function loadConfig(env = {}, files = {}) {
     budgetMs: parseMs('GATEWAY_UPSTREAM_BUDGET_MS', get('GATEWAY_UPSTREAM_BUDGET_MS'), UPSTREAM_DEFAULTS.budgetMs, MAX_BUDGET_MS, problems),
   });
 
-  if (problems.length) {
-    const lines = problems.map((p) => `  - ${p.message}`);
-    const err = new Error(`Invalid gateway configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
-    err.code = problems[0].code;
-    err.problems = problems.map((p) => Object.freeze({ ...p }));
-    throw err;
-  }
+  if (problems.length) throw configError(problems);
 
   const config = {
     host,

@@ -5,10 +5,10 @@
 // use a keep-alive node:http(s) fetch (node-fetch.js) unless the caller injects its own.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { loadConfig } from './config.js';
+import { loadConfig, readKeyFile } from './config.js';
 import { createHandler } from './handler.js';
 import { createNodeFetch } from './node-fetch.js';
-import { GatewayError, errorResponse } from './errors.js';
+import { GatewayError, errorBody, errorResponse } from './errors.js';
 import { HOST_REFUSED_MESSAGE, hostAllowlist } from './hosts.js';
 
 /** Request line + headers limit (Node's parser enforces it and answers 431). */
@@ -20,19 +20,7 @@ const MAX_TARGET_CHARS = 10 * 1024;
  * Reads ASC_PRIVATE_KEY_FILE (when set) and validates the environment. Throws the config error.
  */
 export async function loadNodeConfig(env) {
-  const files = {};
-  const path = typeof env.ASC_PRIVATE_KEY_FILE === 'string' ? env.ASC_PRIVATE_KEY_FILE.trim() : '';
-  if (path !== '' && !(typeof env.ASC_PRIVATE_KEY === 'string' && env.ASC_PRIVATE_KEY.trim() !== '')) {
-    try {
-      files.privateKeyFile = await readFile(path, 'utf8');
-    } catch (err) {
-      const e = new Error(`Invalid gateway configuration (1 problem):\n  - ASC_PRIVATE_KEY_FILE could not be read (${err.code ?? 'error'}); give the path of the .p8 file.`);
-      e.code = 'OPTIONS_INVALID';
-      e.problems = [{ variable: 'ASC_PRIVATE_KEY_FILE', code: 'OPTIONS_INVALID', message: e.message }];
-      throw e;
-    }
-  }
-  return loadConfig(env, files);
+  return loadConfig(env, await readKeyFile(env, (path) => readFile(path, 'utf8')));
 }
 
 function sendResponse(res, response, bodyText, method) {
@@ -174,14 +162,14 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       : badHeader
         ? 'A request header is malformed (control characters, bare CR or LF, or an invalid name).'
         : 'The request could not be parsed as HTTP/1.1.';
-    const body = JSON.stringify({ error: { status, code, message } });
+    const body = errorBody(code, message);
     socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 
   // node:http hands CONNECT to this event instead of the request handler (and, without a listener,
   // drops the connection without a word); answer it like any other method the gateway refuses.
   server.on('connect', (req, socket) => {
-    const body = JSON.stringify({ error: { status: 405, code: 'METHOD_NOT_ALLOWED', message: 'The gateway answers GET only; CONNECT (tunnelling) is never offered.' } });
+    const body = errorBody('METHOD_NOT_ALLOWED', 'The gateway answers GET only; CONNECT (tunnelling) is never offered.');
     socket.on('error', () => {});
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: GET\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });

@@ -24,7 +24,6 @@
 //! maps 5xx to 502; unusable bodies (empty, not JSON, cut off, no `data`) give 502
 //! `UPSTREAM_BAD_RESPONSE` describing what arrived.
 
-mod bench;
 mod links;
 mod parse;
 mod records;
@@ -32,8 +31,7 @@ mod upstream_error;
 
 use serde_json::Value;
 
-pub use bench::bench_page;
-pub use links::{encode_component, form_decode, gateway_next_link, next_cursor, origin_of};
+use links::{gateway_next_link, next_cursor};
 pub use upstream_error::{caller_status, code_for_status, UpstreamDetail};
 
 use crate::error::{Error, ErrorCode};

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { parseFlags, reportError, UsageError } from '../keyinput.js';
+import { parseFlags, parsePort, reportError, UsageError, waitForStop } from '../cli.js';
 import { GatewayError, describeError } from '../errors.js';
 import { HOST_REFUSED_MESSAGE, hostAllowlist, isLoopbackHost } from '../hosts.js';
 
@@ -175,22 +175,11 @@ export async function run(argv, io) {
       io.stdout.write(`Wrote the token page to ${path.resolve(flags.out)} (open index.html through any static server)\n`);
       return 0;
     }
-    let port = 8790;
-    if (flags.port !== undefined) {
-      if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535) throw new UsageError('--port must be 0..65535');
-      port = Number(flags.port);
-    }
+    const port = flags.port === undefined ? 8790 : parsePort(flags.port);
     const web = await startWebServer({ port });
     io.stdout.write(`Token page: ${web.url}\n(Press Ctrl+C to stop.)\n`);
-    await new Promise((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        web.close().then(resolve);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await waitForStop(io);
+    await web.close();
     return 0;
   } catch (err) {
     if (err && err.code === 'EADDRINUSE') {
