@@ -778,18 +778,14 @@ fn public_keys_that_do_not_name_p256_are_refused() {
         assert_eq!(i.signature_verified, None, "{case}");
         assert!(codes(&i).contains(&ErrorCode::KeyWrongCurve), "{case}");
     }
-    // A P-384 public key made by openssl is named as the wrong curve too.
-    let s = Scratch::new();
-    s.openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-384",
-        "-out",
-        "k384.pem",
-    ]);
-    s.openssl(&["pkey", "-in", "k384.pem", "-pubout", "-out", "pub384.pem"]);
-    let e = asc_connector::key::parse_public_key(&s.read("pub384.pem")).unwrap_err();
-    assert_eq!(e.code, ErrorCode::KeyWrongCurve);
+    // A P-384 public key (secp384r1 named, a 97-byte point) is named as the wrong curve too.
+    let p384_oid = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+    let mut alg = OID_EC.to_vec();
+    alg.extend_from_slice(&p384_oid);
+    let mut body = tlv(0x30, &alg);
+    body.extend(tlv(0x03, &[&[0u8, 4][..], &[7u8; 96][..]].concat()));
+    let e =
+        asc_connector::key::parse_public_key(&pem("PUBLIC KEY", &tlv(0x30, &body))).unwrap_err();
+    assert_eq!(e.code, ErrorCode::KeyWrongCurve, "{}", e.message);
+    assert!(e.message.contains("P-384"), "{}", e.message);
 }

@@ -13,8 +13,6 @@ import { HOST_REFUSED_MESSAGE, hostAllowlist } from './hosts.js';
 
 /** Request line + headers limit (Node's parser enforces it and answers 431). */
 export const MAX_HEADER_BYTES = 32 * 1024;
-/** Longest request target accepted. */
-const MAX_TARGET_CHARS = 10 * 1024;
 
 /**
  * Reads ASC_PRIVATE_KEY_FILE (when set) and validates the environment. Throws the config error.
@@ -119,10 +117,6 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     const hostHeader = hostValue(req.rawHeaders);
     if (!hostAllowed(hostHeader)) {
       fail(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE));
-      return;
-    }
-    if (target.length > MAX_TARGET_CHARS) {
-      fail(new GatewayError('REQUEST_TOO_LARGE', `The request target may have at most ${MAX_TARGET_CHARS} characters.`));
       return;
     }
     if (/^(?:TRACE|TRACK|CONNECT)$/i.test(req.method ?? '')) {

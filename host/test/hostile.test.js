@@ -54,7 +54,7 @@ const ROWS = [
 
   // --- path tricks and request-target forms ---
   { cat: 'path', name: '/v1/apps/../../v1/users', target: '/v1/apps/../../v1/users', status: 400, code: 'REQUEST_TARGET_INVALID' },
-  { cat: 'path', name: '//evil.example/v1/apps', target: '//evil.example/v1/apps', status: 400, code: 'REQUEST_TARGET_INVALID' },
+  { cat: 'path', name: '//evil.example/v1/apps (an empty first segment: no such route)', target: '//evil.example/v1/apps', status: 404, code: 'ROUTE_NOT_FOUND' },
   { cat: 'path', name: '/v1/apps/%2e%2e/x', target: '/v1/apps/%2e%2e/x', status: 400, code: 'REQUEST_TARGET_INVALID' },
   { cat: 'path', name: '/v1/apps/%2f', target: '/v1/apps/%2f', status: 400, code: 'REQUEST_TARGET_INVALID' },
   { cat: 'path', name: 'backslashes /v1/apps\\..\\users', target: '/v1/apps\\..\\users', status: 400, code: 'REQUEST_TARGET_INVALID' },
