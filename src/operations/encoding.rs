@@ -81,7 +81,7 @@ pub(crate) fn encode_into(s: &str, out: &mut String) {
     }
 }
 
-/// `s` percent-encoded by [`encode_into`].
+/// `s` percent-encoded (unreserved kept, everything else `%XX`, upper-case hex).
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     encode_into(s, &mut out);

@@ -20,7 +20,7 @@
 //! - Raw mode ([`ShapeContext::raw`]): Apple's document unchanged except `links.next`, which is
 //!   rewritten to the gateway's next link (and refused, as above, when it points elsewhere).
 //!
-//! Errors: see [`UpstreamDetail`] and [`code_for_status`]: status ≥ 400 keeps 4xx statuses and
+//! Errors (upstream_error.rs): status ≥ 400 keeps 4xx statuses and
 //! maps 5xx to 502; unusable bodies (empty, not JSON, cut off, no `data`) give 502
 //! `UPSTREAM_BAD_RESPONSE` describing what arrived.
 
@@ -32,7 +32,6 @@ mod upstream_error;
 use serde_json::Value;
 
 use links::{gateway_next_link, next_cursor};
-pub use upstream_error::{caller_status, code_for_status, UpstreamDetail};
 
 use crate::error::{Error, ErrorCode};
 use parse::{Data, Item, Top};
