@@ -30,7 +30,7 @@ const keyHeaders = (pem) => callerWith({ 'X-ASC-Private-Key': oneLine(pem) });
 const ROWS = [
   // --- size limits ---
   { cat: 'size', name: 'query string of 9,000 characters', target: `/v1/apps?filter[name]=${'a'.repeat(9000)}`, status: 431, code: 'REQUEST_TOO_LARGE' },
-  { cat: 'size', name: 'request target over 10 KiB', target: `/v1/apps?filter[name]=${'a'.repeat(11 * 1024)}`, status: 431, code: 'REQUEST_TOO_LARGE' },
+  { cat: 'size', name: 'query over 11 KiB', target: `/v1/apps?filter[name]=${'a'.repeat(11 * 1024)}`, status: 431, code: 'REQUEST_TOO_LARGE' },
   { cat: 'size', name: 'path of 3,000 characters', target: `/v1/apps/${'1'.repeat(3000)}`, status: 431, code: 'REQUEST_TOO_LARGE' },
   { cat: 'size', name: 'headers over 32 KiB in total', headers: [['X-Pad', 'a'.repeat(40_000)]], status: 431, code: 'REQUEST_TOO_LARGE' },
   { cat: 'size', name: 'X-API-Key over 512 bytes', auth: false, headers: [['X-API-Key', 'k'.repeat(600)]], status: 400, code: 'HEADER_INVALID' },
