@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { startSandbox } from '../src/sandbox/server.js';
-import { newAppleKey, leakedSecrets } from './helpers/gateway.js';
+import { newAppleKey, leakedSecrets, rawRequest } from './helpers/gateway.js';
 import { DENO, HOST_DIR, WORKERD, denoEnv, freePort, spawnRuntime, workerdConfig } from './helpers/runtimes.js';
 
 const PKG_DIR = resolve(HOST_DIR, 'node_modules/asc-connector-wasm');
@@ -167,6 +167,14 @@ describe('gateway in other runtimes', () => {
     await roundTrip(url, apiKey, sb);
     assert.equal(sb.sandbox.stats.requests - before, 3);
     assert.deepEqual(leakedSecrets(child.output, { pem: key.pem, apiKey }), [], 'Deno output leaks nothing');
+    // The same Host allowlist as the Node entry (hosts.js): a foreign Host gets 421, not forwarded.
+    for (const host of ['evil.example', new URL(sb.url).host, '[2001:db8::1]']) {
+      const sbBefore = sb.sandbox.stats.requests;
+      const r = await rawRequest(url, `GET /v1/apps HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${apiKey}\r\n\r\n`);
+      assert.equal(r.status, 421, `${host}: ${r.text.slice(0, 200)}`);
+      assert.equal(JSON.parse(r.body).error.code, 'HOST_NOT_ALLOWED');
+      assert.equal(sb.sandbox.stats.requests, sbBefore, `${host}: nothing forwarded`);
+    }
   });
 
   after(() => {
