@@ -105,6 +105,13 @@ export class TokenMinter {
 }
 
 /**
+ * The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
+ * crate's one builder (`error::error_document`). The status comes from the code's row in
+ * `errorCodes()`; an unknown code is reported as `INTERNAL` (500) with a fixed message.
+ */
+export function errorBody(code: any, message: any, details: Array<{ code: string; message: string; parameter?: string }> | undefined): string;
+
+/**
  * Every error code with the HTTP status the gateway answers with.
  */
 export function errorCodes(): Array<{ code: string; status: number }>;
@@ -150,6 +157,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_tokenminter_free: (a: number, b: number) => void;
+    readonly errorBody: (a: any, b: any, c: any) => [number, number, number, number];
     readonly errorCodes: () => [number, number, number];
     readonly inspectToken: (a: any, b: any, c: any) => [number, number, number];
     readonly mintToken: (a: any, b: any) => [number, number, number, number];

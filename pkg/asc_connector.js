@@ -76,6 +76,34 @@ export class TokenMinter {
 if (Symbol.dispose) TokenMinter.prototype[Symbol.dispose] = TokenMinter.prototype.free;
 
 /**
+ * The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
+ * crate's one builder (`error::error_document`). The status comes from the code's row in
+ * `errorCodes()`; an unknown code is reported as `INTERNAL` (500) with a fixed message.
+ * @param {any} code
+ * @param {any} message
+ * @param {Array<{ code: string; message: string; parameter?: string }> | undefined} details
+ * @returns {string}
+ */
+export function errorBody(code, message, details) {
+    let deferred2_0;
+    let deferred2_1;
+    try {
+        const ret = wasm.errorBody(code, message, details);
+        var ptr1 = ret[0];
+        var len1 = ret[1];
+        if (ret[3]) {
+            ptr1 = 0; len1 = 0;
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        deferred2_0 = ptr1;
+        deferred2_1 = len1;
+        return getStringFromWasm0(ptr1, len1);
+    } finally {
+        wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
+    }
+}
+
+/**
  * Every error code with the HTTP status the gateway answers with.
  * @returns {Array<{ code: string; status: number }>}
  */
@@ -305,6 +333,10 @@ function __wbg_get_imports() {
         __wbg_set_name_822e3903f3184979: function(arg0, arg1, arg2) {
             arg0.name = getStringFromWasm0(arg1, arg2);
         },
+        __wbg_stringify_0a0fbf2ef722380a: function() { return handleError(function (arg0) {
+            const ret = JSON.stringify(arg0);
+            return ret;
+        }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0) {
             // Cast intrinsic for `F64 -> Externref`.
             const ret = arg0;

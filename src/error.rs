@@ -198,6 +198,12 @@ error_codes! {
     RequestTooLarge = ("REQUEST_TOO_LARGE", 431),
     /// The request target or Host is not acceptable (absolute URL, other host, path tricks).
     RequestTargetInvalid = ("REQUEST_TARGET_INVALID", 400),
+    /// The `Host` header names a host this server does not answer to (not PUBLIC_URL, the listen
+    /// address, a loopback name or GATEWAY_ALLOWED_HOSTS); 421 Misdirected Request.
+    HostNotAllowed = ("HOST_NOT_ALLOWED", 421),
+    /// The request carries a body (`Content-Length` above 0 or `Transfer-Encoding`) but the
+    /// operation takes none.
+    RequestBodyNotAllowed = ("REQUEST_BODY_NOT_ALLOWED", 400),
     /// An unexpected failure inside the gateway.
     Internal = ("INTERNAL", 500),
 }
@@ -274,20 +280,31 @@ impl Error {
     /// The error document with an explicit HTTP status (e.g. to keep Apple's status).
     #[must_use]
     pub fn to_document_with_status(&self, status: u16) -> serde_json::Value {
-        let mut inner = serde_json::Map::new();
-        inner.insert("status".into(), status.into());
-        inner.insert("code".into(), self.code.as_str().into());
-        inner.insert("message".into(), self.message.clone().into());
-        if !self.details.is_empty() {
-            inner.insert(
-                "details".into(),
-                serde_json::to_value(&self.details).unwrap_or(serde_json::Value::Null),
-            );
-        }
-        let mut outer = serde_json::Map::new();
-        outer.insert("error".into(), serde_json::Value::Object(inner));
-        serde_json::Value::Object(outer)
+        let details = serde_json::to_value(&self.details).unwrap_or(serde_json::Value::Null);
+        error_document(status, self.code.as_str(), &self.message, details)
     }
+}
+
+/// The one builder of the error document every caller sees:
+/// `{"error": {"status", "code", "message", "details"?}}`, with `details` left out when it is not a
+/// non-empty array. [`Error::to_document`] and the JavaScript host (wasm `errorBody`) both use it.
+#[must_use]
+pub fn error_document(
+    status: u16,
+    code: &str,
+    message: &str,
+    details: serde_json::Value,
+) -> serde_json::Value {
+    let mut inner = serde_json::Map::new();
+    inner.insert("status".into(), status.into());
+    inner.insert("code".into(), code.into());
+    inner.insert("message".into(), message.into());
+    if details.as_array().is_some_and(|d| !d.is_empty()) {
+        inner.insert("details".into(), details);
+    }
+    let mut outer = serde_json::Map::new();
+    outer.insert("error".into(), serde_json::Value::Object(inner));
+    serde_json::Value::Object(outer)
 }
 
 impl fmt::Display for Error {

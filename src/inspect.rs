@@ -238,6 +238,16 @@ fn decode_part(part: &str, name: &str, problems: &mut Problems) -> Option<Vec<u8
     None
 }
 
+/// Whether `part` is base64url exactly as a JWT must carry it: only `A-Z a-z 0-9 - _`, no
+/// padding, and decodable (no impossible length, no stray bits).
+fn is_canonical_base64url(part: &str) -> bool {
+    part.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .is_ok()
+}
+
 /// Decodes a part to a JSON object.
 fn decode_json(part: &str, name: &str, problems: &mut Problems) -> Option<Map<String, Value>> {
     let bytes = decode_part(part, name, problems)?;
@@ -526,13 +536,18 @@ fn check_signature(
     let Some(bytes) = decode_part(sig_part, "signature", problems) else {
         return (SignatureEncoding::Unknown, key.map(|_| false));
     };
+    // Apple reads only canonical base64url (no padding, no + or /, no whitespace): a signature
+    // that needed the lenient decoder is never reported as verified, whatever its bytes are
+    // (decode_part has already listed TOKEN_BASE64_INVALID for it).
+    let canonical = is_canonical_base64url(sig_part);
     let signed = token.rsplit_once('.').map_or("", |(s, _)| s).as_bytes();
     if bytes.len() == 64 {
         let verified = key.map(|k| {
-            p256::ecdsa::Signature::from_slice(&bytes)
-                .is_ok_and(|sig| k.verify(signed, &sig).is_ok())
+            canonical
+                && p256::ecdsa::Signature::from_slice(&bytes)
+                    .is_ok_and(|sig| k.verify(signed, &sig).is_ok())
         });
-        if verified == Some(false) {
+        if verified == Some(false) && canonical {
             problems.add(
                 ErrorCode::TokenSignatureInvalid,
                 Some("signature"),

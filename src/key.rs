@@ -908,7 +908,16 @@ fn check_public(key: &SigningKey, bits: &[u8]) -> Result<()> {
 
 /// SubjectPublicKeyInfo: says what kind of public key it is; decodes it when it is P-256.
 fn decode_spki(alg: &[u8], bits: &[u8]) -> Result<VerifyingKey> {
-    check_algorithm(alg)?;
+    // A public key has no inner structure that could name the curve instead, so the algorithm
+    // identifier must name P-256 itself (a private key may name it in its SEC1 part).
+    if !check_algorithm(alg)? {
+        return Err(err(
+            ErrorCode::KeyWrongCurve,
+            "This EC public key does not name its curve; a P-256 public key (SPKI) names \
+             prime256v1 in its algorithm identifier. Export it again, e.g. with \
+             `openssl ec -pubout`, or give the .p8 private key instead.",
+        ));
+    }
     let point = match bits.split_first() {
         Some((0, point)) => point,
         _ => return Err(corrupt("the public key bits are malformed")),

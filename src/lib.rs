@@ -15,6 +15,12 @@
 //! - [`operations`]: the operation table and the request planner.
 //! - [`shape`]: JSON:API answers to flat records, Apple errors to one error shape.
 //! - [`error`]: the one error type and its stable codes.
+//!
+//! The items most callers need are re-exported at the crate root, in the spirit of jsonwebtoken's
+//! small surface: [`PrivateKey`], [`TokenOptions`], [`mint_token`], [`TokenMinter`],
+//! [`inspect_token`], and with the `gateway` feature [`plan_request`] and [`shape_response`].
+//! Helpers that only the crate's own modules and tests use are crate-private or hidden from the
+//! documentation.
 
 pub mod error;
 pub mod inspect;
@@ -31,3 +37,10 @@ pub mod token;
 pub mod wasm;
 
 pub use error::{Detail, Error, ErrorCode, Result};
+pub use inspect::{inspect_token, Inspection};
+pub use key::PrivateKey;
+#[cfg(feature = "gateway")]
+pub use operations::{plan_request, Plan};
+#[cfg(feature = "gateway")]
+pub use shape::{shape_response, ShapeContext, Shaped};
+pub use token::{mint_token, KeyType, TokenMinter, TokenOptions};

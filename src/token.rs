@@ -56,7 +56,7 @@ pub const MAX_REMINT_STEP_BACK_SECONDS: u64 = 30;
 /// The `aud` claim Apple requires.
 pub const AUDIENCE: &str = "appstoreconnect-v1";
 
-/// The longest key ID accepted (see [`is_valid_key_id`]).
+/// The longest key ID accepted (1 to 32 upper-case ASCII letters and digits).
 pub const MAX_KEY_ID_LENGTH: usize = 32;
 
 /// The longest scope entry accepted, in bytes.
@@ -221,7 +221,7 @@ fn clean(value: &str) -> &str {
 /// 10. Lower case, dashes, spaces and anything else are rejected: they always mean something else
 /// was pasted (the issuer ID, the file name, a quoted value).
 #[must_use]
-pub fn is_valid_key_id(key_id: &str) -> bool {
+pub(crate) fn is_valid_key_id(key_id: &str) -> bool {
     (1..=MAX_KEY_ID_LENGTH).contains(&key_id.len())
         && key_id
             .bytes()
@@ -260,7 +260,7 @@ fn check_key_id(key_id: &str) -> Result<()> {
 /// Only the shape is checked: Apple's issuer IDs (and the example in its docs,
 /// `57246542-96fe-1a63-e053-0824d011072a`) do not carry RFC 4122 version/variant bits.
 #[must_use]
-pub fn is_uuid_shaped(value: &str) -> bool {
+pub(crate) fn is_uuid_shaped(value: &str) -> bool {
     let groups = [8usize, 4, 4, 4, 12];
     let mut parts = value.split('-');
     for len in groups {
@@ -330,7 +330,7 @@ const SCOPE_METHODS: [&str; 6] = ["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD
 ///
 /// # Errors
 /// A short reason, without echoing the entry.
-pub fn check_scope_entry(entry: &str) -> std::result::Result<(), &'static str> {
+pub(crate) fn check_scope_entry(entry: &str) -> std::result::Result<(), &'static str> {
     if entry.is_empty() {
         return Err("it is empty");
     }
@@ -408,7 +408,7 @@ fn check_scope(scope: &[String]) -> Result<()> {
 /// # Errors
 /// `TIME_INVALID` before [`MIN_NOW_SECONDS`] (a clock that was never set) or after
 /// [`MAX_NOW_SECONDS`] (probably milliseconds).
-pub fn check_now(now: u64) -> Result<()> {
+pub(crate) fn check_now(now: u64) -> Result<()> {
     if now < MIN_NOW_SECONDS {
         return Err(Error::new(
             ErrorCode::TimeInvalid,

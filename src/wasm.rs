@@ -2,7 +2,7 @@
 //!
 //! Everything here is a thin conversion: read JS values defensively (wrong types become
 //! `OPTIONS_INVALID` errors, never traps), call the pure core, and turn results into plain JS
-//! objects. Errors cross the boundary in one place, [`to_js_error`], as real `Error` objects with
+//! objects. Errors cross the boundary in one place, `From<Error> for JsValue`, as real `Error` objects with
 //! `code`, `status` and `details` set. The clock is read only here, and only when the caller did not
 //! pass a time.
 
@@ -10,14 +10,14 @@ use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::error::{Error, ErrorCode};
+use crate::error::{error_document, Error, ErrorCode};
 use crate::inspect::inspect_token;
 use crate::key::PrivateKey;
 #[cfg(feature = "gateway")]
 use crate::operations::{plan_request, table_json};
 #[cfg(feature = "gateway")]
 use crate::shape::{shape_response, ShapeContext};
-use crate::token::{self, KeyType, TokenOptions, DEFAULT_LIFETIME_SECONDS};
+use crate::token::{self, TokenOptions, DEFAULT_LIFETIME_SECONDS};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -95,33 +95,33 @@ export interface AscConnectorError extends Error {
 }
 "#;
 
-/// Turns a core error into a thrown JS `Error` with `code`, `status` and `details`.
-fn to_js_error(error: &Error) -> JsValue {
-    let js = js_sys::Error::new(&error.message);
-    js.set_name("AscConnectorError");
-    let details = serde_json::to_string(&error.details)
-        .ok()
-        .and_then(|text| JSON::parse(&text).ok())
-        .unwrap_or_else(|| Array::new().into());
-    // Reflect::set only fails on frozen objects; a fresh Error is not frozen.
-    let _ = Reflect::set(&js, &"code".into(), &error.code.as_str().into());
-    let _ = Reflect::set(&js, &"status".into(), &JsValue::from(error.http_status()));
-    let _ = Reflect::set(&js, &"details".into(), &details);
-    js.into()
+/// Turns a core error into a thrown JS `Error` with `code`, `status` and `details`, so `?` carries
+/// the crate's errors across the boundary.
+impl From<Error> for JsValue {
+    fn from(error: Error) -> JsValue {
+        let js = js_sys::Error::new(&error.message);
+        js.set_name("AscConnectorError");
+        let details = serde_json::to_string(&error.details)
+            .ok()
+            .and_then(|text| JSON::parse(&text).ok())
+            .unwrap_or_else(|| Array::new().into());
+        // Reflect::set only fails on frozen objects; a fresh Error is not frozen.
+        let _ = Reflect::set(&js, &"code".into(), &error.code.as_str().into());
+        let _ = Reflect::set(&js, &"status".into(), &JsValue::from(error.http_status()));
+        let _ = Reflect::set(&js, &"details".into(), &details);
+        js.into()
+    }
 }
 
 fn options_error(message: impl Into<String>) -> JsValue {
-    to_js_error(&Error::new(ErrorCode::OptionsInvalid, message))
+    Error::new(ErrorCode::OptionsInvalid, message).into()
 }
 
-/// Parses JSON made by this crate into a JS value.
-fn json_to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value).map_err(|_| {
-        to_js_error(&Error::new(
-            ErrorCode::Internal,
-            "could not encode a result",
-        ))
-    })?;
+/// Any serialisable result of the core as a plain JS value (through JSON text, which is faster
+/// than walking the value from Rust).
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value)
+        .map_err(|_| Error::new(ErrorCode::Internal, "could not encode a result"))?;
     JSON::parse(&text)
 }
 
@@ -132,7 +132,7 @@ fn now_seconds(now: &JsValue) -> Result<u64, JsValue> {
     }
     match now.as_f64() {
         Some(n) if (0.0..1e12).contains(&n) => Ok(n.floor() as u64),
-        _ => Err(to_js_error(&Error::new(
+        _ => Err(JsValue::from(Error::new(
             ErrorCode::TimeInvalid,
             "nowSeconds must be a number of seconds since 1970 (for example Math.floor(Date.now() / 1000)), or left out to use the clock",
         ))),
@@ -232,31 +232,13 @@ fn read_options(options: &JsValue) -> Result<(PrivateKey, TokenOptions), JsValue
         }
         None => Vec::new(),
     };
-    let key_type = match (issuer_id, individual) {
-        (Some(_), true) => {
-            return Err(to_js_error(&Error::new(
-                ErrorCode::KeyTypeConflict,
-                "an individual key has no issuer ID: leave issuerId out when individual is true",
-            )))
-        }
-        (Some(issuer_id), false) => KeyType::Team { issuer_id },
-        (None, true) => KeyType::Individual,
-        (None, false) => {
-            return Err(to_js_error(&Error::new(
-                ErrorCode::KeyTypeConflict,
-                "say whose key this is: give issuerId for a team key, or individual: true for an individual key",
-            )))
-        }
-    };
-    let token_options = TokenOptions {
-        key_id,
-        key_type,
-        lifetime_seconds,
-        scope,
-    };
+    // The team/individual rule lives in TokenOptions::from_parts only.
+    let mut token_options = TokenOptions::from_parts(key_id, issuer_id.as_deref(), individual)?;
+    token_options.lifetime_seconds = lifetime_seconds;
+    token_options.scope = scope;
     // Validate the cheap options before parsing the key, so option mistakes are reported first.
-    token_options.validate().map_err(|e| to_js_error(&e))?;
-    let key = PrivateKey::parse(&private_key).map_err(|e| to_js_error(&e))?;
+    token_options.validate()?;
+    let key = PrivateKey::parse(&private_key)?;
     Ok((key, token_options))
 }
 
@@ -271,7 +253,7 @@ pub fn mint_token(
 ) -> Result<String, JsValue> {
     let now = now_seconds(&now_seconds_arg)?;
     let (key, options) = read_options(&options)?;
-    token::mint_token(&key, &options, now).map_err(|e| to_js_error(&e))
+    Ok(token::mint_token(&key, &options, now)?)
 }
 
 /// Keeps one token and re-mints it shortly before it expires.
@@ -288,7 +270,7 @@ impl JsTokenMinter {
         #[wasm_bindgen(unchecked_param_type = "TokenOptions")] options: JsValue,
     ) -> Result<JsTokenMinter, JsValue> {
         let (key, options) = read_options(&options)?;
-        let inner = token::TokenMinter::new(key, options).map_err(|e| to_js_error(&e))?;
+        let inner = token::TokenMinter::new(key, options)?;
         Ok(JsTokenMinter { inner })
     }
 
@@ -299,7 +281,7 @@ impl JsTokenMinter {
         now_seconds_arg: JsValue,
     ) -> Result<String, JsValue> {
         let now = now_seconds(&now_seconds_arg)?;
-        self.inner.token(now).map_err(|e| to_js_error(&e))
+        Ok(self.inner.token(now)?)
     }
 
     /// `exp` of the cached token in seconds since 1970, if one is cached.
@@ -339,13 +321,7 @@ pub fn inspect(
         Some(string_arg(&public_key_pem, "publicKeyPem")?)
     };
     let inspection = inspect_token(&jwt, now, pem.as_deref());
-    let value = serde_json::to_value(&inspection).map_err(|_| {
-        to_js_error(&Error::new(
-            ErrorCode::Internal,
-            "could not encode the inspection",
-        ))
-    })?;
-    json_to_js(&value)
+    to_js(&inspection)
 }
 
 /// The SPKI PEM of a private key's public half (what Apple and verifiers need; not secret).
@@ -354,7 +330,7 @@ pub fn public_key_pem(
     #[wasm_bindgen(js_name = privateKey)] private_key: JsValue,
 ) -> Result<String, JsValue> {
     let text = string_arg(&private_key, "privateKey")?;
-    let key = PrivateKey::parse(&text).map_err(|e| to_js_error(&e))?;
+    let key = PrivateKey::parse(&text)?;
     Ok(key.public_key_pem())
 }
 
@@ -375,14 +351,8 @@ pub fn plan(
     } else {
         string_arg(&raw_query, "rawQuery")?
     };
-    let plan = plan_request(&method, &path, &raw_query).map_err(|e| to_js_error(&e))?;
-    let value = serde_json::to_value(&plan).map_err(|_| {
-        to_js_error(&Error::new(
-            ErrorCode::Internal,
-            "could not encode the plan",
-        ))
-    })?;
-    json_to_js(&value)
+    let plan = plan_request(&method, &path, &raw_query)?;
+    to_js(&plan)
 }
 
 #[cfg(feature = "gateway")]
@@ -456,7 +426,37 @@ fn shaped_to_js(status: u16, body: String) -> JsValue {
 /// The operation table: every operation with its path, method and parameters.
 #[wasm_bindgen(js_name = operations, unchecked_return_type = "Array<Record<string, unknown>>")]
 pub fn operations() -> Result<JsValue, JsValue> {
-    json_to_js(&table_json())
+    to_js(&table_json())
+}
+
+/// The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
+/// crate's one builder (`error::error_document`). The status comes from the code's row in
+/// `errorCodes()`; an unknown code is reported as `INTERNAL` (500) with a fixed message.
+#[wasm_bindgen(js_name = errorBody)]
+pub fn error_body(
+    code: JsValue,
+    message: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "Array<{ code: string; message: string; parameter?: string }> | undefined"
+    )]
+    details: JsValue,
+) -> Result<String, JsValue> {
+    let code = code.as_string().and_then(|c| ErrorCode::from_str_code(&c));
+    let message = message.as_string().unwrap_or_default();
+    let (code, message) = match code {
+        Some(code) => (code, message),
+        None => (ErrorCode::Internal, "The gateway failed unexpectedly while serving this request; the request id identifies it in the gateway log.".to_owned()),
+    };
+    let details = if Array::is_array(&details) {
+        let text = JSON::stringify(&details)
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    } else {
+        serde_json::Value::Null
+    };
+    Ok(error_document(code.http_status(), code.as_str(), &message, details).to_string())
 }
 
 /// Every error code with the HTTP status the gateway answers with.
@@ -466,5 +466,5 @@ pub fn error_codes() -> Result<JsValue, JsValue> {
         .iter()
         .map(|code| serde_json::json!({ "code": code.as_str(), "status": code.http_status() }))
         .collect();
-    json_to_js(&serde_json::Value::Array(list))
+    to_js(&list)
 }

@@ -682,3 +682,110 @@ fn garbage_never_panics() {
         );
     }
 }
+
+/// A signature part that is not canonical base64url (padding, `+`, `/`, whitespace) is never
+/// reported as verified, even when its bytes are the right signature; its problem is listed.
+#[test]
+fn non_canonical_signature_encodings_never_verify() {
+    use base64::Engine as _;
+    let f = fixture();
+    let (h, p) = (good_header(), good_payload());
+    let good = f.token(&h, &p, Sig::Raw);
+    assert_eq!(
+        inspect(&good, Some(&f.public_pem)).signature_verified,
+        Some(true)
+    );
+    let (signed, sig) = good.rsplit_once('.').unwrap();
+    let bytes = unb64url(sig);
+    let mut variants = vec![
+        ("padding =", format!("{sig}==")),
+        (
+            "standard alphabet with padding",
+            base64::engine::general_purpose::STANDARD.encode(&bytes),
+        ),
+        ("space inside", format!("{} {}", &sig[..40], &sig[40..])),
+        ("tab inside", format!("{}\t{}", &sig[..40], &sig[40..])),
+        ("newline inside", format!("{}\n{}", &sig[..40], &sig[40..])),
+    ];
+    // A signature whose base64url has - or _ shows the + and / alphabet too (most do; try a few).
+    let mut payload = p.clone();
+    for n in 0..64 {
+        payload["iat"] = json!(now() - 60 - n);
+        let t = f.token(&h, &payload, Sig::Raw);
+        let (s, part) = t.rsplit_once('.').unwrap();
+        if part.contains(['-', '_']) {
+            let std = base64::engine::general_purpose::STANDARD_NO_PAD.encode(unb64url(part));
+            variants.push(("+ and / unpadded", format!("{s}.{std}")));
+            break;
+        }
+    }
+    assert!(variants.len() == 6, "found a signature with - or _");
+    for (case, variant) in variants {
+        let token = if variant.contains('.') {
+            variant
+        } else {
+            format!("{signed}.{variant}")
+        };
+        let i = inspect(&token, Some(&f.public_pem));
+        assert_eq!(i.signature_verified, Some(false), "{case}");
+        assert!(
+            codes(&i).contains(&ErrorCode::TokenBase64Invalid),
+            "{case}: {:?}",
+            codes(&i)
+        );
+        assert!(
+            i.problems
+                .iter()
+                .any(|p| p.parameter.as_deref() == Some("signature")),
+            "{case}: the problem names the signature"
+        );
+        // Without a key nothing is claimed either way, but the problem is still listed.
+        let i = inspect(&token, None);
+        assert_eq!(i.signature_verified, None, "{case}");
+        assert!(codes(&i).contains(&ErrorCode::TokenBase64Invalid), "{case}");
+    }
+}
+
+/// The public key given to the inspector must name P-256, as private keys must.
+#[test]
+fn public_keys_that_do_not_name_p256_are_refused() {
+    let f = fixture();
+    let good = f.token(&good_header(), &good_payload(), Sig::Raw);
+    let secret = random_secret();
+    let point = public_point(&secret);
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(&point);
+    let spki = |alg_params: &[u8]| {
+        let mut alg = OID_EC.to_vec();
+        alg.extend_from_slice(alg_params);
+        let mut body = tlv(0x30, &alg);
+        body.extend(tlv(0x03, &bits));
+        pem("PUBLIC KEY", &tlv(0x30, &body))
+    };
+    // Sanity: the same point with the curve named is accepted.
+    let named = spki(&OID_P256);
+    assert!(asc_connector::key::parse_public_key(&named).is_ok());
+    let secp256k1_oid = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a];
+    for (case, params) in [
+        ("no curve parameter", &[][..]),
+        ("NULL curve parameter", &[0x05, 0x00][..]),
+        ("secp256k1 named", &secp256k1_oid[..]),
+    ] {
+        let key = spki(params);
+        let e = asc_connector::key::parse_public_key(&key).unwrap_err();
+        assert_eq!(e.code, ErrorCode::KeyWrongCurve, "{case}: {}", e.message);
+        let i = inspect(&good, Some(&key));
+        assert_eq!(i.signature_verified, None, "{case}");
+        assert!(codes(&i).contains(&ErrorCode::KeyWrongCurve), "{case}");
+    }
+    // A P-384 public key (secp384r1 named, a 97-byte point) is named as the wrong curve too.
+    let p384_oid = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+    let mut alg = OID_EC.to_vec();
+    alg.extend_from_slice(&p384_oid);
+    let mut body = tlv(0x30, &alg);
+    body.extend(tlv(0x03, &[&[0u8, 4][..], &[7u8; 96][..]].concat()));
+    let e =
+        asc_connector::key::parse_public_key(&pem("PUBLIC KEY", &tlv(0x30, &body))).unwrap_err();
+    assert_eq!(e.code, ErrorCode::KeyWrongCurve, "{}", e.message);
+    assert!(e.message.contains("P-384"), "{}", e.message);
+}

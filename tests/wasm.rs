@@ -313,3 +313,31 @@ fn tables_are_exported() {
         .collect();
     assert!(ids.contains(&"ListApps".to_string()) && ids.contains(&"GetApp".to_string()));
 }
+
+#[wasm_bindgen_test]
+fn error_body_is_the_crates_error_document() {
+    let details =
+        js(serde_json::json!([{"code": "PARAMETER_UNKNOWN", "message": "m", "parameter": "foo"}]));
+    let body = wasm::error_body("REQUEST_INVALID".into(), "two problems".into(), details).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let e = asc_connector::Error::with_details(
+        asc_connector::ErrorCode::RequestInvalid,
+        "two problems",
+        vec![asc_connector::Detail {
+            code: asc_connector::ErrorCode::ParameterUnknown,
+            message: "m".into(),
+            parameter: Some("foo".into()),
+        }],
+    );
+    assert_eq!(doc, e.to_document());
+    let body = wasm::error_body("HOST_NOT_ALLOWED".into(), "x".into(), JsValue::UNDEFINED).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["error"]["status"], 421);
+    assert!(doc["error"].get("details").is_none());
+    // An unknown code is never passed through: it becomes INTERNAL with a fixed message.
+    let body = wasm::error_body("NOT_A_CODE".into(), "secret text".into(), JsValue::NULL).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["error"]["code"], "INTERNAL");
+    assert_eq!(doc["error"]["status"], 500);
+    assert!(!body.contains("secret text"));
+}

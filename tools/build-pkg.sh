@@ -32,6 +32,13 @@ else
   sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$TMP/node/asc_connector.js" > "$OUT/asc_connector.cjs"
 fi
 cp tools/pkg-template/* "$OUT/"
+# The error-code table is written once, in the repository README; the package README gets a copy of
+# its rows (group labels without their source paths) in place of the marker line.
+awk '/^\| Code \| HTTP \| Meaning \|$/ {on=1} on && !/^\|/ {exit} on {print}' README.md \
+  | sed -E 's/^\| \*\*([^*(]*[^ *(]) *\([^)]*\)\*\* \|/| **\1** |/' > "$TMP/error-codes.md"
+test -s "$TMP/error-codes.md" || { echo "README.md has no error-code table" >&2; exit 1; }
+awk -v table="$TMP/error-codes.md" '/^<!-- error-code table:/ {while ((getline line < table) > 0) print line; next} {print}' \
+  tools/pkg-template/README.md > "$OUT/README.md"
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"${VERSION}\"/" "$OUT/package.json"
 echo "built $OUT: $(wc -c < "$OUT/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$OUT/asc_connector_bg.wasm" | wc -c) gzipped"

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Writes the benchmark page to stdout: a deterministic List Apps answer as Apple would send it for
 // GET /v1/apps?include=appStoreVersions&limit=<apps>&limit[appStoreVersions]=2 (default 200 apps,
-// about 0.5 MB). It is byte-for-byte the page `asc_connector::shape::bench_page(apps)` builds in
-// Rust (tests/shape.rs checks that), so both shapers are measured on the same input.
+// about 0.5 MB). The one generator of this page: the Rust tests (tests/shape.rs) and the JS
+// benchmarks (host/bench/shape.mjs) both run it, so both shapers are measured on the same input.
 //
 // Usage: node tools/gen-bench-page.mjs [apps] > page.json
 

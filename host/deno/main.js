@@ -1,32 +1,30 @@
 // Deno entry: `deno run --allow-read --allow-net --allow-env host/deno/main.js`.
-// Reads the configuration from Deno.env (ASC_PRIVATE_KEY_FILE is read here, like the Node entry
-// does), builds the runtime-agnostic handler and serves it with Deno.serve. The wasm package
-// resolves to its browser/Deno entry through the "deno" export condition.
-import { loadConfig } from '../src/config.js';
+// Reads the configuration from Deno.env (ASC_PRIVATE_KEY_FILE through config.js's readKeyFile, as
+// the Node entry does), builds the runtime-agnostic handler and serves it with Deno.serve. The
+// wasm package resolves to its browser/Deno entry through the "deno" export condition.
+import { loadConfig, readKeyFile } from '../src/config.js';
 import { createHandler } from '../src/handler.js';
+import { GatewayError, errorResponse } from '../src/errors.js';
+import { HOST_REFUSED_MESSAGE, hostAllowlist } from '../src/hosts.js';
 
 /** Starts the gateway; resolves to { url, close(), handler }. Exported for embedding and tests. */
 export async function startDenoGateway(env = Deno.env.toObject()) {
-  const files = {};
-  const keyFile = (env.ASC_PRIVATE_KEY_FILE ?? '').trim();
-  if (keyFile !== '' && !(env.ASC_PRIVATE_KEY ?? '').trim()) {
-    try {
-      files.privateKeyFile = await Deno.readTextFile(keyFile);
-    } catch (err) {
-      throw new Error(`Invalid gateway configuration (1 problem):\n  - ASC_PRIVATE_KEY_FILE could not be read (${err?.name ?? 'error'}); give the path of the .p8 file.`);
-    }
-  }
-  const config = loadConfig(env, files);
+  const config = loadConfig(env, await readKeyFile(env, (path) => Deno.readTextFile(path)));
   const handler = createHandler(config);
+  // The Host allowlist (hosts.js) needs the port actually listened on.
+  let hostAllowed = () => false;
   let resolveListening;
   const listening = new Promise((resolve) => {
     resolveListening = resolve;
   });
   const server = Deno.serve(
     { hostname: config.host, port: config.port, onListen: (addr) => resolveListening(addr) },
-    (request) => handler(request),
+    (request) => (hostAllowed(request.headers.get('host'))
+      ? handler(request)
+      : errorResponse(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE), crypto.randomUUID()).response),
   );
   const addr = await listening;
+  hostAllowed = hostAllowlist({ listenHost: config.host, port: addr.port, publicUrl: config.publicUrl, allowedHosts: config.allowedHosts });
   const host = addr.hostname.includes(':') ? `[${addr.hostname}]` : addr.hostname;
   return {
     url: `http://${host}:${addr.port}`,

@@ -5,6 +5,7 @@
 import { TokenMinter } from 'asc-connector-wasm';
 import { minterOptions } from './minters.js';
 import { UPSTREAM_DEFAULTS } from './upstream.js';
+import { isLoopbackHost, listenHostProblem, parseAllowedHosts } from './hosts.js';
 
 export const DEFAULT_BASE_URL = 'https://api.appstoreconnect.apple.com';
 export const DEFAULT_HOST = '127.0.0.1';
@@ -20,6 +21,7 @@ export const KNOWN_VARIABLES = Object.freeze([
   'ASC_BASE_URL',
   'GATEWAY_API_KEY',
   'GATEWAY_ALLOW_CALLER_KEYS',
+  'GATEWAY_ALLOWED_HOSTS',
   'GATEWAY_LOCAL_SANDBOX',
   'GATEWAY_UPSTREAM_TIMEOUT_MS',
   'GATEWAY_UPSTREAM_BUDGET_MS',
@@ -30,12 +32,6 @@ export const KNOWN_VARIABLES = Object.freeze([
 
 /** Largest total budget allowed: Power Platform gives a request 120 s. */
 const MAX_BUDGET_MS = 110_000;
-
-/** Whether a host name or address is loopback-only. */
-export function isLoopbackHost(host) {
-  const h = String(host).toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
 
 /** Levenshtein distance (small strings only). */
 function distance(a, b) {
@@ -105,6 +101,33 @@ function parseUrl(name, raw, problems, { allowPath }) {
   return url;
 }
 
+/** The one error a bad configuration throws: every problem listed, `.code` the first one's. */
+function configError(problems) {
+  const lines = problems.map((p) => `  - ${p.message}`);
+  const err = new Error(`Invalid gateway configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
+  err.code = problems[0].code;
+  err.problems = problems.map((p) => Object.freeze({ ...p }));
+  return err;
+}
+
+/**
+ * Reads ASC_PRIVATE_KEY_FILE for the entries that can read files (Node, Deno), with the runtime's
+ * own `readText(path) → Promise<string>`. Resolves to the `files` argument of loadConfig (empty
+ * when the variable is unset or ASC_PRIVATE_KEY is also set, which loadConfig reports). A file that
+ * cannot be read throws the configuration error (`.code` OPTIONS_INVALID, `.problems`).
+ */
+export async function readKeyFile(env, readText) {
+  const path = typeof env.ASC_PRIVATE_KEY_FILE === 'string' ? env.ASC_PRIVATE_KEY_FILE.trim() : '';
+  const inline = typeof env.ASC_PRIVATE_KEY === 'string' && env.ASC_PRIVATE_KEY.trim() !== '';
+  if (path === '' || inline) return {};
+  try {
+    return { privateKeyFile: await readText(path) };
+  } catch (err) {
+    const why = (err && (typeof err.code === 'string' ? err.code : err.name)) || 'error';
+    throw configError([{ variable: 'ASC_PRIVATE_KEY_FILE', code: 'OPTIONS_INVALID', message: `ASC_PRIVATE_KEY_FILE could not be read (${why}); give the path of the .p8 file.` }]);
+  }
+}
+
 /**
  * Validates the environment. `env` is an object of strings (process.env, a Worker's env, Deno's
  * env); non-string values (Worker bindings) are ignored. `files.privateKeyFile` carries the
@@ -158,6 +181,15 @@ export function loadConfig(env = {}, files = {}) {
     const url = parseUrl('PUBLIC_URL', rawPublic, problems, { allowPath: true });
     if (url) publicUrl = url.href.replace(/\/+$/, '');
   }
+
+  // --- which Host names callers may use (hosts.js) ---
+  const allowed = parseAllowedHosts(get('GATEWAY_ALLOWED_HOSTS'));
+  if (allowed.bad.length) {
+    problems.push({ variable: 'GATEWAY_ALLOWED_HOSTS', code: 'OPTIONS_INVALID', message: `GATEWAY_ALLOWED_HOSTS must be a comma list of host names, each optionally with :port (e.g. gw.example.com,gw.internal:8787); ${allowed.bad.length} item${allowed.bad.length === 1 ? ' is' : 's are'} not.` });
+  }
+  const allowedHosts = Object.freeze(allowed.entries.map((e) => Object.freeze(e)));
+  const hostProblem = listenHostProblem({ listenHost: host, publicUrl: rawPublic?.trim() || null, allowedHosts: allowed.entries.length ? allowed.entries : allowed.bad });
+  if (hostProblem) problems.push({ variable: 'HOST', code: 'OPTIONS_INVALID', message: hostProblem });
 
   // --- caller authentication ---
   const apiKey = get('GATEWAY_API_KEY') ?? '';
@@ -223,19 +255,14 @@ export function loadConfig(env = {}, files = {}) {
     budgetMs: parseMs('GATEWAY_UPSTREAM_BUDGET_MS', get('GATEWAY_UPSTREAM_BUDGET_MS'), UPSTREAM_DEFAULTS.budgetMs, MAX_BUDGET_MS, problems),
   });
 
-  if (problems.length) {
-    const lines = problems.map((p) => `  - ${p.message}`);
-    const err = new Error(`Invalid gateway configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
-    err.code = problems[0].code;
-    err.problems = problems.map((p) => Object.freeze({ ...p }));
-    throw err;
-  }
+  if (problems.length) throw configError(problems);
 
   const config = {
     host,
     port,
     baseUrl,
     publicUrl,
+    allowedHosts,
     localSandbox,
     allowCallerKeys,
     upstream,

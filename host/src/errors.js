@@ -1,8 +1,9 @@
 // The gateway's own errors and the one error shape every caller sees:
 // {"error":{"status","code","message","details"}}. Codes and their HTTP statuses come from the one
-// table in src/error.rs, through the wasm `errorCodes()`; nothing here restates them.
+// table in src/error.rs, through the wasm `errorCodes()`, and the document itself from the crate's
+// one builder, through the wasm `errorBody()`; nothing here restates either.
 // Runtime-agnostic: fetch API types only.
-import { errorCodes } from 'asc-connector-wasm';
+import { errorBody, errorCodes } from 'asc-connector-wasm';
 
 /** HTTP status of every error code (src/error.rs). */
 export const STATUS_OF = new Map(errorCodes().map(({ code, status }) => [code, status]));
@@ -28,28 +29,23 @@ export function baseHeaders(requestId) {
   return headers;
 }
 
-/** The error document for a code, message and optional details. */
-export function errorBody(status, code, message, details) {
-  const error = { status, code, message };
-  if (Array.isArray(details) && details.length > 0) error.details = details;
-  return JSON.stringify({ error });
-}
+export { errorBody };
 
 /**
- * Turns anything thrown while serving a request into { status, code, body }. Errors with a stable
- * `.code` and numeric `.status` (ours and the wasm package's) keep them; anything else becomes
+ * Turns anything thrown while serving a request into { status, code, body }. Errors with one of
+ * our stable codes and a numeric `.status` (ours and the wasm package's) keep them; anything else becomes
  * INTERNAL with a fixed message, so unexpected text (which could carry request data) never leaks.
  */
 export function describeError(err) {
-  if (err && typeof err.code === 'string' && Number.isInteger(err.status) && err.status >= 400 && err.status <= 599) {
+  if (err && typeof err.code === 'string' && STATUS_OF.has(err.code) && Number.isInteger(err.status) && err.status >= 400 && err.status <= 599) {
     const details = Array.isArray(err.details) ? err.details.map(cleanDetail) : [];
     const message = typeof err.message === 'string' && err.message ? err.message : err.code;
-    return { status: err.status, code: err.code, body: errorBody(err.status, err.code, message, details) };
+    return { status: err.status, code: err.code, body: errorBody(err.code, message, details) };
   }
   return {
     status: 500,
     code: 'INTERNAL',
-    body: errorBody(500, 'INTERNAL', 'The gateway failed unexpectedly while serving this request; the request id identifies it in the gateway log.'),
+    body: errorBody('INTERNAL', 'The gateway failed unexpectedly while serving this request; the request id identifies it in the gateway log.'),
   };
 }
 

@@ -20,10 +20,6 @@ const HEADER_CAPS = Object.freeze({
   'x-asc-format': 32,
 });
 
-/** Longest path and query accepted (Apple's own URLs for these operations are far shorter). */
-const MAX_PATH_CHARS = 2048;
-const MAX_QUERY_CHARS = 8192;
-
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const encoder = new TextEncoder();
 
@@ -76,26 +72,29 @@ export function apiKeyChecker(apiKey) {
 }
 
 /**
- * Splits and checks the request target. `rawTarget` is the request line's target when the entry
- * knows it (Node); otherwise the URL's own path and query are used. Rejects absolute-form targets
- * and paths with `//`, `\`, encoded slashes or dots, dot segments or control characters.
+ * Splits the request target into path and raw query. `rawTarget` is the request line's target when
+ * the entry knows it (Node); otherwise the URL's own path and query are used. Nothing is checked
+ * here: the wasm planner (`planRequest`) is the one place that checks paths and queries, with one
+ * set of caps (absolute-form targets, `\`, encoded slashes or dots, dot segments, control
+ * characters and over-long paths or queries are all refused there).
  */
-export function checkTarget(rawTarget, url) {
+export function splitTarget(rawTarget, url) {
   const target = rawTarget ?? `${url.pathname}${url.search}`;
-  const invalid = (why) => new GatewayError('REQUEST_TARGET_INVALID', `The request target is not acceptable: ${why}. Send an origin-form path such as /v1/apps?limit=10.`);
-  if (!target.startsWith('/')) throw invalid('it must be a path starting with "/" (absolute URLs and other forms are refused)');
-  if (CONTROL.test(target) || target.includes(' ') || target.includes('#')) throw invalid('it contains spaces, control characters or a fragment');
   const q = target.indexOf('?');
-  const path = q === -1 ? target : target.slice(0, q);
-  const rawQuery = q === -1 ? '' : target.slice(q + 1);
-  if (path.length > MAX_PATH_CHARS || rawQuery.length > MAX_QUERY_CHARS) {
-    throw new GatewayError('REQUEST_TOO_LARGE', `The path may have at most ${MAX_PATH_CHARS} characters and the query at most ${MAX_QUERY_CHARS}.`);
+  return q === -1 ? { path: target, rawQuery: '' } : { path: target.slice(0, q), rawQuery: target.slice(q + 1) };
+}
+
+/**
+ * Refuses a request body on an operation that takes none (`takesBody` false): Content-Length above
+ * 0 or any Transfer-Encoding means the caller sent one. The body is never read or forwarded.
+ */
+export function checkNoBody(headers, takesBody, operationId) {
+  if (takesBody) return;
+  const length = headers.get('content-length');
+  const chunked = headers.get('transfer-encoding');
+  if (chunked !== null || (length !== null && length.trim() !== '0')) {
+    throw new GatewayError('REQUEST_BODY_NOT_ALLOWED', `${operationId} takes no request body; send the request without one (no Content-Length above 0, no Transfer-Encoding).`);
   }
-  if (path.includes('//')) throw invalid('the path contains an empty segment ("//")');
-  if (path.includes('\\')) throw invalid('the path contains a backslash');
-  if (/%(2f|5c|2e|00)/i.test(path)) throw invalid('the path contains an encoded slash, backslash, dot or NUL');
-  if (path.split('/').some((seg) => seg === '.' || seg === '..')) throw invalid('the path contains a "." or ".." segment');
-  return { path, rawQuery };
 }
 
 /** Reads and checks the caller headers the gateway uses: size cap, no control characters. */
@@ -183,11 +182,17 @@ export function createHandler(config, deps = {}) {
   const apiKeyMatches = config.apiKey ? apiKeyChecker(config.apiKey) : null;
   // Parameter names the log may show; anything else a caller typed is logged as "(unknown)".
   const knownParams = new Set(['cursor']);
-  for (const op of policy.operations()) for (const p of op.parameters ?? []) knownParams.add(p.name);
+  // Operations that take a request body (an operation lists `requestBody` in the table); every
+  // other operation refuses one (checkNoBody).
+  const takesBody = new Set();
+  for (const op of policy.operations()) {
+    for (const p of op.parameters ?? []) knownParams.add(p.name);
+    if (op.requestBody) takesBody.add(op.id);
+  }
 
   async function serve(request, meta, state) {
     const url = new URL(request.url);
-    const { path, rawQuery } = checkTarget(meta.rawTarget, url);
+    const { path, rawQuery } = splitTarget(meta.rawTarget, url);
     state.path = path.length > 256 ? `${path.slice(0, 256)}…` : path;
     state.queryNames = queryParameterNames(rawQuery, knownParams);
 
@@ -212,6 +217,7 @@ export function createHandler(config, deps = {}) {
     const plan = policy.planRequest(request.method, path, rawQuery);
     state.operation = plan.operationId;
     state.deprecated = deprecatedNames(plan.deprecations);
+    checkNoBody(request.headers, takesBody.has(plan.operationId), plan.operationId);
 
     const format = (h['x-asc-format'] ?? '').toLowerCase();
     if (format !== '' && format !== 'raw' && format !== 'records') {

@@ -5,35 +5,20 @@
 // use a keep-alive node:http(s) fetch (node-fetch.js) unless the caller injects its own.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { loadConfig } from './config.js';
+import { loadConfig, readKeyFile } from './config.js';
 import { createHandler } from './handler.js';
 import { createNodeFetch } from './node-fetch.js';
-import { GatewayError, errorResponse } from './errors.js';
+import { GatewayError, errorBody, errorResponse } from './errors.js';
+import { HOST_REFUSED_MESSAGE, hostAllowlist } from './hosts.js';
 
 /** Request line + headers limit (Node's parser enforces it and answers 431). */
 export const MAX_HEADER_BYTES = 32 * 1024;
-/** Longest request target accepted. */
-const MAX_TARGET_CHARS = 10 * 1024;
-/** A valid Host header: name or IPv4 or [IPv6], optional port. */
-const HOST_HEADER = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * Reads ASC_PRIVATE_KEY_FILE (when set) and validates the environment. Throws the config error.
  */
 export async function loadNodeConfig(env) {
-  const files = {};
-  const path = typeof env.ASC_PRIVATE_KEY_FILE === 'string' ? env.ASC_PRIVATE_KEY_FILE.trim() : '';
-  if (path !== '' && !(typeof env.ASC_PRIVATE_KEY === 'string' && env.ASC_PRIVATE_KEY.trim() !== '')) {
-    try {
-      files.privateKeyFile = await readFile(path, 'utf8');
-    } catch (err) {
-      const e = new Error(`Invalid gateway configuration (1 problem):\n  - ASC_PRIVATE_KEY_FILE could not be read (${err.code ?? 'error'}); give the path of the .p8 file.`);
-      e.code = 'OPTIONS_INVALID';
-      e.problems = [{ variable: 'ASC_PRIVATE_KEY_FILE', code: 'OPTIONS_INVALID', message: e.message }];
-      throw e;
-    }
-  }
-  return loadConfig(env, files);
+  return loadConfig(env, await readKeyFile(env, (path) => readFile(path, 'utf8')));
 }
 
 function sendResponse(res, response, bodyText, method) {
@@ -81,6 +66,15 @@ function requestHeaders(raw) {
   return { get: (name) => map.get(String(name).toLowerCase()) ?? null };
 }
 
+/** The Host header value from rawHeaders: '' when absent, repeated lines joined with ", ". */
+function hostValue(raw) {
+  let value = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') value = value === null ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+  }
+  return value ?? '';
+}
+
 /** The Node default log sink: one JSON line per request on standard output. */
 function stdoutLog(entry) {
   process.stdout.write(`${JSON.stringify(entry)}\n`);
@@ -108,6 +102,8 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   });
   const listenHost = config.host;
   const listenPort = config.port;
+  // The Host allowlist (hosts.js) needs the port actually listened on; nothing is served before.
+  let hostAllowed = () => false;
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
     // We never read request bodies: the gateway's operations are GETs.
@@ -117,13 +113,10 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       const { response } = errorResponse(err, crypto.randomUUID());
       response.text().then((text) => sendResponse(res, response, text, req.method));
     };
-    if (target.length > MAX_TARGET_CHARS) {
-      fail(new GatewayError('REQUEST_TOO_LARGE', `The request target may have at most ${MAX_TARGET_CHARS} characters.`));
-      return;
-    }
-    const hostHeader = req.headers.host ?? '';
-    if (!HOST_HEADER.test(hostHeader)) {
-      fail(new GatewayError('REQUEST_TARGET_INVALID', 'The Host header is missing or malformed.'));
+    // Every Host line counts: repeated ones are joined (as fetch's Headers would) and so refused.
+    const hostHeader = hostValue(req.rawHeaders);
+    if (!hostAllowed(hostHeader)) {
+      fail(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE));
       return;
     }
     if (/^(?:TRACE|TRACK|CONNECT)$/i.test(req.method ?? '')) {
@@ -163,14 +156,14 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       : badHeader
         ? 'A request header is malformed (control characters, bare CR or LF, or an invalid name).'
         : 'The request could not be parsed as HTTP/1.1.';
-    const body = JSON.stringify({ error: { status, code, message } });
+    const body = errorBody(code, message);
     socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 
   // node:http hands CONNECT to this event instead of the request handler (and, without a listener,
   // drops the connection without a word); answer it like any other method the gateway refuses.
   server.on('connect', (req, socket) => {
-    const body = JSON.stringify({ error: { status: 405, code: 'METHOD_NOT_ALLOWED', message: 'The gateway answers GET only; CONNECT (tunnelling) is never offered.' } });
+    const body = errorBody('METHOD_NOT_ALLOWED', 'The gateway answers GET only; CONNECT (tunnelling) is never offered.');
     socket.on('error', () => {});
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: GET\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
@@ -183,6 +176,7 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     });
   });
   const addr = server.address();
+  hostAllowed = hostAllowlist({ listenHost, port: addr.port, publicUrl: config.publicUrl, allowedHosts: config.allowedHosts });
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}`;
 

@@ -14,7 +14,7 @@ import { runCli } from './helpers/process.js';
 import { HELP, expiryInWords, issuedInWords } from '../../web/explain.js';
 import {
   ISSUER, KEY_ID, NOW, badKeys, handMadeToken, leaksKey, newP256Key, teamClaims, verifyWithJose,
-} from './fixtures-runtime/keys.js';
+} from './helpers/keys.js';
 
 const key = newP256Key();
 let dir;

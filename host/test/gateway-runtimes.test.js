@@ -4,52 +4,17 @@
 // in this Node process. Child processes are killed in `after` hooks, start-up waits are bounded.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startSandbox } from '../src/sandbox/server.js';
-import { newAppleKey, leakedSecrets } from './helpers/gateway.js';
+import { newAppleKey, leakedSecrets, rawRequest } from './helpers/gateway.js';
+import { DENO, HOST_DIR, WORKERD, denoEnv, freePort, spawnRuntime, workerdConfig } from './helpers/runtimes.js';
 
-const HOST_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG_DIR = resolve(HOST_DIR, 'node_modules/asc-connector-wasm');
-const WORKERD = join(HOST_DIR, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
-const DENO_CANDIDATES = [join(HOST_DIR, 'node_modules/@deno/linux-x64-glibc/deno'), join(HOST_DIR, 'node_modules/.bin/deno')];
 const STARTUP_MS = 20_000;
 /** Start-up times, printed when GATEWAY_TIMINGS is set (measured, never asserted). */
 const RUNTIME_TIMINGS = {};
-
-/** A free loopback port (workerd needs a concrete port in its config). */
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** Spawns a child, keeping its output in memory (never printed: it is checked for leaks instead). */
-function spawnChild(cmd, args, options) {
-  const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.output = '';
-  child.stdout.on('data', (c) => { child.output += c; });
-  child.stderr.on('data', (c) => { child.output += c; });
-  child.exited = new Promise((r) => child.once('exit', r));
-  return child;
-}
-
-async function stopChild(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await child.exited;
-  clearTimeout(timer);
-}
 
 /** Polls /healthz until it answers 200, the child exits, or STARTUP_MS passes. */
 async function waitHealthy(url, child) {
@@ -98,30 +63,6 @@ function workerdModules() {
   return modules;
 }
 
-function workerdConfig({ dir, port, bindings }) {
-  const mods = [...workerdModules()].map(([name, { file, kind }]) => `    (name = ${JSON.stringify(name)}, ${kind} = embed ${JSON.stringify(relative(dir, file))}),`);
-  const binds = Object.entries(bindings).map(([k, v]) => `    (name = ${JSON.stringify(k)}, text = ${JSON.stringify(v)}),`);
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .gateway),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const gateway :Workerd.Worker = (
-  modules = [
-${mods.join('\n')}
-  ],
-  compatibilityDate = "2025-09-01",
-  bindings = [
-${binds.join('\n')}
-  ],
-  globalOutbound = "internet",
-);
-`;
-}
-
 /** The round trip every runtime must pass: two pages of List Apps and one Read App Information. */
 async function roundTrip(url, apiKey, sb) {
   const res = await fetch(`${url}/v1/apps?limit=3&fields[apps]=name,bundleId`, { headers: { 'X-API-Key': apiKey } });
@@ -164,7 +105,7 @@ describe('gateway in other runtimes', () => {
     sb = await startSandbox({ host: '127.0.0.1', port: 0, keys: [key.sandboxKey], apps: 12 });
   });
   after(async () => {
-    for (const child of children) await stopChild(child);
+    for (const child of children) await child.stop();
     for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
     await sb?.close();
   });
@@ -182,8 +123,10 @@ describe('gateway in other runtimes', () => {
     tmpDirs.push(dir);
     const port = await freePort();
     const configFile = join(dir, 'gateway.capnp');
-    writeFileSync(configFile, workerdConfig({ dir, port, bindings: env() }), { mode: 0o600 });
-    const child = spawnChild(WORKERD, ['serve', configFile], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
+    const modules = [...workerdModules()].map(([name, { file, kind }]) => ({ name, kind, file: relative(dir, file) }));
+    const bindings = Object.entries(env()).map(([name, text]) => ({ name, text }));
+    writeFileSync(configFile, workerdConfig({ address: `127.0.0.1:${port}`, modules, bindings, internet: true }), { mode: 0o600 });
+    const child = spawnRuntime(WORKERD, ['serve', configFile], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
     children.push(child);
     const url = `http://127.0.0.1:${port}`;
     const t0 = performance.now();
@@ -198,16 +141,15 @@ describe('gateway in other runtimes', () => {
   });
 
   test('Deno runs host/deno/main.js with the wasm package', { timeout: 60_000 }, async (t) => {
-    const deno = DENO_CANDIDATES.find((p) => existsSync(p));
-    if (!deno) {
+    if (!existsSync(DENO)) {
       t.skip('deno binary not installed');
       return;
     }
     const dir = mkdtempSync(join(tmpdir(), 'asc-deno-'));
     tmpDirs.push(dir);
-    const child = spawnChild(deno, ['run', '--allow-read', '--allow-net', '--allow-env', 'deno/main.js'], {
+    const child = spawnRuntime(DENO, ['run', '--allow-read', '--allow-net', '--allow-env', 'deno/main.js'], {
       cwd: HOST_DIR,
-      env: { PATH: process.env.PATH, HOME: dir, DENO_DIR: join(dir, 'cache'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', HOST: '127.0.0.1', PORT: '0', ...env() },
+      env: denoEnv(dir, { HOST: '127.0.0.1', PORT: '0', ...env() }),
     });
     children.push(child);
     const t0 = performance.now();
@@ -225,6 +167,14 @@ describe('gateway in other runtimes', () => {
     await roundTrip(url, apiKey, sb);
     assert.equal(sb.sandbox.stats.requests - before, 3);
     assert.deepEqual(leakedSecrets(child.output, { pem: key.pem, apiKey }), [], 'Deno output leaks nothing');
+    // The same Host allowlist as the Node entry (hosts.js): a foreign Host gets 421, not forwarded.
+    for (const host of ['evil.example', new URL(sb.url).host, '[2001:db8::1]']) {
+      const sbBefore = sb.sandbox.stats.requests;
+      const r = await rawRequest(url, `GET /v1/apps HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${apiKey}\r\n\r\n`);
+      assert.equal(r.status, 421, `${host}: ${r.text.slice(0, 200)}`);
+      assert.equal(JSON.parse(r.body).error.code, 'HOST_NOT_ALLOWED');
+      assert.equal(sb.sandbox.stats.requests, sbBefore, `${host}: nothing forwarded`);
+    }
   });
 
   after(() => {

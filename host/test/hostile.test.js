@@ -7,6 +7,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config.js';
+import { startGateway } from '../src/node.js';
 import { constantTimeEqual, createHandler } from '../src/handler.js';
 import { newAppleKey, serverKeyEnv, callerKeyHeaders, startStack } from './helpers/gateway.js';
 import { median, oneLine, rawSend, unusableKeys } from './helpers/hardening.js';
@@ -29,7 +30,7 @@ const keyHeaders = (pem) => callerWith({ 'X-ASC-Private-Key': oneLine(pem) });
 const ROWS = [
   // --- size limits ---
   { cat: 'size', name: 'query string of 9,000 characters', target: `/v1/apps?filter[name]=${'a'.repeat(9000)}`, status: 431, code: 'REQUEST_TOO_LARGE' },
-  { cat: 'size', name: 'request target over 10 KiB', target: `/v1/apps?filter[name]=${'a'.repeat(11 * 1024)}`, status: 431, code: 'REQUEST_TOO_LARGE' },
+  { cat: 'size', name: 'query over 11 KiB', target: `/v1/apps?filter[name]=${'a'.repeat(11 * 1024)}`, status: 431, code: 'REQUEST_TOO_LARGE' },
   { cat: 'size', name: 'path of 3,000 characters', target: `/v1/apps/${'1'.repeat(3000)}`, status: 431, code: 'REQUEST_TOO_LARGE' },
   { cat: 'size', name: 'headers over 32 KiB in total', headers: [['X-Pad', 'a'.repeat(40_000)]], status: 431, code: 'REQUEST_TOO_LARGE' },
   { cat: 'size', name: 'X-API-Key over 512 bytes', auth: false, headers: [['X-API-Key', 'k'.repeat(600)]], status: 400, code: 'HEADER_INVALID' },
@@ -53,7 +54,7 @@ const ROWS = [
 
   // --- path tricks and request-target forms ---
   { cat: 'path', name: '/v1/apps/../../v1/users', target: '/v1/apps/../../v1/users', status: 400, code: 'REQUEST_TARGET_INVALID' },
-  { cat: 'path', name: '//evil.example/v1/apps', target: '//evil.example/v1/apps', status: 400, code: 'REQUEST_TARGET_INVALID' },
+  { cat: 'path', name: '//evil.example/v1/apps (an empty first segment: no such route)', target: '//evil.example/v1/apps', status: 404, code: 'ROUTE_NOT_FOUND' },
   { cat: 'path', name: '/v1/apps/%2e%2e/x', target: '/v1/apps/%2e%2e/x', status: 400, code: 'REQUEST_TARGET_INVALID' },
   { cat: 'path', name: '/v1/apps/%2f', target: '/v1/apps/%2f', status: 400, code: 'REQUEST_TARGET_INVALID' },
   { cat: 'path', name: 'backslashes /v1/apps\\..\\users', target: '/v1/apps\\..\\users', status: 400, code: 'REQUEST_TARGET_INVALID' },
@@ -68,8 +69,22 @@ const ROWS = [
   { cat: 'path', name: 'upper-case /V1/APPS', target: '/V1/APPS', status: 404, code: 'ROUTE_NOT_FOUND' },
   { cat: 'path', name: 'matrix parameter /v1/apps;x=1', target: '/v1/apps;x=1', status: 404, code: 'ROUTE_NOT_FOUND' },
   { cat: 'path', name: 'non-numeric app id', target: '/v1/apps/com.example.app', status: 400, code: 'ID_INVALID' },
-  { cat: 'path', name: 'Host header with user info', host: 'user@evil.example', status: 400, code: 'REQUEST_TARGET_INVALID' },
-  { cat: 'path', name: 'no Host header (HTTP/1.1)', host: null, status: 400, code: 'REQUEST_TARGET_INVALID' },
+
+  // --- the Host allowlist (hosts.js): only loopback names on this loopback gateway ---
+  { cat: 'host', name: 'Host: evil.example (another name, DNS rebinding)', host: 'evil.example', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host: evil.example with the gateway\'s own port', host: (c) => `evil.example:${c.gwPort}`, status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host: the upstream\'s host:port', host: (c) => new URL(c.sbUrl).host, status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host: localhost with the upstream\'s port', host: (c) => `localhost:${new URL(c.sbUrl).port}`, status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host: an IP address (10.0.0.1)', host: '10.0.0.1', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host: 127.0.0.2 (loopback, but not a loopback name)', host: '127.0.0.2', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'empty Host', host: '', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'no Host header (HTTP/1.1)', host: null, status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host with a path (127.0.0.1/v1)', host: '127.0.0.1/v1', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host with user info', host: 'user@127.0.0.1', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host: an IPv6 literal ([2001:db8::1])', host: '[2001:db8::1]', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host: IPv4-mapped loopback ([::ffff:127.0.0.1])', host: '[::ffff:127.0.0.1]', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'Host: localhost.evil.example (loopback name as a prefix)', host: 'localhost.evil.example', status: 421, code: 'HOST_NOT_ALLOWED' },
+  { cat: 'host', name: 'two Host headers (a loopback name and another)', host: '127.0.0.1', headers: [['Host', 'evil.example']], status: 421, code: 'HOST_NOT_ALLOWED' },
 
   // --- methods (HEAD decided: refused like every non-GET on API routes; /healthz allows it) ---
   ...['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE'].map((method) => ({ cat: 'method', name: `${method} /v1/apps`, method, status: 405, code: 'METHOD_NOT_ALLOWED' })),
@@ -77,6 +92,10 @@ const ROWS = [
   { cat: 'method', name: 'CONNECT evil.example:443', method: 'CONNECT', target: 'evil.example:443', status: 405, code: 'METHOD_NOT_ALLOWED' },
   { cat: 'method', name: 'unknown method BREW', method: 'BREW', status: 400, code: 'REQUEST_TARGET_INVALID' },
   { cat: 'method', name: 'POST with a body to /v1/apps/1', method: 'POST', target: '/v1/apps/1', headers: [['Content-Type', 'application/json'], ['Content-Length', '2']], body: '{}', status: 405, code: 'METHOD_NOT_ALLOWED' },
+  // --- a body on an operation that takes none (every GET today) ---
+  { cat: 'body', name: 'GET /v1/apps with a Content-Length body', headers: [['Content-Length', '2']], body: '{}', status: 400, code: 'REQUEST_BODY_NOT_ALLOWED' },
+  { cat: 'body', name: 'GET /v1/apps/1 with a chunked body', target: '/v1/apps/1', headers: [['Transfer-Encoding', 'chunked']], body: '2\r\n{}\r\n0\r\n\r\n', status: 400, code: 'REQUEST_BODY_NOT_ALLOWED' },
+  { cat: 'body', name: 'GET /v1/apps with an empty chunked body', headers: [['Transfer-Encoding', 'chunked']], body: '0\r\n\r\n', status: 400, code: 'REQUEST_BODY_NOT_ALLOWED' },
   { cat: 'method', name: 'Content-Length with Transfer-Encoding (smuggling shape)', method: 'POST', headers: [['Content-Length', '5'], ['Transfer-Encoding', 'chunked']], body: '0\r\n\r\n', status: 400, code: 'REQUEST_TARGET_INVALID' },
 
   // --- control characters and framing in X-ASC-* headers ---
@@ -138,7 +157,7 @@ function buildRequest(row, ctx) {
   const method = row.method ?? 'GET';
   const target = v(row.target ?? '/v1/apps');
   const lines = [`${method} ${target} HTTP/1.1`];
-  const host = row.host === undefined ? '127.0.0.1' : row.host;
+  const host = row.host === undefined ? '127.0.0.1' : v(row.host);
   if (host !== null) lines.push(`Host: ${host}`);
   if (row.auth !== false) lines.push(`X-API-Key: ${ctx.apiKey}`);
   for (const [name, value] of row.headers ?? []) lines.push(`${name}: ${v(value)}`);
@@ -166,7 +185,7 @@ describe('hostile requests: a table of requests that must be refused and never f
   for (const row of ROWS) {
     test(`[${row.cat}] ${row.name} → ${row.status} ${row.code ?? '(no body)'}`, async () => {
       const stack = stacks[row.stack ?? 'server'];
-      const ctx = { apiKey: stack.apiKey, sbUrl: stack.sb.url };
+      const ctx = { apiKey: stack.apiKey, sbUrl: stack.sb.url, gwPort: new URL(stack.gw.url).port };
       const before = stack.sandbox.stats.requests;
       const fetchesBefore = upstreamUrls.length;
       const res = await rawSend(stack.gw.url, buildRequest(row, ctx));
@@ -186,19 +205,14 @@ describe('hostile requests: a table of requests that must be refused and never f
     });
   }
 
-  test('Host: evil.example is not used for routing: the request goes to ASC_BASE_URL only', async () => {
+  test('Host: localhost and [::1] (loopback names, with and without the port) are served', async () => {
     const stack = stacks.server;
-    const before = stack.sandbox.stats.requests;
-    const fetchesBefore = upstreamUrls.length;
-    const res = await rawSend(stack.gw.url, `GET /v1/apps?limit=2 HTTP/1.1\r\nHost: evil.example\r\nX-API-Key: ${stack.apiKey}\r\n\r\n`);
-    assert.equal(res.status, 200, res.text.slice(0, 300));
-    assert.equal(stack.sandbox.stats.requests, before + 1, 'exactly one upstream request, to the sandbox');
-    const sent = upstreamUrls.slice(fetchesBefore);
-    assert.equal(sent.length, 1);
-    assert.equal(new URL(sent[0]).origin, stack.sb.url, 'forwarded to ASC_BASE_URL and nowhere else');
-    // Every upstream URL of this file went to one of the two sandboxes, never elsewhere.
-    for (const u of upstreamUrls) assert.ok([stack.sb.url, stacks.open.sb.url].includes(new URL(u).origin), 'upstream origin');
-    tried.path = (tried.path ?? 0) + 1;
+    const port = new URL(stack.gw.url).port;
+    for (const host of ['localhost', `localhost:${port}`, '[::1]', `[::1]:${port}`, `127.0.0.1:${port}`, 'LOCALHOST']) {
+      const res = await rawSend(stack.gw.url, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert.equal(res.status, 200, `${host}: ${res.text.slice(0, 200)}`);
+    }
+    tried.host = (tried.host ?? 0) + 1;
   });
 
   test('HEAD /healthz answers 200 without a body (the only HEAD the gateway serves)', async () => {
@@ -212,6 +226,116 @@ describe('hostile requests: a table of requests that must be refused and never f
     t.diagnostic(`hostile rows passed: ${total} of ${ROWS.length + 1} (${Object.entries(tried).map(([k, n]) => `${k} ${n}`).join(', ')})`);
     assert.equal(total, ROWS.length + 1, 'every row passed');
     assert.ok(total >= 40);
+  });
+});
+
+describe('the Host allowlist with PUBLIC_URL and GATEWAY_ALLOWED_HOSTS (hosts.js)', () => {
+  let stack;
+  const upstreamUrls = [];
+  before(async () => {
+    stack = await startStack({
+      keys: [server.sandboxKey],
+      env: { ...serverKeyEnv(server), PUBLIC_URL: 'https://gw.example.com/base', GATEWAY_ALLOWED_HOSTS: ' gw.internal:8443 , other.example ' },
+      deps: { fetch: (url, init) => { upstreamUrls.push(String(url)); return fetch(url, init); } },
+    });
+  });
+  after(async () => stack?.close());
+
+  const send = (host) => rawSend(stack.gw.url, `GET /v1/apps?limit=2 HTTP/1.1\r\nHost: ${host}\r\nX-API-Key: ${stack.apiKey}\r\n\r\n`);
+
+  test('the PUBLIC_URL host, listed names and loopback names are served, and only ASC_BASE_URL is called', async () => {
+    for (const host of ['gw.example.com', 'GW.Example.com:443', 'gw.internal:8443', 'other.example', 'other.example:9000', '127.0.0.1']) {
+      const before = upstreamUrls.length;
+      const res = await send(host);
+      assert.equal(res.status, 200, `${host}: ${res.text.slice(0, 200)}`);
+      assert.equal(upstreamUrls.length, before + 1, `${host}: one upstream request`);
+      assert.equal(new URL(upstreamUrls.at(-1)).origin, stack.sb.url, 'forwarded to ASC_BASE_URL and nowhere else');
+      // nextLink always names PUBLIC_URL, whatever Host the caller used.
+      assert.ok(JSON.parse(res.body).nextLink.startsWith('https://gw.example.com/base/v1/apps?'), res.body.slice(0, 300));
+    }
+  });
+
+  test('a listed name on another port, or any other name, gets 421 and nothing is forwarded', async () => {
+    for (const host of ['gw.internal:1', 'gw.internal:8444', 'evil.example', 'gw.example.com.evil.example', 'example.com']) {
+      const before = upstreamUrls.length;
+      const sbBefore = stack.sandbox.stats.requests;
+      const res = await send(host);
+      assert.equal(res.status, 421, `${host}: ${res.text.slice(0, 200)}`);
+      assert.equal(JSON.parse(res.body).error.code, 'HOST_NOT_ALLOWED');
+      assert.equal(upstreamUrls.length, before, `${host}: nothing fetched`);
+      assert.equal(stack.sandbox.stats.requests, sbBefore, `${host}: nothing reached the sandbox`);
+    }
+  });
+});
+
+describe('start-up: a non-loopback listen address needs PUBLIC_URL or GATEWAY_ALLOWED_HOSTS', () => {
+  const base = { GATEWAY_API_KEY: 'k'.repeat(32) };
+  test('HOST=0.0.0.0 alone stops start-up, naming both variables', () => {
+    assert.throws(() => loadConfig({ ...base, HOST: '0.0.0.0' }), (err) => {
+      assert.equal(err.code, 'OPTIONS_INVALID');
+      assert.match(err.message, /HOST=0\.0\.0\.0 is not a loopback address/);
+      assert.match(err.message, /PUBLIC_URL/);
+      assert.match(err.message, /GATEWAY_ALLOWED_HOSTS/);
+      return true;
+    });
+  });
+  test('HOST=0.0.0.0 with PUBLIC_URL, or with GATEWAY_ALLOWED_HOSTS, starts', () => {
+    assert.equal(loadConfig({ ...base, HOST: '0.0.0.0', PUBLIC_URL: 'https://gw.example.com' }).host, '0.0.0.0');
+    assert.deepEqual(loadConfig({ ...base, HOST: '0.0.0.0', GATEWAY_ALLOWED_HOSTS: 'gw.example.com:8787' }).allowedHosts, [{ name: 'gw.example.com', port: 8787 }]);
+  });
+  test('loopback HOST needs neither; a malformed GATEWAY_ALLOWED_HOSTS entry stops start-up', () => {
+    assert.equal(loadConfig({ ...base, HOST: '127.0.0.1' }).publicUrl, null);
+    assert.throws(() => loadConfig({ ...base, GATEWAY_ALLOWED_HOSTS: 'gw.example.com,https://x.example/path' }), /GATEWAY_ALLOWED_HOSTS must be a comma list/);
+  });
+  test('the Node entry refuses to listen on 0.0.0.0 without them', async () => {
+    await assert.rejects(startGateway({ env: base, host: '0.0.0.0', port: 0 }), /set PUBLIC_URL .* or GATEWAY_ALLOWED_HOSTS/);
+  });
+});
+
+describe('the same Host rule on the token-page server and the sandbox (loopback names only)', () => {
+  const FOREIGN = ['evil.example', 'evil.example:80', '10.0.0.1', '', '127.0.0.1/x', '[2001:db8::1]', '127.0.0.2'];
+  const LOCAL = ['127.0.0.1', 'localhost', '[::1]'];
+
+  test('asc-connector web: a foreign Host gets 421 in the error shape; loopback names are served', async () => {
+    const { startWebServer } = await import('../src/commands/web.js');
+    const web = await startWebServer({ port: 0 });
+    try {
+      for (const host of FOREIGN) {
+        const res = await rawSend(web.url, `GET /index.html HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        assert.equal(res.status, 421, `${JSON.stringify(host)}: ${res.text.slice(0, 200)}`);
+        assert.equal(JSON.parse(res.body).error.code, 'HOST_NOT_ALLOWED');
+        assert.ok(!res.body.includes('<html'), 'no page content');
+      }
+      for (const name of LOCAL) {
+        for (const host of [name, `${name}:${web.port}`]) {
+          const res = await rawSend(web.url, `GET /index.html HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+          assert.equal(res.status, 200, host);
+        }
+      }
+      assert.equal((await rawSend(web.url, `GET / HTTP/1.1\r\nHost: localhost:${web.port + 1}\r\n\r\n`)).status, 421, 'another port');
+    } finally {
+      await web.close();
+    }
+  });
+
+  test('the sandbox: a foreign Host gets 421 and is not counted as a request; loopback names are served', async () => {
+    const { startSandbox } = await import('../src/sandbox/server.js');
+    const sb = await startSandbox({ port: 0, keys: [server.sandboxKey] });
+    try {
+      for (const host of FOREIGN) {
+        const res = await rawSend(sb.url, `GET /v1/apps HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        assert.equal(res.status, 421, `${JSON.stringify(host)}: ${res.text.slice(0, 200)}`);
+        assert.equal(JSON.parse(res.body).error.code, 'HOST_NOT_ALLOWED');
+      }
+      assert.equal(sb.sandbox.stats.requests, 0, 'no refused request reached the sandbox');
+      for (const host of LOCAL) {
+        const res = await rawSend(sb.url, `GET /v1/apps HTTP/1.1\r\nHost: ${host}:${sb.port}\r\n\r\n`);
+        assert.equal(res.status, 401, `${host}: answered by the sandbox itself (no token)`);
+      }
+      assert.equal(sb.sandbox.stats.requests, LOCAL.length);
+    } finally {
+      await sb.close();
+    }
   });
 });
 

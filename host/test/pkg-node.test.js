@@ -10,7 +10,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as pkg from 'asc-connector-wasm';
 import {
   ISSUER, KEY_ID, NOW, badKeys, handMadeToken, leaksKey, mangledShapes, newP256Key, teamClaims, verifyWithJose,
-} from './fixtures-runtime/keys.js';
+} from './helpers/keys.js';
 
 const require = createRequire(import.meta.url);
 const EXPORTS = ['mintToken', 'TokenMinter', 'inspectToken', 'publicKeyPem', 'planRequest', 'shapeResponse', 'operations', 'errorCodes'];

@@ -4,20 +4,17 @@
 // that jose verifies here in Node. Every process is bounded in time and killed in `after`.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
-import { ISSUER, KEY_ID, NOW, newP256Key, verifyWithJose } from './fixtures-runtime/keys.js';
+import { ISSUER, KEY_ID, NOW, newP256Key, verifyWithJose } from './helpers/keys.js';
 import { launchChromium } from './fixtures-runtime/chromium.js';
+import { DENO, WORKERD, denoEnv, spawnRuntime, workerdConfig } from './helpers/runtimes.js';
 import { startWebServer } from '../src/commands/web.js';
 
-const HOST_DIR = fileURLToPath(new URL('..', import.meta.url));
 const PKG_DIR = fileURLToPath(new URL('../../pkg/', import.meta.url));
-const WORKERD = path.join(HOST_DIR, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
-const DENO = path.join(HOST_DIR, 'node_modules/@deno/linux-x64-glibc/deno');
 
 const key = newP256Key();
 const cleanups = [];
@@ -31,31 +28,11 @@ function tempDir(prefix) {
   return dir;
 }
 
-/** Starts a process, kills it (whole group) at cleanup or after `ms`. */
+/** Starts a runtime (helpers/runtimes.js), stopped at cleanup or killed after `ms`. */
 function startProcess(cmd, args, options, ms) {
-  const child = spawn(cmd, args, { ...options, detached: true });
-  const timer = setTimeout(() => killGroup(child), ms);
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }); }));
-  cleanups.push(async () => {
-    killGroup(child);
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-  });
-  return { child, exited };
-}
-
-function killGroup(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-}
-
-function collect(stream) {
-  let text = '';
-  stream.on('data', (d) => { text += d; });
-  return () => text;
+  const child = spawnRuntime(cmd, args, options, { killAfterMs: ms });
+  cleanups.push(() => Promise.race([child.stop(), new Promise((r) => setTimeout(r, 3000))]));
+  return child;
 }
 
 const WORKER_SOURCE = `
@@ -87,36 +64,31 @@ export default {
 test('workerd: the workerd entry mints a token from a key binding; errors keep their code', { timeout: 60_000 }, async () => {
   const dir = tempDir('asc-workerd-');
   mkdirSync(path.join(dir, 'pkg'));
-  const modules = [`(name = "worker.mjs", esModule = embed "worker.mjs")`];
+  const modules = [{ name: 'worker.mjs', kind: 'esModule', file: 'worker.mjs' }];
   for (const file of readdirSync(PKG_DIR)) {
-    if (file === 'index.workerd.mjs' || file.endsWith('.js')) modules.push(`(name = "pkg/${file}", esModule = embed "pkg/${file}")`);
-    else if (file.endsWith('.wasm')) modules.push(`(name = "pkg/${file}", wasm = embed "pkg/${file}")`);
+    if (file === 'index.workerd.mjs' || file.endsWith('.js')) modules.push({ name: `pkg/${file}`, kind: 'esModule', file: `pkg/${file}` });
+    else if (file.endsWith('.wasm')) modules.push({ name: `pkg/${file}`, kind: 'wasm', file: `pkg/${file}` });
     else continue;
     copyFileSync(path.join(PKG_DIR, file), path.join(dir, 'pkg', file));
   }
   writeFileSync(path.join(dir, 'worker.mjs'), WORKER_SOURCE);
-  writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [ ${modules.join(',\n    ')} ],
-  compatibilityDate = "2025-01-01",
-  bindings = [
-    (name = "PRIVATE_KEY", fromEnvironment = "ASC_TEST_PRIVATE_KEY"),
-    (name = "KEY_ID", text = "${KEY_ID}"),
-    (name = "ISSUER_ID", text = "${ISSUER}"),
-  ],
-);
-`);
+  writeFileSync(path.join(dir, 'config.capnp'), workerdConfig({
+    address: '127.0.0.1:0',
+    modules,
+    compatibilityDate: '2025-01-01',
+    bindings: [
+      { name: 'PRIVATE_KEY', fromEnvironment: 'ASC_TEST_PRIVATE_KEY' },
+      { name: 'KEY_ID', text: KEY_ID },
+      { name: 'ISSUER_ID', text: ISSUER },
+    ],
+  }));
   // fd 3 is workerd's control channel: it reports the port it bound once it is listening.
-  const { child } = startProcess(WORKERD, ['serve', 'config.capnp', '--control-fd=3'], {
+  const child = startProcess(WORKERD, ['serve', 'config.capnp', '--control-fd=3'], {
     cwd: dir,
     env: { PATH: process.env.PATH, ASC_TEST_PRIVATE_KEY: key.pem },
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   }, 45_000);
-  const stderr = collect(child.stderr);
+  const stderr = child.stderrText;
   const port = await new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`workerd did not start: ${stderr().slice(0, 2000)}`)), 30_000);
@@ -172,15 +144,15 @@ try { mintToken({ keyId: ${JSON.stringify(KEY_ID)}, issuerId: ${JSON.stringify(I
 catch (err) { code = err instanceof Error ? err.code : 'not an Error'; }
 console.log(JSON.stringify({ team, individual, code }));
 `);
-  const { child, exited } = startProcess(DENO, ['run', '--allow-read', '--no-prompt', script], {
+  const child = startProcess(DENO, ['run', '--allow-read', '--no-prompt', script], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: dir, DENO_DIR: path.join(dir, 'deno-cache'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
+    env: denoEnv(dir),
     stdio: ['pipe', 'pipe', 'pipe'],
   }, 45_000);
-  const stdout = collect(child.stdout);
-  const stderr = collect(child.stderr);
+  const stdout = child.stdoutText;
+  const stderr = child.stderrText;
   child.stdin.end(key.pem);
-  const { code } = await exited;
+  const { code } = await child.exited;
   assert.equal(code, 0, stderr().slice(0, 2000));
   const out = JSON.parse(stdout().trim());
   await verifyWithJose(out.team, key.publicKey, { now: NOW });

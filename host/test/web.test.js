@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { startWebServer, resolveStatic, CONTENT_SECURITY_POLICY } from '../src/commands/web.js';
 import { launchChromium } from './fixtures-runtime/chromium.js';
-import { ISSUER, NOW, handMadeToken, leaksKey, newP256Key, teamClaims, verifyWithJose } from './fixtures-runtime/keys.js';
+import { ISSUER, NOW, handMadeToken, leaksKey, newP256Key, teamClaims, verifyWithJose } from './helpers/keys.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const DOCS_SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));

@@ -4,10 +4,14 @@
 //! Decoding: `%XX` (two hex digits, either case) becomes the byte; in query names and values `+` is
 //! a space (HTML form encoding); the bytes must be UTF-8. Encoding: RFC 3986 unreserved characters
 //! (`A-Z a-z 0-9 - . _ ~`) are kept, every other byte becomes `%XX` with upper-case hex.
+//!
+//! The one percent-encoding module of the crate: the planner (paths, queries) and the shaper (the
+//! `cursor` of Apple's next links and the gateway's own `nextLink`) both use it. Public only for
+//! the tests (hidden from the documentation).
 
 /// Why a piece of text could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DecodeError {
+pub enum DecodeError {
     /// A `%` not followed by two hex digits, at this byte offset.
     BadEscape(usize),
     /// The decoded bytes are not UTF-8 (includes overlong forms and lone surrogates).
@@ -24,7 +28,7 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// Percent-decodes `raw`; with `plus_as_space`, `+` becomes a space.
-pub(crate) fn decode(raw: &str, plus_as_space: bool) -> Result<String, DecodeError> {
+pub fn decode(raw: &str, plus_as_space: bool) -> Result<String, DecodeError> {
     let bytes = raw.as_bytes();
     if !bytes
         .iter()
@@ -77,8 +81,8 @@ pub(crate) fn encode_into(s: &str, out: &mut String) {
     }
 }
 
-/// `s` percent-encoded by [`encode_into`].
-pub(crate) fn encode(s: &str) -> String {
+/// `s` percent-encoded (unreserved kept, everything else `%XX`, upper-case hex).
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     encode_into(s, &mut out);
     out

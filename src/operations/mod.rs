@@ -26,7 +26,8 @@
 //! collection operations only and is never interpreted, just checked for length and a token-safe
 //! character set (`A-Z a-z 0-9 - . _ ~ + / =`).
 
-mod encoding;
+#[doc(hidden)]
+pub mod encoding;
 mod suggest;
 mod table;
 mod types;

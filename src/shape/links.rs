@@ -5,11 +5,12 @@
 //! never followed or exposed: the gateway only ever pages the origin it is configured for.
 
 use super::ShapeContext;
+use crate::operations::encoding::{decode, encode};
 
 /// The origin (`scheme://host[:port]`, lower case, default port left out) of an absolute
 /// `http`/`https` URL, or `None` when the text is not one or has user info or odd characters.
 #[must_use]
-pub fn origin_of(url: &str) -> Option<String> {
+pub(crate) fn origin_of(url: &str) -> Option<String> {
     let url = url.trim();
     let (scheme, rest) = url.split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
@@ -62,7 +63,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// the same origin, or a path starting with a single `/`). `None` when the link points elsewhere,
 /// has no cursor, an empty one, more than one, or one that is not valid percent-encoded UTF-8.
 #[must_use]
-pub fn next_cursor(next: &str, upstream_origin: &str) -> Option<String> {
+pub(crate) fn next_cursor(next: &str, upstream_origin: &str) -> Option<String> {
     let next = next.trim();
     let expected = origin_of(upstream_origin)?;
     let is_path_only = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
@@ -74,11 +75,11 @@ pub fn next_cursor(next: &str, upstream_origin: &str) -> Option<String> {
     let mut found: Option<String> = None;
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if form_decode(name).as_deref() == Some("cursor") {
+        if decode(name, true).ok().as_deref() == Some("cursor") {
             if found.is_some() {
                 return None;
             }
-            found = Some(form_decode(value)?);
+            found = Some(decode(value, true).ok()?);
         }
     }
     found.filter(|c| !c.is_empty())
@@ -88,8 +89,8 @@ pub fn next_cursor(next: &str, upstream_origin: &str) -> Option<String> {
 /// (no `&` when the query is empty). The cursor is percent-encoded (only unreserved characters
 /// stay as they are).
 #[must_use]
-pub fn gateway_next_link(ctx: &ShapeContext, cursor: &str) -> String {
-    let encoded = encode_component(cursor);
+pub(crate) fn gateway_next_link(ctx: &ShapeContext, cursor: &str) -> String {
+    let encoded = encode(cursor);
     let mut out = String::with_capacity(
         ctx.base_url.len() + ctx.path.len() + ctx.query.len() + encoded.len() + 9,
     );
@@ -103,60 +104,6 @@ pub fn gateway_next_link(ctx: &ShapeContext, cursor: &str) -> String {
     out.push_str("cursor=");
     out.push_str(&encoded);
     out
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`).
-#[must_use]
-pub fn encode_component(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-    out
-}
-
-/// Decodes one `application/x-www-form-urlencoded` component (`+` is a space, as in
-/// `URLSearchParams`). `None` for a broken `%` escape or bytes that are not UTF-8.
-#[must_use]
-pub fn form_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hi = hex_val(*bytes.get(i + 1)?)?;
-                let lo = hex_val(*bytes.get(i + 2)?)?;
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// The URL of a JSON:API link: a string, or an object's `href`.

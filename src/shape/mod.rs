@@ -20,11 +20,10 @@
 //! - Raw mode ([`ShapeContext::raw`]): Apple's document unchanged except `links.next`, which is
 //!   rewritten to the gateway's next link (and refused, as above, when it points elsewhere).
 //!
-//! Errors: see [`UpstreamDetail`] and [`code_for_status`]: status ≥ 400 keeps 4xx statuses and
+//! Errors (upstream_error.rs): status ≥ 400 keeps 4xx statuses and
 //! maps 5xx to 502; unusable bodies (empty, not JSON, cut off, no `data`) give 502
 //! `UPSTREAM_BAD_RESPONSE` describing what arrived.
 
-mod bench;
 mod links;
 mod parse;
 mod records;
@@ -32,9 +31,7 @@ mod upstream_error;
 
 use serde_json::Value;
 
-pub use bench::bench_page;
-pub use links::{encode_component, form_decode, gateway_next_link, next_cursor, origin_of};
-pub use upstream_error::{caller_status, code_for_status, UpstreamDetail};
+use links::{gateway_next_link, next_cursor};
 
 use crate::error::{Error, ErrorCode};
 use parse::{Data, Item, Top};

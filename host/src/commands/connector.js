@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConnectorPackage, CONNECTOR_FILES, ConnectorInputError } from '../connector.js';
+import { parseFlags, reportError, UsageError } from '../cli.js';
 
 /** The repository root, where the committed connector definition lives. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -29,32 +30,6 @@ Then import it with one of (from inside DIR):
   pac connector create --api-definition-file apiDefinition.swagger.json --api-properties-file apiProperties.json
 `;
 
-const FLAGS = new Set(['host', 'out', 'environment']);
-
-/** Parses `--name value` and `--name=value`; throws ConnectorInputError for anything else. */
-function parseArgs(argv) {
-  const flags = {};
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      flags.help = true;
-      continue;
-    }
-    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
-    if (!m || !FLAGS.has(m[1])) {
-      throw new ConnectorInputError('USAGE', `unknown argument ${JSON.stringify(arg)} (accepted: --host, --out, --environment, --help)`);
-    }
-    let value = m[2];
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw new ConnectorInputError('USAGE', `--${m[1]} needs a value`);
-      value = argv[++i];
-    }
-    if (Object.hasOwn(flags, m[1])) throw new ConnectorInputError('USAGE', `--${m[1]} given twice`);
-    flags[m[1]] = value;
-  }
-  return flags;
-}
-
 /** Reads the committed connector files from the repository. */
 export function readSources(root = ROOT) {
   const read = (rel) => fs.readFileSync(path.join(root, rel), 'utf8');
@@ -69,18 +44,18 @@ export async function run(argv, io) {
   let flags;
   let files;
   try {
-    flags = parseArgs(argv);
+    let positionals;
+    ({ flags, positionals } = parseFlags(argv, { host: 'string', out: 'string', environment: 'string', help: 'boolean' }));
     if (flags.help) {
       io.stdout.write(HELP);
       return 0;
     }
-    if (flags.host === undefined) throw new ConnectorInputError('USAGE', '--host is required: the gateway host name, e.g. --host gw.example.com');
+    if (positionals.length > 0) throw new UsageError('the connector command takes options only (accepted: --host, --out, --environment, --help)');
+    if (flags.host === undefined) throw new UsageError('--host is required: the gateway host name, e.g. --host gw.example.com');
     files = buildConnectorPackage({ host: flags.host, environment: flags.environment, sources: readSources() });
   } catch (err) {
-    if (err instanceof ConnectorInputError) {
-      io.stderr.write(`asc-connector connector: ${err.message}\n`);
-      return 2;
-    }
+    if (err instanceof ConnectorInputError) return reportError(io, 'connector', new UsageError(err.message));
+    if (err instanceof UsageError) return reportError(io, 'connector', err);
     throw err;
   }
   const out = path.resolve(flags.out ?? 'connector-package');

@@ -5,7 +5,7 @@
 // summary, stops both servers and exits 0, or 1 with one clear line on any failure. The key and the tokens stay
 // in memory and are never printed.
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseCount, parseFlags, reportError, UsageError } from '../cli.js';
 import { startSandbox } from '../sandbox/server.js';
 
 const HELP = `Usage: asc-connector demo [options]
@@ -66,40 +66,29 @@ async function callGateway(url, apiKey, what) {
   return body;
 }
 
-function parseOptions(argv, io) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: { apps: { type: 'string' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (err) {
-    io.stderr.write(`asc-connector demo: ${err.message}. Run asc-connector demo --help.\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  const apps = values.apps === undefined ? 30 : Number(values.apps);
-  const limit = values.limit === undefined ? 10 : Number(values.limit);
-  if (!Number.isInteger(apps) || apps < 1 || apps > 600 || !/^\d+$/.test(values.apps ?? '30')) {
-    io.stderr.write('asc-connector demo: --apps must be a whole number from 1 to 600\n');
-    return 2;
-  }
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200 || !/^\d+$/.test(values.limit ?? '10')) {
-    io.stderr.write('asc-connector demo: --limit must be a whole number from 1 to 200\n');
-    return 2;
-  }
-  return { apps, limit };
+/** The demo's options ({ apps, limit }, or { help: true }); throws UsageError. */
+function parseOptions(argv) {
+  const { flags, positionals } = parseFlags(argv, { apps: 'string', limit: 'string', help: 'boolean' });
+  if (flags.help) return { help: true };
+  if (positionals.length > 0) throw new UsageError('the demo takes options only (see --help)');
+  return {
+    apps: flags.apps === undefined ? 30 : parseCount(flags.apps, 'apps', 1, 600),
+    limit: flags.limit === undefined ? 10 : parseCount(flags.limit, 'limit', 1, 200),
+  };
 }
 
 /** Entry point: `asc-connector demo`. Returns the exit code. */
 export async function run(argv, io) {
-  const options = parseOptions(argv, io);
-  if (typeof options === 'number') return options;
+  let options;
+  try {
+    options = parseOptions(argv);
+  } catch (err) {
+    return reportError(io, 'demo', err);
+  }
+  if (options.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
   const started = Date.now();
   const out = (text = '') => io.stdout.write(`${text}\n`);
   let sandbox = null;

@@ -1,7 +1,8 @@
 // `asc-connector inspect`: decode a token (without trusting it) and list every way it breaks Apple's
 // rules, each with its code and a fix. Exit 1 when there is any problem, 0 for a clean token. The
 // token text itself is never printed back.
-import { parseFlags, parseSeconds, readFileOrStdin, readStream, reportError, UsageError } from '../keyinput.js';
+import { parseFlags, reportError, UsageError } from '../cli.js';
+import { parseSeconds, readFileOrStdin, readStream } from '../keyinput.js';
 import { HELP as CODE_HELP, expiryInWords, issuedInWords, isoTime } from '../../../web/explain.js';
 
 const SPEC = {

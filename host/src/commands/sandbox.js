@@ -3,7 +3,7 @@
 // .p8 file, whose public half is derived here and never printed). Stops on SIGINT/SIGTERM.
 import { readFile } from 'node:fs/promises';
 import { createPublicKey } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseCount, parseFlags, parsePort, reportError, UsageError, waitForStop } from '../cli.js';
 import { startSandbox } from '../sandbox/server.js';
 
 const HELP = `Usage: asc-connector sandbox [options]
@@ -33,7 +33,7 @@ async function publicPemFrom(file) {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw Object.assign(new Error(`--public-key-file could not be read (${err.code ?? 'error'}): ${file}`), { exitCode: 2 });
+    throw new UsageError(`--public-key-file could not be read (${err.code ?? 'error'}): ${file}`);
   }
   try {
     const key = createPublicKey(text);
@@ -42,82 +42,60 @@ async function publicPemFrom(file) {
     }
     return key.export({ type: 'spki', format: 'pem' });
   } catch {
-    throw Object.assign(
-      new Error('--public-key-file must hold a P-256 key as PEM: a PUBLIC KEY (SPKI) or the .p8 PRIVATE KEY from App Store Connect'),
-      { exitCode: 2 },
-    );
+    throw new UsageError('--public-key-file must hold a P-256 key as PEM: a PUBLIC KEY (SPKI) or the .p8 PRIVATE KEY from App Store Connect');
   }
 }
 
-function usageError(io, message) {
-  io.stderr.write(`asc-connector sandbox: ${message}\n`);
-  return 2;
-}
-
-/** Parses the command line into startSandbox options, or returns an exit code after writing the error. */
-async function optionsFrom(argv, io) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        'key-id': { type: 'string' },
-        'issuer-id': { type: 'string' },
-        individual: { type: 'boolean' },
-        'public-key-file': { type: 'string' },
-        apps: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usageError(io, `${err.message}. Run asc-connector sandbox --help.`);
-  }
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
+/** Parses the command line into startSandbox options (or { help: true }); throws UsageError. */
+async function optionsFrom(argv) {
+  const { flags: values, positionals } = parseFlags(argv, {
+    port: 'string',
+    'key-id': 'string',
+    'issuer-id': 'string',
+    individual: 'boolean',
+    'public-key-file': 'string',
+    apps: 'string',
+    seed: 'string',
+    help: 'boolean',
+  });
+  if (values.help) return { help: true };
+  if (positionals.length > 0) throw new UsageError('the sandbox takes options only (see --help)');
   const options = { apps: 30 };
-  if (values.port !== undefined) {
-    if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) return usageError(io, '--port must be a number from 0 to 65535');
-    options.port = Number(values.port);
-  }
-  if (values.apps !== undefined) {
-    if (!/^\d{1,4}$/.test(values.apps) || Number(values.apps) > 600) return usageError(io, '--apps must be a number from 0 to 600');
-    options.apps = Number(values.apps);
-  }
+  if (values.port !== undefined) options.port = parsePort(values.port);
+  if (values.apps !== undefined) options.apps = parseCount(values.apps, 'apps', 0, 600);
   if (values.seed !== undefined) options.seed = /^\d{1,9}$/.test(values.seed) ? Number(values.seed) : values.seed;
 
   const keyFlags = ['key-id', 'issuer-id', 'individual', 'public-key-file'].filter((f) => values[f] !== undefined);
   if (keyFlags.length > 0) {
-    if (!values['key-id']) return usageError(io, '--key-id is required when a key is given');
-    if (!values['public-key-file']) return usageError(io, '--public-key-file is required when a key is given');
-    if (values.individual && values['issuer-id']) return usageError(io, 'give either --issuer-id (team key) or --individual, not both');
-    if (!values.individual && !values['issuer-id']) return usageError(io, 'give --issuer-id UUID for a team key, or --individual');
+    if (!values['key-id']) throw new UsageError('--key-id is required when a key is given');
+    if (!values['public-key-file']) throw new UsageError('--public-key-file is required when a key is given');
+    if (values.individual && values['issuer-id']) throw new UsageError('give either --issuer-id (team key) or --individual, not both');
+    if (!values.individual && !values['issuer-id']) throw new UsageError('give --issuer-id UUID for a team key, or --individual');
     if (values['issuer-id'] && !ISSUER_ID.test(values['issuer-id'])) {
-      return usageError(io, '--issuer-id must look like 57246542-96fe-1a63-e053-0824d011072a (8-4-4-4-12 hex)');
+      throw new UsageError('--issuer-id must look like 57246542-96fe-1a63-e053-0824d011072a (8-4-4-4-12 hex)');
     }
-    try {
-      const publicKeyPem = await publicPemFrom(values['public-key-file']);
-      options.keys = [
-        values.individual
-          ? { kid: values['key-id'], publicKeyPem, individual: true }
-          : { kid: values['key-id'], publicKeyPem, issuerId: values['issuer-id'] },
-      ];
-    } catch (err) {
-      return usageError(io, err.message);
-    }
+    const publicKeyPem = await publicPemFrom(values['public-key-file']);
+    options.keys = [
+      values.individual
+        ? { kid: values['key-id'], publicKeyPem, individual: true }
+        : { kid: values['key-id'], publicKeyPem, issuerId: values['issuer-id'] },
+    ];
   }
   return options;
 }
 
 /** Entry point: `asc-connector sandbox ...`. Resolves with the exit code once stopped. */
 export async function run(argv, io) {
-  const options = await optionsFrom(argv, io);
-  if (typeof options === 'number') return options;
+  let options;
+  try {
+    options = await optionsFrom(argv);
+  } catch (err) {
+    return reportError(io, 'sandbox', err);
+  }
+  if (options.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
   let running;
   try {
     running = await startSandbox(options);
@@ -128,22 +106,8 @@ export async function run(argv, io) {
   const key = options.keys?.[0];
   const keyText = key ? `key ${key.kid} (${key.individual ? 'individual' : 'team'})` : 'no key configured: every request gets 401';
   io.stdout.write(`sandbox listening on ${running.url} (${running.sandbox.catalogue.apps.length} apps, ${keyText}); Ctrl-C stops it\n`);
-
-  await new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      io.signal?.removeEventListener?.('abort', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    // In-process callers (tests) may pass io.signal, an AbortSignal, to stop the sandbox.
-    if (io.signal) {
-      if (io.signal.aborted) stop();
-      else io.signal.addEventListener('abort', stop, { once: true });
-    }
-  });
+  // In-process callers (tests) may pass io.signal, an AbortSignal, to stop the sandbox.
+  await waitForStop(io);
   const { requests, rejectedTokens } = running.sandbox.stats;
   await running.close();
   io.stdout.write(`sandbox stopped after ${requests} requests (${rejectedTokens} with a rejected token)\n`);

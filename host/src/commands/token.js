@@ -1,7 +1,8 @@
 // `asc-connector token`: mint one App Store Connect token with the wasm core and print it. The key
 // is read from a file, ASC_PRIVATE_KEY or stdin and is never echoed; errors are one line with the
 // core's stable code (exit 1), usage mistakes exit 2.
-import { parseFlags, parseSeconds, readPrivateKey, reportError, UsageError } from '../keyinput.js';
+import { parseFlags, reportError, UsageError } from '../cli.js';
+import { parseSeconds, readPrivateKey } from '../keyinput.js';
 
 const SPEC = {
   'key-id': 'string',

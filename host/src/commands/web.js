@@ -5,7 +5,9 @@ import { createServer } from 'node:http';
 import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { parseFlags, reportError, UsageError } from '../keyinput.js';
+import { parseFlags, parsePort, reportError, UsageError, waitForStop } from '../cli.js';
+import { GatewayError, describeError } from '../errors.js';
+import { HOST_REFUSED_MESSAGE, hostAllowlist, isLoopbackHost } from '../hosts.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
 export const PKG_DIR = fileURLToPath(new URL('../../../pkg/', import.meta.url));
@@ -77,23 +79,25 @@ function send(res, status, type, body, head = false) {
 
 /**
  * Starts the static server on `host` (loopback only) and `port` (0 = any free port). Resolves to
- * `{ url, port, close() }`. Requests whose Host header is not this loopback address are refused,
- * so a DNS-rebinding page cannot read the served files through another name.
+ * `{ url, port, close() }`. Requests whose Host header is not a loopback name (hosts.js) are
+ * refused with 421, so a DNS-rebinding page cannot read the served files through another name.
  */
 export async function startWebServer({ port = 0, host = '127.0.0.1', webDir = WEB_DIR, pkgDir = PKG_DIR } = {}) {
-  if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
+  if (!isLoopbackHost(host)) {
     throw new UsageError('the token page is served on loopback only (127.0.0.1)');
   }
-  let allowedHosts = new Set();
+  // Set once listening (the allowlist needs the actual port); nothing is served before.
+  let hostAllowed = () => false;
   const server = createServer(async (req, res) => {
     try {
+      if (!hostAllowed(req.headers.host ?? '')) {
+        const refused = describeError(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE));
+        return send(res, refused.status, 'application/json; charset=utf-8', refused.body);
+      }
       const head = req.method === 'HEAD';
       if (req.method !== 'GET' && !head) {
         res.setHeader('Allow', 'GET, HEAD');
         return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
-      }
-      if (!allowedHosts.has(String(req.headers.host ?? '').toLowerCase())) {
-        return send(res, 421, 'text/plain; charset=utf-8', 'Misdirected request: use the loopback URL printed at start-up\n');
       }
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const target = resolveStatic(url.pathname, { webDir, pkgDir });
@@ -117,7 +121,7 @@ export async function startWebServer({ port = 0, host = '127.0.0.1', webDir = WE
     server.listen(port, host, () => resolve());
   });
   const actual = server.address().port;
-  allowedHosts = new Set([`127.0.0.1:${actual}`, `localhost:${actual}`, `[::1]:${actual}`]);
+  hostAllowed = hostAllowlist({ listenHost: host, port: actual });
   const shownHost = host === '::1' ? '[::1]' : host;
   return {
     url: `http://${shownHost}:${actual}/`,
@@ -171,22 +175,11 @@ export async function run(argv, io) {
       io.stdout.write(`Wrote the token page to ${path.resolve(flags.out)} (open index.html through any static server)\n`);
       return 0;
     }
-    let port = 8790;
-    if (flags.port !== undefined) {
-      if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535) throw new UsageError('--port must be 0..65535');
-      port = Number(flags.port);
-    }
+    const port = flags.port === undefined ? 8790 : parsePort(flags.port);
     const web = await startWebServer({ port });
     io.stdout.write(`Token page: ${web.url}\n(Press Ctrl+C to stop.)\n`);
-    await new Promise((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        web.close().then(resolve);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await waitForStop(io);
+    await web.close();
     return 0;
   } catch (err) {
     if (err && err.code === 'EADDRINUSE') {

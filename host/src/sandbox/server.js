@@ -5,8 +5,8 @@
 
 import http from 'node:http';
 import { createSandbox } from './sandbox.js';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+import { GatewayError, describeError } from '../errors.js';
+import { HOST_REFUSED_MESSAGE, hostAllowlist, isLoopbackHost } from '../hosts.js';
 const MAX_REQUEST_BODY = 64 * 1024;
 
 /**
@@ -15,12 +15,19 @@ const MAX_REQUEST_BODY = 64 * 1024;
  * @returns {Promise<{ url: string, port: number, close: () => Promise<void>, sandbox: ReturnType<typeof createSandbox> }>}
  */
 export async function startSandbox({ host = '127.0.0.1', port = 0, ...options } = {}) {
-  if (!LOOPBACK.has(host)) throw new Error(`the sandbox listens on loopback only (127.0.0.1, ::1 or localhost), not "${host}"`);
+  if (!isLoopbackHost(host)) throw new Error(`the sandbox listens on loopback only (127.0.0.1, ::1 or localhost), not "${host}"`);
   const sandbox = createSandbox(options);
   const sockets = new Set();
+  // The Host allowlist (hosts.js: loopback names only here), set once the port is known.
+  let hostAllowed = () => false;
 
   const server = http.createServer(async (req, res) => {
     try {
+      if (!hostAllowed(req.headers.host ?? '')) {
+        const refused = describeError(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE));
+        res.writeHead(refused.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(refused.body) }).end(refused.body);
+        return;
+      }
       const chunks = [];
       let size = 0;
       for await (const chunk of req) {
@@ -74,6 +81,7 @@ export async function startSandbox({ host = '127.0.0.1', port = 0, ...options } 
     });
   });
   const actualPort = server.address().port;
+  hostAllowed = hostAllowlist({ listenHost: host, port: actualPort });
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   return {
     url,

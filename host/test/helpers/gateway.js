@@ -5,6 +5,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { startSandbox } from '../../src/sandbox/server.js';
 import { startGateway } from '../../src/node.js';
+import { leakedSecrets, pemBody } from './keys.js';
 
 /** A fresh Apple-style key: { kid, issuerId?, individual, pem (PKCS#8), publicPem, sandboxKey }. */
 export function newAppleKey({ individual = false, forbidden = false } = {}) {
@@ -41,32 +42,8 @@ export function captureLog() {
   return { lines, log, entries: () => lines.map((l) => JSON.parse(l)) };
 }
 
-/** Base64 body of a PEM. */
-export function pemBody(pem) {
-  return pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
-}
+export { leakedSecrets, pemBody };
 
-/**
- * Secrets that `text` leaks, by label (never the secret itself): a secret counts as leaked when
- * any 16-character window of it (for PEMs: of the base64 body) appears in the text.
- */
-export function leakedSecrets(text, secrets) {
-  const found = [];
-  for (const [label, secret] of Object.entries(secrets)) {
-    const s = /-----BEGIN/.test(secret) ? pemBody(secret) : secret;
-    if (s.length <= 16) {
-      if (text.includes(s)) found.push(label);
-      continue;
-    }
-    for (let i = 0; i + 16 <= s.length; i += 4) {
-      if (text.includes(s.slice(i, i + 16))) {
-        found.push(label);
-        break;
-      }
-    }
-  }
-  return found;
-}
 
 /**
  * Sends a raw HTTP request (a Buffer, or a latin1 string so any byte value survives) to the server

@@ -191,25 +191,7 @@ export function unusableKeys() {
   };
 }
 
-/**
- * Scans `text` for secrets with every 16-character window (step 1) of each secret (for PEMs, of
- * the base64 body; secrets of 16 characters or fewer must not appear whole). Returns the labels
- * of the secrets found (never the secrets) and the number of windows checked.
- */
-export function scanForSecrets(text, secrets) {
-  const windows = new Map();
-  for (const [label, secret] of Object.entries(secrets)) {
-    const s = /-----BEGIN/.test(secret) ? secret.replace(/-----[^-]+-----/g, '').replace(/\s+|\\n/g, '') : secret;
-    if (s.length < 16) throw new Error(`secret ${label} is too short to scan for`);
-    for (let i = 0; i + 16 <= s.length; i += 1) windows.set(s.slice(i, i + 16), label);
-  }
-  const hits = new Set();
-  for (let i = 0; i + 16 <= text.length; i += 1) {
-    const label = windows.get(text.slice(i, i + 16));
-    if (label !== undefined) hits.add(label);
-  }
-  return { hits: [...hits], windows: windows.size };
-}
+export { scanForSecrets } from './keys.js';
 
 /** Median of numbers. */
 export function median(values) {

@@ -23,9 +23,9 @@ export function newP256Key() {
   };
 }
 
-/** The base64 body of a PEM, without BEGIN/END lines and newlines. */
+/** The base64 body of a PEM, without BEGIN/END lines, newlines or literal "\n" escapes. */
 export function pemBody(pem) {
-  return pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  return pem.replace(/-----[^-]+-----/g, '').replace(/\s+|\\n/g, '');
 }
 
 /** The shapes a .p8 key is often pasted in; each must mint a valid token. */
@@ -61,13 +61,39 @@ export function badKeys() {
   ];
 }
 
-/** True when any 16-character window of `secretBody` occurs in `text`. */
-export function leaksKey(text, secretBody) {
-  const s = String(text ?? '');
-  for (let i = 0; i + 16 <= secretBody.length; i += 1) {
-    if (s.includes(secretBody.slice(i, i + 16))) return true;
+/**
+ * The one leak check of the tests: which `secrets` ({ label: secret }) show up in `text`, by label
+ * (never the secret itself). A secret counts as leaked when any 16-character window of it (for a
+ * PEM: of its base64 body) appears; a shorter secret when it appears whole. Returns
+ * { hits: [labels], windows: how many distinct windows were looked for }.
+ */
+export function scanForSecrets(text, secrets) {
+  const t = String(text ?? '');
+  const windows = new Map();
+  const hits = new Set();
+  for (const [label, secret] of Object.entries(secrets)) {
+    const s = /-----BEGIN/.test(secret) ? pemBody(secret) : String(secret);
+    if (s.length < 16) {
+      if (s !== '' && t.includes(s)) hits.add(label);
+      continue;
+    }
+    for (let i = 0; i + 16 <= s.length; i += 1) windows.set(s.slice(i, i + 16), label);
   }
-  return false;
+  for (let i = 0; i + 16 <= t.length; i += 1) {
+    const label = windows.get(t.slice(i, i + 16));
+    if (label !== undefined) hits.add(label);
+  }
+  return { hits: [...hits], windows: windows.size };
+}
+
+/** The labels of the `secrets` that leak into `text` (see scanForSecrets). */
+export function leakedSecrets(text, secrets) {
+  return scanForSecrets(text, secrets).hits;
+}
+
+/** Whether `text` holds any 16-character window of `secretBody` (a key's base64 body). */
+export function leaksKey(text, secretBody) {
+  return leakedSecrets(text, { key: secretBody }).length > 0;
 }
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
