@@ -29,6 +29,7 @@ const SWAGGER = JSON.parse(SWAGGER_TEXT);
 const PROPS = JSON.parse(read('apiProperties.json'));
 const README = read('connector/readme.md');
 const PRES = JSON.parse(read('connector/presentation.json'));
+const LIST = JSON.parse(read('src/operations/operations.json'));
 const clone = (x) => structuredClone(x);
 
 /** The wasm package, when it has been built with the entry points this file needs (else null). */
@@ -523,7 +524,7 @@ describe('each certification rule catches a broken copy', () => {
 test('apiDefinition.swagger.json validates as Swagger 2.0 (swagger-parser)', async () => {
   const api = await SwaggerParser.validate(clone(SWAGGER));
   assert.equal(api.swagger, '2.0');
-  assert.deepEqual(Object.keys(api.paths).sort(), ['/v1/apps', '/v1/apps/{id}']);
+  assert.deepEqual(Object.keys(api.paths).sort(), [...new Set(LIST.operations.map((o) => o.path))].sort());
 });
 
 test('swagger-parser rejects a broken copy (the validation is real)', async () => {
@@ -535,15 +536,28 @@ test('swagger-parser rejects a broken copy (the validation is real)', async () =
 test('the generator reproduces the committed swagger byte for byte (no drift)', () => {
   assert.equal(generate(), SWAGGER_TEXT);
   // Deterministic: two builds in a row render the same text.
-  const { spec, presentation } = loadInputs();
-  assert.equal(renderSwagger(buildSwagger(spec, presentation)), renderSwagger(buildSwagger(spec, presentation)));
+  const { spec, presentation, list } = loadInputs();
+  assert.equal(renderSwagger(buildSwagger(spec, presentation, list)), renderSwagger(buildSwagger(spec, presentation, list)));
   assert.equal(path.resolve(SWAGGER_PATH), path.join(ROOT, 'apiDefinition.swagger.json'));
 });
 
-test('the generator fails clearly when a parameter has no presentation words', () => {
-  const { spec, presentation } = loadInputs();
-  delete presentation.parameters['filter[sku]'];
-  assert.throws(() => buildSwagger(spec, presentation), /no entry for parameter filter\[sku\]/);
+test('the generator fails clearly when a parameter has neither presentation words nor a family to build them from', () => {
+  const { spec, presentation, list } = loadInputs();
+  const broken = structuredClone(spec);
+  broken.paths['/v1/apps'].get.parameters.push({ name: 'surprise', in: 'query', schema: { type: 'integer', maximum: 5 } });
+  assert.throws(() => buildSwagger(broken, presentation, list), /no words for parameter surprise/);
+  // Without the presentation's words, a family parameter gets built words naming the operation's resource.
+  delete presentation.resourceParameters.App['filter[sku]'];
+  const sku = buildSwagger(spec, presentation, list).paths['/v1/apps'].get.parameters.find((p) => p.name === 'filter[sku]');
+  assert.equal(sku['x-ms-summary'], 'SKU');
+  assert.match(sku.description, /^Returns only apps whose SKU is one of these values/);
+});
+
+test('the generator names no resource: a kind that disagrees with Apple\'s response is refused', () => {
+  const { spec, presentation, list } = loadInputs();
+  const broken = structuredClone(list);
+  broken.operations.find((o) => o.id === 'GetApp').kind = 'list';
+  assert.throws(() => buildSwagger(spec, presentation, broken), /GetApp: kind list but Apple's AppResponse data is one resource/);
 });
 
 test('the swagger follows Apple\'s spec: every App attribute, every includable relationship, deprecations marked', () => {
