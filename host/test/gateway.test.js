@@ -18,7 +18,7 @@ import { constantTimeEqual, handle } from '../src/handler.js';
 import { run as serve } from '../src/commands/serve.js';
 import { startGateway } from '../src/node.js';
 import {
-  newAppleKey, serverKeyEnv, callerKeyHeaders, leakedSecrets, rawRequest, startStack,
+  newAppleKey, serverKeyEnv, callerKeyHeaders, leakedSecrets, rawRequest, startStack, examplePath,
 } from './helpers/gateway.js';
 
 const allLogLines = [];
@@ -280,17 +280,7 @@ describe('every operation in operations(): auth, bad input, parameters, paging, 
   const OPS = operations();
   // The sandbox's own idea of each path (read from Apple's spec), to pick ids from its catalogue.
   const sandboxOps = new Map(specTables().operations.map((o) => [o.path, o]));
-  /** The op's own path filled with a catalogue id that has data for it (a review with a response). */
-  const pathFor = (op) => {
-    if (op.pathParameters.length === 0) return op.path;
-    const sop = sandboxOps.get(op.path);
-    const ownType = sop.kind === 'get' ? sop.type : sop.parentType;
-    const records = [...stack.sandbox.catalogue.resources.get(ownType).values()];
-    const rec = sop.relationship
-      ? records.find((r) => [r.relationships[sop.relationship]].flat().filter(Boolean).length >= (sop.kind === 'relatedList' ? 3 : 1))
-      : records[0];
-    return op.path.replace('{id}', encodeURIComponent(rec.id));
-  };
+  const pathFor = (op) => examplePath(op, stack.sandbox.catalogue, [...sandboxOps.values()]).path;
   before(async () => {
     stack = await startStack({
       keys: [team.sandboxKey],
