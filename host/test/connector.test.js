@@ -21,6 +21,8 @@ import addFormats from 'ajv-formats';
 import { buildSwagger, generate, loadInputs, renderSwagger, SWAGGER_PATH } from '../../tools/gen-swagger.mjs';
 import { buildConnectorPackage, validateHost, CONNECTOR_FILES } from '../src/connector.js';
 import { run as runConnector, readSources } from '../src/commands/connector.js';
+import { specTables } from '../src/sandbox/spec.js';
+import { startStack, newAppleKey, serverKeyEnv, examplePath } from './helpers/gateway.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (rel) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
@@ -729,6 +731,48 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
       }
     });
   }
+  test('every operation: the gateway\'s shaped sandbox answers (plain, with every include, with fields) validate against its 200 schema', { skip: NO_PKG }, async () => {
+    const team = newAppleKey();
+    const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
+    try {
+      let checked = 0;
+      for (const { path: p, method, op } of operations(SWAGGER)) {
+        const def = op.responses['200'].schema.$ref.replace('#/definitions/', '');
+        const validate = validatorFor(def);
+        const table = WASM.operations().find((o) => o.id === op.operationId);
+        const { path: example } = examplePath(table, stack.sandbox.catalogue, specTables().operations);
+        assert.equal(method, 'get');
+        assert.ok(p === table.path);
+        const include = table.parameters.find((x) => x.name === 'include');
+        for (const query of ['', include ? `include=${include.enum.join(',')}` : null].filter((q) => q !== null)) {
+          const r = await stack.get(`${example}?${query}`);
+          assert.equal(r.status, 200, `${op.operationId}: ${r.text.slice(0, 300)}`);
+          assert.ok(validate(r.json), `${op.operationId} ${query}: ${JSON.stringify(validate.errors?.slice(0, 3), null, 2)}`);
+          checked += 1;
+        }
+      }
+      assert.ok(checked >= 2 * operations(SWAGGER).length - 2);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('every picker names a list operation of the list, titled by its pickerTitle; a picker that cannot be filled is left out', () => {
+    for (const entry of LIST.operations) {
+      const sw = operations(SWAGGER).find((o) => o.op.operationId === entry.id).op;
+      for (const [name, pp] of Object.entries(entry.pathParameters)) {
+        const dv = sw.parameters.find((x) => x.name === name)['x-ms-dynamic-values'];
+        const picker = LIST.operations.find((o) => o.id === pp.picker);
+        const needs = [...picker.path.matchAll(/\{([^}]+)\}/g)].length;
+        if (needs > Object.keys(pp.pickerParameters ?? {}).length) {
+          assert.equal(dv, undefined, `${entry.id} ${name}`);
+        } else {
+          assert.deepEqual(dv, { operationId: picker.id, 'value-collection': 'value', 'value-path': 'id', 'value-title': picker.pickerTitle }, `${entry.id} ${name}`);
+        }
+      }
+    }
+  });
+
   test('the schemas reject what the swagger does not describe (a wrong enum value, an undeclared key, a missing id)', () => {
     const validate = validatorFor('AppList');
     const body = JSON.parse(fixture('list_inc.shaped'));
