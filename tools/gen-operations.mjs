@@ -61,7 +61,7 @@ export function loadList(path = LIST_PATH) {
   for (const [name, rule] of Object.entries(list.idRules ?? {})) {
     if (!CHARSETS.includes(rule.charset)) fail(`id rule ${name}: charset ${rule.charset} is not one of ${CHARSETS.join(', ')}`);
     if (!(rule.minLength >= 1 && rule.maxLength >= rule.minLength)) fail(`id rule ${name}: bad lengths`);
-    if (typeof rule.example !== 'string' || typeof rule.help !== 'string') fail(`id rule ${name}: example and help are required`);
+    if (typeof rule.example !== 'string' || typeof rule.help !== 'string' || typeof rule.noun !== 'string') fail(`id rule ${name}: noun, example and help are required`);
   }
   const replacements = Object.fromEntries(Object.entries(list.replacements ?? {}).filter(([k]) => !k.startsWith('$')));
   const ids = new Set(list.operations.map((o) => o.id));

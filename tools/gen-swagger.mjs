@@ -241,6 +241,18 @@ function builtWords(p, model, pres) {
   throw new Error(`no words for parameter ${p.name}: add it to connector/presentation.json`);
 }
 
+/** Words for a path id: the presentation's for its id rule, else built from the rule's noun and the picker. */
+function idWords(pres, model, name) {
+  const ruleName = model.pathParameters[name]?.idRule;
+  const own = pres.idWords?.[ruleName];
+  if (own) return own;
+  const noun = model.idRules[ruleName]?.noun;
+  if (!noun) throw new Error(`${model.id}: the id rule ${ruleName} of {${name}} has no noun`);
+  const picker = model.pathParameters[name]?.picker;
+  const from = picker ? `; pick it from the list or use the ID from ${model.summaries[picker]}` : '';
+  return { summary: `${titleOfNoun(pres, noun)} ID`, description: `The App Store Connect ID of the ${noun}${from}.`, visibility: 'important' };
+}
+
 /**
  * Converts one Apple parameter (OpenAPI 3) to a Swagger 2.0 parameter with words: the presentation's words
  * for this operation, else its words for the operation's resource, else the id rule's words (path
@@ -249,9 +261,7 @@ function builtWords(p, model, pres) {
 export function convertParameter(p, pres, model) {
   const entry = pres.operationParameters?.[model.id]?.[p.name]
     ?? pres.resourceParameters?.[model.resource.schema]?.[p.name]
-    ?? (p.in === 'path' ? pres.idWords?.[model.pathParameters[p.name]?.idRule] : undefined)
-    ?? builtWords(p, model, pres);
-  if (p.in === 'path' && !entry) throw new Error(`connector/presentation.json idWords has no words for ${model.id} ${p.name}`);
+    ?? (p.in === 'path' ? idWords(pres, model, p.name) : builtWords(p, model, pres));
   const deprecated = Boolean(p.deprecated);
   const out = { name: p.name, in: p.in };
   if (p.in === 'path' || p.required) out.required = true;
@@ -364,7 +374,7 @@ function includedTypes(spec, response) {
  * What one operation returns, read from Apple's 200 response schema: the primary resource's schema, whether
  * the answer is a page, and its includable relationships (name, cardinality, `type` value, schema name).
  */
-export function operationModel(spec, pres, entry) {
+export function operationModel(spec, pres, entry, list = { idRules: {}, operations: [] }) {
   const method = entry.method.toLowerCase();
   const apple = spec.paths[entry.path]?.[method];
   if (!apple) throw new Error(`Apple's spec has no ${entry.method} ${entry.path} (${entry.id})`);
@@ -396,6 +406,8 @@ export function operationModel(spec, pres, entry) {
     id: entry.id,
     entry,
     pathParameters: entry.pathParameters ?? {},
+    idRules: list.idRules,
+    summaries: Object.fromEntries(list.operations.map((o) => [o.id, o.summary])),
     pageable,
     primarySchema,
     primaryType,
@@ -575,8 +587,8 @@ function responsesFor(pres, model) {
         : { description: `The ${noun} as one flat record.`, schema: { $ref: `#/definitions/${schema}` } };
     } else if (code === '404') {
       const rule = Object.values(model.pathParameters)[0].idRule;
-      const noun = pres.idWords?.[rule]?.noun;
-      if (!noun) throw new Error(`connector/presentation.json idWords.${rule} has no noun`);
+      const noun = model.idRules[rule]?.noun;
+      if (!noun) throw new Error(`${model.id}: the id rule ${rule} has no noun`);
       out['404'] = { description: pres.errors['404'].replace('{noun}', noun) };
     } else {
       const text = pres.errors[code];
@@ -592,7 +604,7 @@ function responsesFor(pres, model) {
 
 /** Builds the whole swagger document from the operation list, Apple's spec and the presentation words. */
 export function buildSwagger(spec, pres, list, { host } = {}) {
-  const models = list.operations.map((entry) => operationModel(spec, pres, entry));
+  const models = list.operations.map((entry) => operationModel(spec, pres, entry, list));
   const definitions = {};
   // Primary records, each named after Apple's schema, with every relationship its operations can include.
   const primaries = new Map();
@@ -682,7 +694,7 @@ export function renderProperties(text, list) {
 export function renderOperationDocs(spec, pres, list) {
   const L = [DOC_START, ''];
   for (const entry of list.operations) {
-    const m = operationModel(spec, pres, entry);
+    const m = operationModel(spec, pres, entry, list);
     const params = appleParameters(spec, entry.path, entry.method.toLowerCase()).filter((p) => p.in === 'query');
     L.push(`### ${entry.summary}`, '');
     L.push(`\`${entry.method} ${entry.path}\` — operation \`${entry.id}\` (Apple: \`${entry.appleOperationId}\`, kind \`${entry.kind}\`).`);
@@ -690,7 +702,7 @@ export function renderOperationDocs(spec, pres, list) {
     const ids = Object.entries(entry.pathParameters ?? {}).map(([name, pp]) => {
       const rule = list.idRules[pp.idRule];
       const pick = pickerFor(list, entry, name) ? `picked from ${pp.picker}` : `taken from ${pp.picker} (no picker: that list needs an ID this path does not carry)`;
-      return `\`{${name}}\`: the ${pres.idWords?.[pp.idRule]?.noun ?? 'resource'} ID (${rule.charset === 'Digits' ? 'digits' : 'letters, digits and hyphens'}, ${rule.minLength}–${rule.maxLength} characters, e.g. \`${rule.example}\`), ${pick}.`;
+      return `\`{${name}}\`: the ${rule.noun} ID (${rule.charset === 'Digits' ? 'digits' : 'letters, digits and hyphens'}, ${rule.minLength}–${rule.maxLength} characters, e.g. \`${rule.example}\`), ${pick}.`;
     });
     if (ids.length > 0) L.push(ids.join(' '));
     const answer = m.pageable ? `a page \`{ value, nextLink, total }\` of ${m.resource.plural}` : `one ${m.resource.noun} record`;
