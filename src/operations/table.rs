@@ -2576,6 +2576,38 @@ pub static OPERATIONS: &[Operation] = &[
         ],
     },
     Operation {
+        id: "GetBetaGroup",
+        apple_operation_id: "betaGroups_getInstance",
+        method: "GET",
+        path: "/v1/betaGroups/{id}",
+        summary: "Read a beta group",
+        description: "Returns one TestFlight beta group by its ID: its name, whether it is internal, its public link settings, optionally with its app, builds and testers included.",
+        kind: OperationKind::Get,
+        path_parameters: &[
+            PathParameter {
+                name: "id",
+                description: "the id of the requested resource",
+                rule: IdRule {
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "9a1c4b9e-8b1f-4f5e-a3b2-5f3c2f9e7d11",
+                    help: "A beta group ID is the opaque ID App Store Connect gives a TestFlight group (letters, digits and hyphens), not its name; take it from the id of a record returned by ListBetaGroups (filter[name] finds a group by its name).",
+                },
+            },
+        ],
+        parameters: &[
+            FIELDS_BETA_GROUPS,
+            FIELDS_APPS,
+            FIELDS_BUILDS,
+            FIELDS_BETA_TESTERS,
+            FIELDS_BETA_RECRUITMENT_CRITERIA,
+            INCLUDE_6,
+            LIMIT_BETA_TESTERS,
+            LIMIT_BUILDS_2,
+        ],
+    },
+    Operation {
         id: "ListBetaTesters",
         apple_operation_id: "betaTesters_getCollection",
         method: "GET",
