@@ -305,7 +305,7 @@ fn check_id(op: &Operation, name: &str, value: &str) -> Result<()> {
     let rule = &pp.rule;
     let len = value.chars().count();
     let what = format!(
-        "{} ids are {} to {} characters matching {}",
+        "the {{{name}}} of {} is {} to {} characters matching {}",
         op.id,
         rule.min_length,
         rule.max_length,
