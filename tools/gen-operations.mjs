@@ -72,6 +72,14 @@ export function loadList(path = LIST_PATH) {
         const picker = list.operations.find((o) => o.id === pp.picker);
         if (!picker || !KINDS[picker.kind] || !['list', 'relatedList'].includes(picker.kind)) fail(`${op.id}: picker ${pp.picker} of ${name} is not a list operation`);
         if (!picker.pickerTitle) fail(`${op.id}: picker ${pp.picker} has no pickerTitle`);
+        const needs = [...picker.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+        for (const need of needs) {
+          const via = pp.pickerParameters?.[need];
+          const viaPicker = list.operations.find((o) => o.id === via?.picker);
+          if (!via || !list.idRules[via.idRule] || !viaPicker || viaPicker.path.includes('{')) {
+            fail(`${op.id}: picker ${pp.picker} of ${name} needs {${need}}: give pickerParameters.${need} = { idRule, picker (a list without path parameters) }`);
+          }
+        }
       }
     }
     if (!ids.has(op.id)) fail(`${op.id}: lost`);

@@ -562,17 +562,56 @@ function listDefinition(pres, schemaName) {
   };
 }
 
-/** The path parameter's picker, when the list that fills it can be called with this operation's parameters. */
-function pickerFor(list, entry, name) {
+/** The name of the header that carries a picker-only id of this noun, e.g. `X-Picker-App-Id`. */
+export function pickerHeaderName(noun) {
+  return `X-Picker-${noun.split(/\s+/).map((w) => w[0].toUpperCase() + w.slice(1)).join('-')}-Id`;
+}
+
+function valuesFrom(picker, parameters) {
+  const out = { operationId: picker.id };
+  if (parameters) out.parameters = parameters;
+  return { ...out, 'value-collection': 'value', 'value-path': 'id', 'value-title': picker.pickerTitle };
+}
+
+/**
+ * The picker of one path parameter (`x-ms-dynamic-values`), and the helper parameters it needs. When the list
+ * that fills the picker itself needs an id (reviews are listed per app), `pickerParameters` says which id rule
+ * fills it: a path parameter of this operation with that rule, or else a picker-only header parameter (its own
+ * picker from the given list), which the gateway ignores and never sends to Apple.
+ */
+function pickerFor(pres, list, entry, name) {
   const pp = entry.pathParameters?.[name];
-  if (!pp?.picker) return undefined;
+  if (!pp?.picker) return { helpers: [] };
   const picker = list.operations.find((o) => o.id === pp.picker);
   const needs = [...picker.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-  const mapped = pp.pickerParameters ?? {};
-  if (needs.some((n) => !mapped[n])) return undefined;
-  const out = { operationId: picker.id };
-  if (needs.length > 0) out.parameters = Object.fromEntries(needs.map((n) => [n, { parameter: mapped[n] }]));
-  return { ...out, 'value-collection': 'value', 'value-path': 'id', 'value-title': picker.pickerTitle };
+  if (needs.length === 0) return { values: valuesFrom(picker), helpers: [] };
+  const helpers = [];
+  const parameters = {};
+  for (const need of needs) {
+    const via = pp.pickerParameters?.[need];
+    if (!via) throw new Error(`${entry.id}: the picker ${picker.id} of {${name}} needs {${need}}; give pickerParameters.${need}`);
+    const own = Object.entries(entry.pathParameters).find(([, x]) => x.idRule === via.idRule)?.[0];
+    if (own && own !== name) {
+      parameters[need] = { parameter: own };
+      continue;
+    }
+    const rule = list.idRules[via.idRule];
+    const helperPicker = list.operations.find((o) => o.id === via.picker);
+    const header = pickerHeaderName(rule.noun);
+    const title = titleOfNoun(pres, rule.noun);
+    helpers.push({
+      name: header,
+      in: 'header',
+      required: false,
+      type: 'string',
+      'x-ms-summary': `${title} (Picker Only)`,
+      description: `Only fills the ${titleOfNoun(pres, list.idRules[pp.idRule].noun)} ID picker with the ${phraseFor(picker.id.replace(/^List/, ''), pres)} of this ${rule.noun}; the gateway ignores it and never sends it to App Store Connect.`,
+      'x-ms-visibility': 'important',
+      'x-ms-dynamic-values': valuesFrom(helperPicker),
+    });
+    parameters[need] = { parameter: header };
+  }
+  return { values: valuesFrom(picker, parameters), helpers };
 }
 
 /** The responses of an operation: 200, the errors every operation can answer, 404 for those with an id. */
@@ -641,8 +680,10 @@ export function buildSwagger(spec, pres, list, { host } = {}) {
       }
     }
     for (const prm of params.filter((x) => x.in === 'path')) {
-      const dv = pickerFor(list, entry, prm.name);
-      if (dv) prm['x-ms-dynamic-values'] = dv;
+      const { values, helpers } = pickerFor(pres, list, entry, prm.name);
+      if (values) prm['x-ms-dynamic-values'] = values;
+      // A picker-only parameter goes right before the id it helps to pick.
+      for (const h of helpers) if (!params.some((x) => x.name === h.name)) params.splice(params.indexOf(prm), 0, h);
     }
     const operation = {
       operationId: entry.id,
@@ -701,7 +742,10 @@ export function renderOperationDocs(spec, pres, list) {
     L.push(entry.description);
     const ids = Object.entries(entry.pathParameters ?? {}).map(([name, pp]) => {
       const rule = list.idRules[pp.idRule];
-      const pick = pickerFor(list, entry, name) ? `picked from ${pp.picker}` : `taken from ${pp.picker} (no picker: that list needs an ID this path does not carry)`;
+      const { helpers } = pickerFor(pres, list, entry, name);
+      const pick = helpers.length > 0
+        ? `picked from ${pp.picker} once the picker-only ${helpers.map((h) => `\`${h.name}\``).join(', ')} is chosen (that list needs it; the gateway ignores the header)`
+        : `picked from ${pp.picker}`;
       return `\`{${name}}\`: the ${rule.noun} ID (${rule.charset === 'Digits' ? 'digits' : 'letters, digits and hyphens'}, ${rule.minLength}–${rule.maxLength} characters, e.g. \`${rule.example}\`), ${pick}.`;
     });
     if (ids.length > 0) L.push(ids.join(' '));

@@ -277,6 +277,7 @@ describe('every operation in operations(): auth, bad input, parameters, paging, 
   const team = newAppleKey();
   let stack;
   const forwarded = [];
+  const sentHeaders = [];
   const OPS = operations();
   // The sandbox's own idea of each path (read from Apple's spec), to pick ids from its catalogue.
   const sandboxOps = new Map(specTables().operations.map((o) => [o.path, o]));
@@ -285,7 +286,7 @@ describe('every operation in operations(): auth, bad input, parameters, paging, 
     stack = await startStack({
       keys: [team.sandboxKey],
       env: serverKeyEnv(team),
-      deps: { fetch: (url, init) => { forwarded.push(String(url)); return fetch(url, init); } },
+      deps: { fetch: (url, init) => { forwarded.push(String(url)); sentHeaders.push(init.headers); return fetch(url, init); } },
     });
   });
   after(async () => {
@@ -393,6 +394,13 @@ describe('every operation in operations(): auth, bad input, parameters, paging, 
           assert.ok(keep in rec, `${op.id}: ${keep} kept`);
           assert.ok(!(drop in rec), `${op.id}: ${drop} dropped`);
         }
+      });
+
+      test('a picker-only header (X-Picker-App-Id) is accepted and never sent to Apple', async () => {
+        const r = await stack.get(pathFor(op), { 'X-Picker-App-Id': stack.sandbox.catalogue.apps[0].id });
+        assert.equal(r.status, 200, r.text.slice(0, 300));
+        const sent = Object.keys(sentHeaders.at(-1)).map((k) => k.toLowerCase()).sort();
+        assert.deepEqual(sent, ['accept', 'authorization']);
       });
 
       if (op.pathParameters.length > 0) {
