@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)]
 
 use asc_connector::operations::{
-    find_operation, operations, plan_request, table_json, OperationKind, Parameter, ParameterType,
-    Plan, MAX_PARAMETERS, MAX_QUERY_BYTES,
+    find_operation, operations, plan_request, table_json, IdCharset, Operation, OperationKind,
+    Parameter, ParameterType, Plan, MAX_PARAMETERS, MAX_QUERY_BYTES,
 };
 use asc_connector::{Error, ErrorCode};
 use serde_json::Value;
@@ -53,6 +53,24 @@ fn one_problem(r: Result<Plan, Error>, code: ErrorCode, parameter: &str) -> Stri
         e.message
     );
     e.details[0].message.clone()
+}
+
+/// The operation's own path with each `{name}` replaced by its id rule's example.
+fn example_path(op: &Operation) -> String {
+    let mut path = op.path.to_owned();
+    for pp in op.path_parameters {
+        path = path.replace(&format!("{{{}}}", pp.name), pp.rule.example);
+    }
+    path
+}
+
+/// The one operation list the table is generated from.
+fn operation_list() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/operations/operations.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn list_op() -> &'static asc_connector::operations::Operation {
@@ -185,12 +203,14 @@ fn table_equals_the_vendored_spec_both_ways() {
             let pp = op.path_parameter(p["name"].as_str().unwrap()).unwrap();
             assert_eq!(p["description"].as_str().unwrap(), pp.description);
         }
-        let expected_kind = if op.apple_operation_id.ends_with("_getCollection") {
-            OperationKind::Collection
-        } else {
-            OperationKind::Instance
+        // The kind is stated by the list, and agrees with Apple's operationId.
+        let suffix = match op.kind {
+            OperationKind::List => "_getCollection",
+            OperationKind::Get => "_getInstance",
+            OperationKind::RelatedList => "_getToManyRelated",
+            OperationKind::RelatedGet => "_getToOneRelated",
         };
-        assert_eq!(op.kind, expected_kind, "{}", op.id);
+        assert!(op.apple_operation_id.ends_with(suffix), "{}", op.id);
         covered += 1;
     }
     // And the vendored subset has no operation the table lacks.
@@ -208,17 +228,91 @@ fn table_equals_the_vendored_spec_both_ways() {
 }
 
 #[test]
+fn table_follows_the_operation_list() {
+    let list = operation_list();
+    let entries = list["operations"].as_array().unwrap();
+    assert_eq!(entries.len(), operations().len());
+    for (entry, op) in entries.iter().zip(operations()) {
+        assert_eq!(entry["id"], op.id);
+        assert_eq!(entry["appleOperationId"], op.apple_operation_id);
+        assert_eq!(entry["kind"], op.kind.as_str());
+        assert_eq!(entry["method"], op.method);
+        assert_eq!(entry["path"], op.path);
+        assert_eq!(entry["summary"], op.summary);
+        assert_eq!(entry["description"], op.description);
+        assert_eq!(
+            entry["pathParameters"].as_object().unwrap().len(),
+            op.path_parameters.len()
+        );
+        for pp in op.path_parameters {
+            let rule_name = entry["pathParameters"][pp.name]["idRule"].as_str().unwrap();
+            let rule = &list["idRules"][rule_name];
+            assert_eq!(rule["example"], pp.rule.example, "{}", op.id);
+            assert_eq!(rule["help"], pp.rule.help, "{}", op.id);
+            assert_eq!(rule["minLength"].as_u64(), Some(pp.rule.min_length as u64));
+            assert_eq!(rule["maxLength"].as_u64(), Some(pp.rule.max_length as u64));
+        }
+    }
+}
+
+#[test]
+fn every_operation_plans_its_example_path_and_checks_its_ids() {
+    for op in operations() {
+        let path = example_path(op);
+        let plan = ok(plan_request(op.method, &path, ""));
+        assert_eq!(plan.operation_id, op.id);
+        assert_eq!(plan.upstream_path, path);
+        // A cursor is accepted exactly by the pageable kinds.
+        let paged = plan_request(op.method, &path, "cursor=abc");
+        assert_eq!(paged.is_ok(), op.kind.is_pageable(), "{}", op.id);
+        for pp in op.path_parameters {
+            let with = |id: &str| path.replace(pp.rule.example, id);
+            // Too long, a character outside the rule, and a bundle ID are refused with the rule's help.
+            let too_long = "1".repeat(pp.rule.max_length + 1);
+            for bad in [too_long.as_str(), "a_b", "com.example.app"] {
+                let e = err(plan_request(op.method, &with(bad), ""));
+                assert_eq!(e.code, ErrorCode::IdInvalid, "{} {bad}", op.id);
+                assert!(e.message.contains(pp.rule.help), "{}", e.message);
+                assert_eq!(e.details[0].parameter.as_deref(), Some(pp.name));
+            }
+            let longest = match pp.rule.charset {
+                IdCharset::Digits => "9".repeat(pp.rule.max_length),
+                IdCharset::Token => "a-"
+                    .repeat(pp.rule.max_length)
+                    .split_at(pp.rule.max_length)
+                    .0
+                    .to_owned(),
+            };
+            ok(plan_request(op.method, &with(&longest), ""));
+            // Digits rules refuse letters; token rules take UUIDs and plain digits.
+            match pp.rule.charset {
+                IdCharset::Digits => {
+                    assert!(plan_request(op.method, &with("12a4"), "").is_err());
+                }
+                IdCharset::Token => {
+                    ok(plan_request(
+                        op.method,
+                        &with("2395b439-fccd-4645-95bc-97afbe9e379e"),
+                        "",
+                    ));
+                    ok(plan_request(op.method, &with("1234"), ""));
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn table_counts_and_lookups() {
-    assert_eq!(operations().len(), 2);
     let l = list_op();
     let g = get_op();
     assert_eq!(
         (l.method, l.path, l.kind),
-        ("GET", "/v1/apps", OperationKind::Collection)
+        ("GET", "/v1/apps", OperationKind::List)
     );
     assert_eq!(
         (g.method, g.path, g.kind),
-        ("GET", "/v1/apps/{id}", OperationKind::Instance)
+        ("GET", "/v1/apps/{id}", OperationKind::Get)
     );
     assert_eq!(l.parameters.len(), 57);
     assert_eq!(g.parameters.len(), 44);
@@ -487,11 +581,8 @@ fn empty_values_and_items() {
 fn every_enum_value_is_accepted() {
     for op in operations() {
         for p in op.parameters.iter().filter(|p| !p.values.is_empty()) {
-            let path = if op.kind == OperationKind::Instance {
-                "/v1/apps/1"
-            } else {
-                "/v1/apps"
-            };
+            let path = example_path(op);
+            let path = path.as_str();
             if p.name == "sort" {
                 for v in p.values {
                     let plan = ok(plan_request("GET", path, &format!("sort={v}")));
@@ -862,11 +953,8 @@ fn deprecated_parameters_work_and_are_reported() {
                 ParameterType::Boolean => "true",
                 ParameterType::Array => param.values.first().copied().unwrap_or("x"),
             };
-            let path = if op.kind == OperationKind::Instance {
-                "/v1/apps/1"
-            } else {
-                "/v1/apps"
-            };
+            let path = example_path(op);
+            let path = path.as_str();
             let plan = ok(plan_request(
                 "GET",
                 path,

@@ -7,8 +7,9 @@
 //   The spec path defaults to spec/app-store-connect-openapi-4.4.1.json (Apple's spec, vendored whole).
 //   With --check nothing is written; the exit code is 1 when a generated file is stale.
 //
-// Adding an operation means adding an entry to OPERATIONS (and an id rule if its path has a new kind of
-// id); the code below has no per-operation branches. Output is deterministic: Apple's parameter order is
+// The operations come from the one operation list, src/operations/operations.json; adding an operation
+// means adding an entry there (and an id rule if its path has a new kind of id). The code below has no
+// per-operation branches. Output is deterministic: Apple's parameter order is
 // kept, and nothing depends on time, locale or object iteration over unordered data.
 
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -22,50 +23,17 @@ const TABLE_OUT = join(ROOT, 'src/operations/table.rs');
 
 // ---- Data -----------------------------------------------------------------------------------------
 
-/** The operations the connector exposes. `summary`/`description` are the titles and abstracts of Apple's
- * documentation pages for the endpoints (the spec has none). The kind comes from Apple's operationId. */
-const OPERATIONS = [
-  {
-    id: 'ListApps',
-    appleOperationId: 'apps_getCollection',
-    method: 'GET',
-    path: '/v1/apps',
-    summary: 'List apps',
-    description: 'Find and list apps in App Store Connect.',
-    idRules: {},
-  },
-  {
-    id: 'GetApp',
-    appleOperationId: 'apps_getInstance',
-    method: 'GET',
-    path: '/v1/apps/{id}',
-    summary: 'Read app information',
-    description: 'Get information about a specific app.',
-    idRules: { id: 'appleAppId' },
-  },
-];
+/** The one operation list (see its $comment): operations, id rules and parameter replacements. */
+export const LIST_PATH = join(ROOT, 'src/operations/operations.json');
 
-/** What resource ids look like. Apple's spec only says `type: string`; app ids are numeric Apple IDs. */
-const ID_RULES = {
-  appleAppId: {
-    charset: 'Digits',
-    minLength: 1,
-    maxLength: 20,
-    example: '6446998023',
-    help:
-      'The App ID is the numeric Apple ID shown in App Store Connect under App Information (for example ' +
-      '6446998023), not the bundle ID; to find an app by bundle ID, use ListApps with filter[bundleId].',
-  },
+/** The Rust spelling of each kind of the list; the Apple operationId suffix each kind must carry. */
+const KINDS = {
+  list: { rust: 'List', appleSuffix: '_getCollection' },
+  get: { rust: 'Get', appleSuffix: '_getInstance' },
+  relatedList: { rust: 'RelatedList', appleSuffix: '_getToManyRelated' },
+  relatedGet: { rust: 'RelatedGet', appleSuffix: '_getToOneRelated' },
 };
-
-/** Replacements for deprecated parameters, where Apple names one (or, marked, where the spec implies one). */
-const REPLACEMENTS = {
-  // Apple's List apps page: appStoreState is deprecated in favour of appVersionState.
-  'filter[appStoreVersions.appStoreState]': 'filter[appStoreVersions.appVersionState]',
-  // Inference from the spec: the App relationship `inAppPurchases` is deprecated and `inAppPurchasesV2`
-  // returns the same resource type.
-  'limit[inAppPurchases]': 'limit[inAppPurchasesV2]',
-};
+const CHARSETS = ['Digits', 'Token'];
 
 /** Integers: Apple gives only a maximum; zero or negative page sizes make no sense, so we start at 1. */
 const DEFAULT_INTEGER_MINIMUM = 1;
@@ -77,10 +45,46 @@ function fail(message) {
   process.exit(2);
 }
 
-function kindOf(appleOperationId) {
-  if (appleOperationId.endsWith('_getCollection')) return 'Collection';
-  if (appleOperationId.endsWith('_getInstance')) return 'Instance';
-  return fail(`cannot tell the kind of ${appleOperationId} (expected *_getCollection or *_getInstance)`);
+/** The Rust kind of an entry; the entry's kind must agree with Apple's operationId. */
+function kindOf(op) {
+  const k = KINDS[op.kind];
+  if (!k) fail(`${op.id}: kind ${JSON.stringify(op.kind)} is not one of ${Object.keys(KINDS).join(', ')}`);
+  if (!op.appleOperationId.endsWith(k.appleSuffix)) {
+    fail(`${op.id}: kind ${op.kind} needs an Apple operationId ending in ${k.appleSuffix}, not ${op.appleOperationId}`);
+  }
+  return k.rust;
+}
+
+/** Reads and checks the operation list. */
+export function loadList(path = LIST_PATH) {
+  const list = JSON.parse(readFileSync(path, 'utf8'));
+  for (const [name, rule] of Object.entries(list.idRules ?? {})) {
+    if (!CHARSETS.includes(rule.charset)) fail(`id rule ${name}: charset ${rule.charset} is not one of ${CHARSETS.join(', ')}`);
+    if (!(rule.minLength >= 1 && rule.maxLength >= rule.minLength)) fail(`id rule ${name}: bad lengths`);
+    if (typeof rule.example !== 'string' || typeof rule.help !== 'string' || typeof rule.noun !== 'string') fail(`id rule ${name}: noun, example and help are required`);
+  }
+  const replacements = Object.fromEntries(Object.entries(list.replacements ?? {}).filter(([k]) => !k.startsWith('$')));
+  const ids = new Set(list.operations.map((o) => o.id));
+  for (const op of list.operations) {
+    for (const [name, pp] of Object.entries(op.pathParameters ?? {})) {
+      if (!list.idRules[pp.idRule]) fail(`${op.id}: path parameter ${name} names an unknown id rule ${pp.idRule}`);
+      if (pp.picker !== undefined) {
+        const picker = list.operations.find((o) => o.id === pp.picker);
+        if (!picker || !KINDS[picker.kind] || !['list', 'relatedList'].includes(picker.kind)) fail(`${op.id}: picker ${pp.picker} of ${name} is not a list operation`);
+        if (!picker.pickerTitle) fail(`${op.id}: picker ${pp.picker} has no pickerTitle`);
+        const needs = [...picker.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+        for (const need of needs) {
+          const via = pp.pickerParameters?.[need];
+          const viaPicker = list.operations.find((o) => o.id === via?.picker);
+          if (!via || !list.idRules[via.idRule] || !viaPicker || viaPicker.path.includes('{')) {
+            fail(`${op.id}: picker ${pp.picker} of ${name} needs {${need}}: give pickerParameters.${need} = { idRule, picker (a list without path parameters) }`);
+          }
+        }
+      }
+    }
+    if (!ids.has(op.id)) fail(`${op.id}: lost`);
+  }
+  return { ...list, replacements };
 }
 
 /** Rust string literal. */
@@ -140,14 +144,15 @@ function queryParameter(op, p) {
     minimum,
     maximum,
     deprecated: p.deprecated === true,
-    replacement: REPLACEMENTS[p.name],
+    replacement: op.replacements[p.name],
     description: p.description ?? '',
   };
 }
 
-function build(spec) {
+function build(spec, list) {
   const ops = [];
-  for (const op of OPERATIONS) {
+  for (const entry of list.operations) {
+    const op = { ...entry, replacements: list.replacements };
     const { pathParams, queryParams } = locate(spec, op);
     const names = new Set();
     const parameters = queryParams.map((p) => {
@@ -162,14 +167,14 @@ function build(spec) {
     const pathParameters = templateNames.map((name) => {
       const declared = pathParams.find((p) => p.name === name);
       if (!declared || declared.required !== true) fail(`${op.id}: path parameter ${name} not declared as required`);
-      const ruleName = op.idRules[name];
-      const rule = ID_RULES[ruleName];
+      const ruleName = op.pathParameters?.[name]?.idRule;
+      const rule = list.idRules[ruleName];
       if (!rule) fail(`${op.id}: no id rule for path parameter ${name}`);
       return { name, description: declared.description ?? '', rule };
     });
     if (pathParams.length !== templateNames.length) fail(`${op.id}: path parameters do not match the template`);
-    ops.push({ ...op, kind: kindOf(op.appleOperationId), parameters, pathParameters });
-
+    if (Object.keys(op.pathParameters ?? {}).some((n) => !templateNames.includes(n))) fail(`${op.id}: a listed path parameter is not in ${op.path}`);
+    ops.push({ ...op, kind: kindOf(op), parameters, pathParameters });
   }
   const ids = new Set();
   for (const op of ops) {
@@ -189,7 +194,7 @@ function rustfmt(source) {
 function renderTable(ops, specInfo) {
   const L = [];
   L.push(`// @generated by tools/gen-operations.mjs from Apple's App Store Connect API OpenAPI spec ${specInfo.version}.`);
-  L.push('// Do not edit by hand: change the data in the generator and run `node tools/gen-operations.mjs`.');
+  L.push('// Do not edit by hand: change src/operations/operations.json and run `node tools/gen-operations.mjs`.');
   L.push('');
   L.push('//! The operation table: every operation the connector forwards, with every query parameter Apple\'s');
   L.push('//! spec defines for it (generated; see `tools/gen-operations.mjs`).');
@@ -279,7 +284,7 @@ function main(argv) {
   if (rest.some((a) => a.startsWith('-'))) fail(`unknown option ${rest.find((a) => a.startsWith('-'))}`);
   if (rest.length > 1) fail('at most one spec path');
   const spec = loadSpec(resolve(rest[0] ?? DEFAULT_SPEC));
-  const { ops } = build(spec);
+  const { ops } = build(spec, loadList());
   const outputs = [
     [TABLE_OUT, rustfmt(renderTable(ops, spec.info ?? { version: 'unknown' }))],
   ];
@@ -296,4 +301,4 @@ function main(argv) {
   process.exit(stale ? 1 : 0);
 }
 
-main(process.argv.slice(2));
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

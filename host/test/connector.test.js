@@ -21,6 +21,8 @@ import addFormats from 'ajv-formats';
 import { buildSwagger, generate, loadInputs, renderSwagger, SWAGGER_PATH } from '../../tools/gen-swagger.mjs';
 import { buildConnectorPackage, validateHost, CONNECTOR_FILES } from '../src/connector.js';
 import { run as runConnector, readSources } from '../src/commands/connector.js';
+import { specTables } from '../src/sandbox/spec.js';
+import { startStack, newAppleKey, serverKeyEnv, examplePath } from './helpers/gateway.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (rel) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
@@ -29,6 +31,7 @@ const SWAGGER = JSON.parse(SWAGGER_TEXT);
 const PROPS = JSON.parse(read('apiProperties.json'));
 const README = read('connector/readme.md');
 const PRES = JSON.parse(read('connector/presentation.json'));
+const LIST = JSON.parse(read('src/operations/operations.json'));
 const clone = (x) => structuredClone(x);
 
 /** The wasm package, when it has been built with the entry points this file needs (else null). */
@@ -523,7 +526,7 @@ describe('each certification rule catches a broken copy', () => {
 test('apiDefinition.swagger.json validates as Swagger 2.0 (swagger-parser)', async () => {
   const api = await SwaggerParser.validate(clone(SWAGGER));
   assert.equal(api.swagger, '2.0');
-  assert.deepEqual(Object.keys(api.paths).sort(), ['/v1/apps', '/v1/apps/{id}']);
+  assert.deepEqual(Object.keys(api.paths).sort(), [...new Set(LIST.operations.map((o) => o.path))].sort());
 });
 
 test('swagger-parser rejects a broken copy (the validation is real)', async () => {
@@ -535,15 +538,28 @@ test('swagger-parser rejects a broken copy (the validation is real)', async () =
 test('the generator reproduces the committed swagger byte for byte (no drift)', () => {
   assert.equal(generate(), SWAGGER_TEXT);
   // Deterministic: two builds in a row render the same text.
-  const { spec, presentation } = loadInputs();
-  assert.equal(renderSwagger(buildSwagger(spec, presentation)), renderSwagger(buildSwagger(spec, presentation)));
+  const { spec, presentation, list } = loadInputs();
+  assert.equal(renderSwagger(buildSwagger(spec, presentation, list)), renderSwagger(buildSwagger(spec, presentation, list)));
   assert.equal(path.resolve(SWAGGER_PATH), path.join(ROOT, 'apiDefinition.swagger.json'));
 });
 
-test('the generator fails clearly when a parameter has no presentation words', () => {
-  const { spec, presentation } = loadInputs();
-  delete presentation.parameters['filter[sku]'];
-  assert.throws(() => buildSwagger(spec, presentation), /no entry for parameter filter\[sku\]/);
+test('the generator fails clearly when a parameter has neither presentation words nor a family to build them from', () => {
+  const { spec, presentation, list } = loadInputs();
+  const broken = structuredClone(spec);
+  broken.paths['/v1/apps'].get.parameters.push({ name: 'surprise', in: 'query', schema: { type: 'integer', maximum: 5 } });
+  assert.throws(() => buildSwagger(broken, presentation, list), /no words for parameter surprise/);
+  // Without the presentation's words, a family parameter gets built words naming the operation's resource.
+  delete presentation.resourceParameters.App['filter[sku]'];
+  const sku = buildSwagger(spec, presentation, list).paths['/v1/apps'].get.parameters.find((p) => p.name === 'filter[sku]');
+  assert.equal(sku['x-ms-summary'], 'SKU');
+  assert.match(sku.description, /^Returns only apps whose SKU is one of these values/);
+});
+
+test('the generator names no resource: a kind that disagrees with Apple\'s response is refused', () => {
+  const { spec, presentation, list } = loadInputs();
+  const broken = structuredClone(list);
+  broken.operations.find((o) => o.id === 'GetApp').kind = 'list';
+  assert.throws(() => buildSwagger(spec, presentation, broken), /GetApp: kind list but Apple's AppResponse data is one resource/);
 });
 
 test('the swagger follows Apple\'s spec: every App attribute, every includable relationship, deprecations marked', () => {
@@ -715,6 +731,52 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
       }
     });
   }
+  test('every operation: the gateway\'s shaped sandbox answers (plain, with every include, with fields) validate against its 200 schema', { skip: NO_PKG }, async () => {
+    const team = newAppleKey();
+    const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
+    try {
+      let checked = 0;
+      for (const { path: p, method, op } of operations(SWAGGER)) {
+        const def = op.responses['200'].schema.$ref.replace('#/definitions/', '');
+        const validate = validatorFor(def);
+        const table = WASM.operations().find((o) => o.id === op.operationId);
+        const { path: example } = examplePath(table, stack.sandbox.catalogue, specTables().operations);
+        assert.equal(method, 'get');
+        assert.ok(p === table.path);
+        const include = table.parameters.find((x) => x.name === 'include');
+        for (const query of ['', include ? `include=${include.enum.join(',')}` : null].filter((q) => q !== null)) {
+          const r = await stack.get(`${example}?${query}`);
+          assert.equal(r.status, 200, `${op.operationId}: ${r.text.slice(0, 300)}`);
+          assert.ok(validate(r.json), `${op.operationId} ${query}: ${JSON.stringify(validate.errors?.slice(0, 3), null, 2)}`);
+          checked += 1;
+        }
+      }
+      assert.ok(checked >= 2 * operations(SWAGGER).length - 2);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('every id has a picker from the list named in the operation list; a list that needs an id gets it from a picker-only header', () => {
+    for (const entry of LIST.operations) {
+      const sw = operations(SWAGGER).find((o) => o.op.operationId === entry.id).op;
+      for (const [name, pp] of Object.entries(entry.pathParameters)) {
+        const dv = sw.parameters.find((x) => x.in === 'path' && x.name === name)['x-ms-dynamic-values'];
+        const picker = LIST.operations.find((o) => o.id === pp.picker);
+        assert.equal(dv.operationId, picker.id, `${entry.id} ${name}`);
+        assert.equal(dv['value-title'], picker.pickerTitle);
+        const needs = [...picker.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+        assert.deepEqual(Object.keys(dv.parameters ?? {}), needs, `${entry.id} ${name}`);
+        for (const need of needs) {
+          const helper = sw.parameters.find((x) => x.name === dv.parameters[need].parameter);
+          assert.equal(helper.in, 'header', `${entry.id}: the picker's ${need} comes from a header the gateway ignores`);
+          assert.equal(helper.required, false);
+          assert.equal(helper['x-ms-dynamic-values'].operationId, pp.pickerParameters[need].picker);
+        }
+      }
+    }
+  });
+
   test('the schemas reject what the swagger does not describe (a wrong enum value, an undeclared key, a missing id)', () => {
     const validate = validatorFor('AppList');
     const body = JSON.parse(fixture('list_inc.shaped'));

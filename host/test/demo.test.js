@@ -4,6 +4,7 @@
 // anywhere in the output. Needs the built wasm package (pkg/, `make pkg`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateCatalogue } from '../src/sandbox/data.js';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { run as runDemo } from '../src/commands/demo.js';
@@ -45,9 +46,9 @@ test('make demo: lists every app over several pages, reads one app, exits 0, pri
   const bundles = rows.map((r) => /com\.example\.[a-z0-9]+/.exec(r)?.[0]);
   assert.equal(new Set(bundles).size, 30);
 
-  const summary = /Summary: (\d+) pages, (\d+) apps listed, 1 app read; tokens minted by the gateway: (\d+), seen by the sandbox: (\d+), rejected: (\d+)/.exec(stdout);
+  const summary = /Summary: (\d+) pages, (\d+) apps listed, 1 app read, (\d+) low-rated reviews read; tokens minted by the gateway: (\d+), seen by the sandbox: (\d+), rejected: (\d+)/.exec(stdout);
   assert.ok(summary, 'summary line');
-  const [, pages, apps, minted, seen, rejected] = summary.map(Number);
+  const [, pages, apps, reviewCount, minted, seen, rejected] = summary.map(Number);
   assert.ok(pages >= 3, `30 apps at limit=10 take at least 3 pages (got ${pages})`);
   assert.equal(apps, 30);
   assert.ok(minted >= 1);
@@ -62,6 +63,30 @@ test('make demo: lists every app over several pages, reads one app, exits 0, pri
   const count = Number(/App Store versions \((\d+)\)/.exec(versions)[1]);
   assert.ok(count >= 1 && count <= 3);
   assert.equal(versionRows.length, count);
+
+  // The review flow: the first app's newest 1–2 star reviews with their responses, as the sandbox's data says.
+  const catalogue = generateCatalogue({ apps: 30, seed: 1 });
+  const store = catalogue.resources;
+  const low = store.get('apps').get(ids[0]).relationships.customerReviews
+    .map((id) => store.get('customerReviews').get(id))
+    .filter((r) => r.attributes.rating <= 2)
+    .sort((a, b) => (a.attributes.createdDate < b.attributes.createdDate ? 1 : -1))
+    .slice(0, 5);
+  assert.ok(low.length > 0, 'the first app has low-rated reviews in the sandbox data');
+  assert.equal(reviewCount, low.length);
+  const reviews = section(stdout, 'Newest low-rated reviews');
+  const reviewRows = reviews.split('\n').slice(3);
+  assert.equal(reviewRows.length, low.length);
+  low.forEach((r, i) => {
+    assert.ok(reviewRows[i].startsWith(`  ${r.attributes.createdDate}`), `row ${i} is the review of ${r.attributes.createdDate}`);
+    assert.ok(reviewRows[i].trimEnd().endsWith(r.id));
+    assert.ok(reviewRows[i].includes(r.relationships.response ? store.get('customerReviewResponses').get(r.relationships.response).attributes.state : 'none'));
+  });
+  const answered = low.find((r) => r.relationships.response);
+  if (answered) {
+    const read = section(stdout, 'Read the response to a customer review');
+    assert.ok(read.includes(answered.relationships.response), 'the response read is the newest answered review\'s');
+  }
 });
 
 test('demo options: --help, unknown flags and bad values', async () => {

@@ -1,14 +1,16 @@
 // The same gateway handler in the other runtimes: workerd (the Cloudflare Workers runtime, run
 // directly with a generated capnp config that loads the wasm package through its workerd entry)
-// and Deno (host/deno/main.js). Each answers a List Apps round trip against the sandbox, which runs
-// in this Node process. Child processes are killed in `after` hooks, start-up waits are bounded.
+// and Deno (host/deno/main.js). Each answers a List Apps round trip and one request per operation of
+// the table against the sandbox, which runs in this Node process. Child processes are killed in `after` hooks, start-up waits are bounded.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { startSandbox } from '../src/sandbox/server.js';
-import { newAppleKey, leakedSecrets, rawRequest } from './helpers/gateway.js';
+import { specTables } from '../src/sandbox/spec.js';
+import { operations } from 'asc-connector-wasm';
+import { newAppleKey, leakedSecrets, rawRequest, examplePath } from './helpers/gateway.js';
 import { DENO, HOST_DIR, WORKERD, denoEnv, freePort, spawnRuntime, workerdConfig } from './helpers/runtimes.js';
 
 const PKG_DIR = resolve(HOST_DIR, 'node_modules/asc-connector-wasm');
@@ -95,6 +97,22 @@ async function roundTrip(url, apiKey, sb) {
   assert.equal((await denied.json()).error.code, 'UNAUTHENTICATED');
 }
 
+/** One request per operation of the table: 200, records of the operation's type. Returns the count. */
+async function everyOperation(url, apiKey, sb) {
+  const ops = operations();
+  for (const op of ops) {
+    const { path, type } = examplePath(op, sb.sandbox.catalogue, specTables().operations);
+    const res = await fetch(`${url}${path}?${op.pageable ? 'limit=2' : ''}`, { headers: { 'X-API-Key': apiKey } });
+    const body = await res.json();
+    assert.equal(res.status, 200, `${op.id}: ${JSON.stringify(body).slice(0, 300)}`);
+    const records = op.pageable ? body.value : [body];
+    assert.ok(records.length > 0, op.id);
+    for (const r of records) assert.equal(r.type, type, op.id);
+    if (op.pageable && body.total > 2) assert.ok(body.nextLink.startsWith(`${url}${path}?`), `${op.id}: ${body.nextLink}`);
+  }
+  return ops.length;
+}
+
 describe('gateway in other runtimes', () => {
   const key = newAppleKey();
   const apiKey = `rt-${Math.random().toString(36).slice(2)}-${Date.now()}`;
@@ -135,6 +153,8 @@ describe('gateway in other runtimes', () => {
     const before = sb.sandbox.stats.requests;
     await roundTrip(url, apiKey, sb);
     assert.equal(sb.sandbox.stats.requests - before, 3);
+    const n = await everyOperation(url, apiKey, sb);
+    assert.equal(sb.sandbox.stats.requests - before, 3 + n);
     assert.deepEqual(leakedSecrets(child.output, { pem: key.pem, apiKey }), [], 'workerd output leaks nothing');
     assert.match(child.output, /"operation":"ListApps"/, 'the worker logged its requests');
     RUNTIME_TIMINGS.workerd = Math.round(startupMs);
@@ -166,6 +186,8 @@ describe('gateway in other runtimes', () => {
     const before = sb.sandbox.stats.requests;
     await roundTrip(url, apiKey, sb);
     assert.equal(sb.sandbox.stats.requests - before, 3);
+    const n = await everyOperation(url, apiKey, sb);
+    assert.equal(sb.sandbox.stats.requests - before, 3 + n);
     assert.deepEqual(leakedSecrets(child.output, { pem: key.pem, apiKey }), [], 'Deno output leaks nothing');
     // The same Host allowlist as the Node entry (hosts.js): a foreign Host gets 421, not forwarded.
     for (const host of ['evil.example', new URL(sb.url).host, '[2001:db8::1]']) {

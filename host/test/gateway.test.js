@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { jwtVerify, importSPKI } from 'jose';
-import { errorCodes } from 'asc-connector-wasm';
+import { errorCodes, operations } from 'asc-connector-wasm';
+import { specTables } from '../src/sandbox/spec.js';
 import { loadConfig } from '../src/config.js';
 import { GatewayError } from '../src/errors.js';
 import { MinterCache, keyFingerprint } from '../src/minters.js';
@@ -17,7 +18,7 @@ import { constantTimeEqual, handle } from '../src/handler.js';
 import { run as serve } from '../src/commands/serve.js';
 import { startGateway } from '../src/node.js';
 import {
-  newAppleKey, serverKeyEnv, callerKeyHeaders, leakedSecrets, rawRequest, startStack,
+  newAppleKey, serverKeyEnv, callerKeyHeaders, leakedSecrets, rawRequest, startStack, examplePath,
 } from './helpers/gateway.js';
 
 const allLogLines = [];
@@ -260,6 +261,158 @@ describe('gateway with a server key', () => {
     assertErrorShape(fmt, 400, 'HEADER_INVALID');
     assert.equal(stack.sandbox.stats.requests, before);
   });
+});
+
+
+// ---- every operation of the table ----------------------------------------------------------------
+
+/** A valid value for one table parameter. */
+function validValue(p) {
+  if (p.type === 'integer') return String(p.maximum ?? 1);
+  if (p.type === 'boolean') return 'true';
+  return p.enum?.[0] ?? 'x';
+}
+
+describe('every operation in operations(): auth, bad input, parameters, paging, include, fields, 404', () => {
+  const team = newAppleKey();
+  let stack;
+  const forwarded = [];
+  const sentHeaders = [];
+  const OPS = operations();
+  // The sandbox's own idea of each path (read from Apple's spec), to pick ids from its catalogue.
+  const sandboxOps = new Map(specTables().operations.map((o) => [o.path, o]));
+  const pathFor = (op) => examplePath(op, stack.sandbox.catalogue, [...sandboxOps.values()]).path;
+  before(async () => {
+    stack = await startStack({
+      keys: [team.sandboxKey],
+      env: serverKeyEnv(team),
+      deps: { fetch: (url, init) => { forwarded.push(String(url)); sentHeaders.push(init.headers); return fetch(url, init); } },
+    });
+  });
+  after(async () => {
+    remember(stack);
+    await stack?.close();
+  });
+
+  test('the table has the operations of the operation list, each with a kind and id rules', () => {
+    const list = JSON.parse(readFileSync(new URL('../../src/operations/operations.json', import.meta.url), 'utf8'));
+    assert.deepEqual(OPS.map((o) => o.id), list.operations.map((o) => o.id));
+    for (const op of OPS) {
+      assert.ok(['list', 'get', 'relatedList', 'relatedGet'].includes(op.kind), op.id);
+      assert.equal(op.pageable, op.kind === 'list' || op.kind === 'relatedList');
+      for (const pp of op.pathParameters) assert.match(pp.example, new RegExp(pp.pattern), op.id);
+    }
+  });
+
+  for (const op of OPS) {
+    describe(`${op.id} (${op.method} ${op.path})`, () => {
+      test('no or a wrong X-API-Key, unknown and bad parameters, bad ids → refused, nothing forwarded', async () => {
+        const path = pathFor(op);
+        const before = forwarded.length;
+        const res = await fetch(`${stack.gw.url}${path}`);
+        assert.equal(res.status, 401);
+        assertErrorShape(await stack.get(path, { 'X-API-Key': 'wrong' }), 401, 'UNAUTHENTICATED');
+        const unknown = await stack.get(`${path}?surprise=1`);
+        assertErrorShape(unknown, 400, 'REQUEST_INVALID');
+        assert.equal(unknown.json.error.details[0].parameter, 'surprise');
+        for (const p of op.parameters) {
+          const bad = p.type === 'integer' ? String((p.maximum ?? 0) + 1) : p.type === 'boolean' ? 'yes' : p.enum ? 'NOT_A_VALUE' : '';
+          const r = await stack.get(`${path}?${encodeURIComponent(p.name)}=${bad}`);
+          assertErrorShape(r, 400, 'REQUEST_INVALID');
+          assert.equal(r.json.error.details[0].parameter, p.name);
+        }
+        if (!op.pageable) assertErrorShape(await stack.get(`${path}?cursor=abc`), 400, 'REQUEST_INVALID');
+        for (const pp of op.pathParameters) {
+          const r = await stack.get(op.path.replace(`{${pp.name}}`, 'has_underscore'));
+          assertErrorShape(r, 400, 'ID_INVALID');
+          assert.ok(r.json.error.message.includes(pp.help));
+        }
+        assert.equal(forwarded.length, before, 'nothing reached the sandbox');
+      });
+
+      test('every valid parameter is forwarded to Apple as given', async () => {
+        const path = pathFor(op);
+        for (const p of op.parameters) {
+          const before = forwarded.length;
+          const value = validValue(p);
+          const r = await stack.get(`${path}?${encodeURIComponent(p.name)}=${encodeURIComponent(value)}`);
+          assert.equal(r.status, 200, `${p.name}=${value}: ${r.text.slice(0, 300)}`);
+          assert.equal(forwarded.length, before + 1);
+          const sent = new URL(forwarded.at(-1));
+          assert.equal(sent.pathname, path);
+          assert.equal(sent.searchParams.get(p.name), value, p.name);
+        }
+      });
+
+      if (op.pageable) {
+        test('paging through nextLink visits every record once', async () => {
+          const first = await stack.get(`${pathFor(op)}?limit=2`);
+          assert.equal(first.status, 200, first.text.slice(0, 300));
+          const total = first.json.total;
+          assert.ok(total >= 3, `${op.id} has more than one page of data (${total})`);
+          const ids = first.json.value.map((r) => r.id);
+          let next = first.json.nextLink;
+          for (let pages = 1; next; pages += 1) {
+            assert.ok(next.startsWith(`${stack.gw.url}${pathFor(op)}?`), next);
+            assert.ok(pages < 200);
+            const r = await stack.get(next.slice(stack.gw.url.length));
+            assert.equal(r.status, 200, r.text.slice(0, 300));
+            ids.push(...r.json.value.map((x) => x.id));
+            next = r.json.nextLink;
+          }
+          assert.equal(ids.length, total);
+          assert.equal(new Set(ids).size, total);
+        });
+      }
+
+      const include = op.parameters.find((p) => p.name === 'include');
+      if (include) {
+        test('include resolves every includable relationship inside the records', async () => {
+          const r = await stack.get(`${pathFor(op)}?include=${include.enum.join(',')}`);
+          assert.equal(r.status, 200, r.text.slice(0, 300));
+          const records = op.pageable ? r.json.value : [r.json];
+          assert.ok(records.length > 0);
+          for (const rec of records) {
+            for (const rel of include.enum) {
+              const value = rel in rec ? rec[rel] : rec[`${rel}Relationship`];
+              assert.ok(value !== undefined, `${op.id}: ${rel} present`);
+              assert.ok(value === null || Array.isArray(value) || typeof value.id === 'string', `${op.id} ${rel}: ${JSON.stringify(value)}`);
+            }
+          }
+        });
+      }
+
+      const fields = op.parameters.find((p) => p.name.startsWith('fields[') && p.enum?.length > 2);
+      test('fields limits the attributes Apple returns', async () => {
+        const sop = sandboxOps.get(op.path);
+        const own = op.parameters.find((p) => p.name === `fields[${sop.type}]`) ?? fields;
+        const [keep, drop] = own.enum;
+        const r = await stack.get(`${pathFor(op)}?${encodeURIComponent(own.name)}=${keep}`);
+        assert.equal(r.status, 200, r.text.slice(0, 300));
+        const rec = op.pageable ? r.json.value[0] : r.json;
+        if (own.name === `fields[${sop.type}]`) {
+          assert.ok(keep in rec, `${op.id}: ${keep} kept`);
+          assert.ok(!(drop in rec), `${op.id}: ${drop} dropped`);
+        }
+      });
+
+      test('a picker-only header (X-Picker-App-Id) is accepted and never sent to Apple', async () => {
+        const r = await stack.get(pathFor(op), { 'X-Picker-App-Id': stack.sandbox.catalogue.apps[0].id });
+        assert.equal(r.status, 200, r.text.slice(0, 300));
+        const sent = Object.keys(sentHeaders.at(-1)).map((k) => k.toLowerCase()).sort();
+        assert.deepEqual(sent, ['accept', 'authorization']);
+      });
+
+      if (op.pathParameters.length > 0) {
+        test("Apple's 404 for an id that does not exist", async () => {
+          let path = op.path;
+          for (const pp of op.pathParameters) path = path.replace(`{${pp.name}}`, pp.example.replace(/[0-9]/g, '7'));
+          const r = await stack.get(path);
+          assertErrorShape(r, 404, 'UPSTREAM_NOT_FOUND');
+        });
+      }
+    });
+  }
 });
 
 describe('gateway with caller keys', () => {

@@ -15,6 +15,7 @@ import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { createSandbox, DEFAULT_PAGE_SIZE } from '../src/sandbox/sandbox.js';
 import { startSandbox } from '../src/sandbox/server.js';
+import { specTables } from '../src/sandbox/spec.js';
 import { run as runSandboxCommand } from '../src/commands/sandbox.js';
 
 const NOW = 1_750_000_000;
@@ -487,48 +488,54 @@ describe('data and responses', () => {
   });
 });
 
+/** A checker of bodies against Apple's schemas in the vendored subset (plus Apple's error schemas). */
+function appleChecker() {
+    const subset = JSON.parse(readFileSync(new URL('../../spec/apple-apps-4.4.1.json', import.meta.url), 'utf8'));
+  // One schema in Apple's spec carries `format: null`; drop such non-string formats so Ajv can compile it.
+  const clean = (v) => (Array.isArray(v)
+    ? v.map(clean)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === 'format' && typeof x !== 'string')).map(([k, x]) => [k, clean(x)]))
+      : v);
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const components = clean(subset.components);
+  // ErrorResponse is not in the vendored subset; these three schemas are Apple's (spec 4.4.1) as published.
+  Object.assign(components.schemas, {
+    ErrorResponse: { type: 'object', properties: { errors: { type: 'array', items: { $ref: '#/components/schemas/ResponseError' } } } },
+    ResponseError: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        status: { type: 'string' },
+        code: { type: 'string' },
+        title: { type: 'string' },
+        detail: { type: 'string' },
+        source: { oneOf: [{ $ref: '#/components/schemas/ErrorSourcePointer' }, { $ref: '#/components/schemas/ErrorSourceParameter' }] },
+      },
+      required: ['code', 'status', 'title'],
+    },
+    ErrorSourcePointer: { type: 'object', title: 'JsonPointer', properties: { pointer: { type: 'string' } }, required: ['pointer'] },
+    ErrorSourceParameter: { type: 'object', title: 'Parameter', properties: { parameter: { type: 'string' } }, required: ['parameter'] },
+  });
+  ajv.addSchema({ $id: 'apple', components });
+  const schema = (name) => ajv.getSchema(`apple#/components/schemas/${name}`);
+  // Apple's response schemas mark nothing nullable, yet Apple sends nulls (docs/API_NOTES.md#include-fields-and-limits): drop them first.
+  const noNulls = (v) => (Array.isArray(v)
+    ? v.map(noNulls)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, noNulls(x)]))
+      : v);
+  const check = (name, body) => {
+    const validate = schema(name);
+    assert.ok(validate(noNulls(body)), `${name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+  };
+  return check;
+}
+
 describe('conformance to Apple\'s schemas (spec 4.4.1, vendored in spec/apple-apps-4.4.1.json)', () => {
   test('list, list with include, single app and error bodies validate as AppsResponse / AppResponse / ErrorResponse', async () => {
-    const subset = JSON.parse(readFileSync(new URL('../../spec/apple-apps-4.4.1.json', import.meta.url), 'utf8'));
-    // One schema in Apple's spec carries `format: null`; drop such non-string formats so Ajv can compile it.
-    const clean = (v) => (Array.isArray(v)
-      ? v.map(clean)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === 'format' && typeof x !== 'string')).map(([k, x]) => [k, clean(x)]))
-        : v);
-    const ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats(ajv);
-    const components = clean(subset.components);
-    // ErrorResponse is not in the vendored subset; these three schemas are Apple's (spec 4.4.1) as published.
-    Object.assign(components.schemas, {
-      ErrorResponse: { type: 'object', properties: { errors: { type: 'array', items: { $ref: '#/components/schemas/ResponseError' } } } },
-      ResponseError: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          status: { type: 'string' },
-          code: { type: 'string' },
-          title: { type: 'string' },
-          detail: { type: 'string' },
-          source: { oneOf: [{ $ref: '#/components/schemas/ErrorSourcePointer' }, { $ref: '#/components/schemas/ErrorSourceParameter' }] },
-        },
-        required: ['code', 'status', 'title'],
-      },
-      ErrorSourcePointer: { type: 'object', title: 'JsonPointer', properties: { pointer: { type: 'string' } }, required: ['pointer'] },
-      ErrorSourceParameter: { type: 'object', title: 'Parameter', properties: { parameter: { type: 'string' } }, required: ['parameter'] },
-    });
-    ajv.addSchema({ $id: 'apple', components });
-    const schema = (name) => ajv.getSchema(`apple#/components/schemas/${name}`);
-    // Apple's response schemas mark nothing nullable, yet Apple sends nulls (docs/API_NOTES.md#include-fields-and-limits): drop them first.
-    const noNulls = (v) => (Array.isArray(v)
-      ? v.map(noNulls)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, noNulls(x)]))
-        : v);
-    const check = (name, body) => {
-      const validate = schema(name);
-      assert.ok(validate(noNulls(body)), `${name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
-    };
+    const check = appleChecker();
     const sb = newSandbox();
     const tok = await token();
     const appId = sb.catalogue.apps[3].id;
@@ -561,6 +568,88 @@ describe('conformance to Apple\'s schemas (spec 4.4.1, vendored in spec/apple-ap
       assert.equal(e.body.errors[0].status, String(e.status));
       for (const k of Object.keys(e.body.errors[0])) assert.ok(['id', 'status', 'code', 'title', 'detail', 'source'].includes(k), k);
     }
+  });
+});
+
+describe('every operation of the spec subset (the connector\'s operations), served generically', () => {
+  test('routes, parameter tables and resources come from the spec; every answer validates as Apple\'s 200 schema', async () => {
+    const check = appleChecker();
+    const subset = JSON.parse(readFileSync(new URL('../../spec/apple-apps-4.4.1.json', import.meta.url), 'utf8'));
+    const list = JSON.parse(readFileSync(new URL('../../src/operations/operations.json', import.meta.url), 'utf8'));
+    const { operations, resources } = specTables();
+    // The sandbox serves exactly the subset's operations, which are exactly the operation list's.
+    assert.deepEqual(operations.map((o) => o.appleOperationId).sort(), list.operations.map((o) => o.appleOperationId).sort());
+    const sb = newSandbox();
+    const tok = await token();
+    const store = sb.catalogue.resources;
+    for (const op of operations) {
+      // An id whose record has data for the related operations (a review with a response, an app with reviews).
+      const ownType = op.kind === 'list' ? op.type : op.kind === 'get' ? op.type : op.parentType;
+      const records = [...(store.get(ownType)?.values() ?? [])];
+      assert.ok(records.length > 0, `catalogue has ${ownType}`);
+      const rec = op.relationship ? records.find((r) => [r.relationships[op.relationship]].flat().filter(Boolean).length > 0) : records[0];
+      assert.ok(rec, `${op.appleOperationId}: a ${ownType} with ${op.relationship}`);
+      const path = op.path.replace('{id}', encodeURIComponent(rec.id));
+      const include = op.params.include?.enum ?? [];
+      const apple = subset.paths[op.path].get;
+      const responseName = apple.responses['200'].content['application/json'].schema.$ref.split('/').pop();
+      for (const query of ['', include.length ? `include=${include.join(',')}` : null, op.params.limit ? 'limit=2' : null].filter((q) => q !== null)) {
+        const r = await get(sb, `${path}${query ? `?${query}` : ''}`, tok);
+        assert.equal(r.status, 200, `${op.appleOperationId} ${query}: ${JSON.stringify(r.body).slice(0, 300)}`);
+        check(responseName, r.body);
+        const data = [r.body.data].flat();
+        for (const d of data) assert.equal(d.type, op.type);
+        if (query === 'limit=2' && r.body.meta.paging.total > 2) assert.ok(r.body.links.next.includes('cursor='), op.appleOperationId);
+      }
+      // Every parameter of the table is accepted with a valid value; an unknown one is refused.
+      for (const [name, rule] of Object.entries(op.params)) {
+        const value = rule.type === 'integer' ? '1' : rule.type === 'boolean' ? 'true' : (rule.enum?.[0] ?? 'x');
+        const r = await get(sb, `${path}?${encodeURIComponent(name)}=${encodeURIComponent(value)}`, tok);
+        assert.equal(r.status, 200, `${op.appleOperationId} ${name}=${value}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      }
+      const bad = await get(sb, `${path}?surprise=1`, tok);
+      assert.equal(bad.status, 400);
+      if (op.path.includes('{id}')) {
+        const missing = await get(sb, op.path.replace('{id}', 'no-such-id'), tok);
+        assert.equal(missing.status, 404, op.appleOperationId);
+        assert.equal(missing.body.errors[0].code, 'NOT_FOUND');
+      }
+    }
+    // Resource shapes come from the spec: reviews relate to a response and a territory.
+    assert.deepEqual(resources.get('customerReviews').relationships.map((r) => [r.name, r.cardinality, r.relatedType]),
+      [['response', 'one', 'customerReviewResponses'], ['reviewTerritory', 'one', 'territories']]);
+  });
+
+  test('filters, exists, sort and include on the new resources', async () => {
+    const sb = newSandbox();
+    const tok = await token();
+    const store = sb.catalogue.resources;
+    const app = [...store.get('apps').values()].find((a) => a.relationships.customerReviews.length >= 5);
+    const reviews = app.relationships.customerReviews.map((id) => store.get('customerReviews').get(id));
+    const low = await get(sb, `/v1/apps/${app.id}/customerReviews?filter[rating]=1,2&sort=-createdDate&include=response`, tok);
+    assert.equal(low.status, 200);
+    const expected = reviews.filter((r) => r.attributes.rating <= 2).sort((a, b) => (a.attributes.createdDate < b.attributes.createdDate ? 1 : -1));
+    assert.deepEqual(low.body.data.map((d) => d.id), expected.map((r) => r.id));
+    const withResponse = expected.filter((r) => r.relationships.response);
+    assert.equal((low.body.included ?? []).length, withResponse.length);
+    for (const inc of low.body.included ?? []) assert.equal(inc.type, 'customerReviewResponses');
+    const published = await get(sb, `/v1/apps/${app.id}/customerReviews?exists[publishedResponse]=true`, tok);
+    assert.equal(published.body.data.length, reviews.filter((r) => r.relationships.response).length);
+    // Builds of one app by relationship filter, newest upload first; a rel.attr filter.
+    const builds = await get(sb, `/v1/builds?filter[app]=${app.id}&sort=-uploadedDate&limit=200`, tok);
+    assert.deepEqual(new Set(builds.body.data.map((b) => b.id)), new Set(app.relationships.builds));
+    const dates = builds.body.data.map((b) => b.attributes.uploadedDate);
+    assert.deepEqual(dates, [...dates].sort().reverse());
+    const version = store.get('preReleaseVersions').get(app.relationships.preReleaseVersions[0]).attributes.version;
+    const byVersion = await get(sb, `/v1/builds?filter[app]=${app.id}&filter[preReleaseVersion.version]=${version}`, tok);
+    assert.ok(byVersion.body.data.length > 0);
+    // A review without a response: its to-one related read is Apple's 404.
+    const bare = reviews.find((r) => !r.relationships.response);
+    if (bare) assert.equal((await get(sb, `/v1/customerReviews/${bare.id}/response`, tok)).status, 404);
+    // Testers of a beta group, by relationship filter.
+    const group = store.get('betaGroups').get(app.relationships.betaGroups[0]);
+    const testers = await get(sb, `/v1/betaTesters?filter[betaGroups]=${group.id}&limit=200`, tok);
+    assert.deepEqual(new Set(testers.body.data.map((t) => t.id)), new Set(group.relationships.betaTesters));
   });
 });
 

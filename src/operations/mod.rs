@@ -306,13 +306,13 @@ fn check_id(op: &Operation, name: &str, value: &str) -> Result<()> {
     let rule = &pp.rule;
     let len = value.chars().count();
     let what = format!(
-        "{} ids are {} to {} characters matching {}",
+        "the {{{name}}} of {} is {} to {} characters matching {}",
         op.id,
         rule.min_length,
         rule.max_length,
         rule.charset.class()
     );
-    let problem = if looks_like_bundle_id(value) {
+    let problem = if rule.charset == IdCharset::Digits && looks_like_bundle_id(value) {
         Some(format!("{} looks like a bundle ID", show(value)))
     } else if let Some(c) = value.chars().find(|&c| !rule.charset.allows(c)) {
         Some(format!(
@@ -497,7 +497,7 @@ fn deprecation(param: &Parameter) -> Detail {
 }
 
 fn check_cursor(op: &Operation, value: Option<&str>, out: &mut Checked) {
-    if op.kind != OperationKind::Collection {
+    if !op.kind.is_pageable() {
         out.problems.push(problem(
             ErrorCode::ParameterNotAllowed,
             CURSOR,
@@ -563,8 +563,7 @@ fn not_in_operation(op: &Operation, name: &str) -> Problem {
         .iter()
         .filter(|other| other.id != op.id)
         .filter(|other| {
-            other.parameter(name).is_some()
-                || (name == CURSOR && other.kind == OperationKind::Collection)
+            other.parameter(name).is_some() || (name == CURSOR && other.kind.is_pageable())
         })
         .map(|other| other.id)
         .collect();
@@ -583,7 +582,7 @@ fn not_in_operation(op: &Operation, name: &str) -> Problem {
             format!("{name} is not accepted by {}", op.id),
         );
     }
-    let cursor = (op.kind == OperationKind::Collection).then_some(CURSOR);
+    let cursor = op.kind.is_pageable().then_some(CURSOR);
     let names = op.parameters.iter().map(|p| p.name).chain(cursor);
     if let Some(s) = suggest::nearest(name, names) {
         return problem(
@@ -633,7 +632,7 @@ fn summary_of_names(op: &Operation) -> String {
             Some(f) => format!("{f}[...]"),
             None => p.name.to_owned(),
         })
-        .chain((op.kind == OperationKind::Collection).then(|| CURSOR.to_owned()));
+        .chain(op.kind.is_pageable().then(|| CURSOR.to_owned()));
     for key in keys {
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, n)) => *n += 1,
@@ -904,7 +903,7 @@ fn operation_json(op: &Operation) -> serde_json::Value {
         "summary": op.summary,
         "description": op.description,
         "kind": op.kind.as_str(),
-        "pageable": op.kind == OperationKind::Collection,
+        "pageable": op.kind.is_pageable(),
         "pathParameters": path_parameters,
         "parameters": op.parameters.iter().map(parameter_json).collect::<Vec<_>>(),
     })

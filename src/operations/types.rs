@@ -3,23 +3,38 @@
 //! The data itself lives in `table.rs`, generated from Apple's spec by `tools/gen-operations.mjs`;
 //! these types are hand-written so the generator only emits plain literals.
 
-/// Whether an operation returns a page of resources or one resource.
+/// What an operation does, as the operation list states it (never guessed from a name).
+///
+/// The reads are here; the write issue adds `Create`, `Update`, `Delete`, `AddRelationship` and
+/// `RemoveRelationship` next to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OperationKind {
-    /// A list (`*_getCollection`): paged with `cursor`, shaped into `{value, nextLink, total}`.
-    Collection,
-    /// One resource by id (`*_getInstance`).
-    Instance,
+    /// A collection (`/v1/apps`): paged with `cursor`, shaped into `{value, nextLink, total}`.
+    List,
+    /// One resource by id (`/v1/apps/{id}`).
+    Get,
+    /// The to-many relationship of one resource (`/v1/apps/{id}/customerReviews`): paged like a list.
+    RelatedList,
+    /// The to-one relationship of one resource (`/v1/customerReviews/{id}/response`): one record.
+    RelatedGet,
 }
 
 impl OperationKind {
-    /// `"collection"` or `"instance"`.
+    /// The operation list's spelling: `"list"`, `"get"`, `"relatedList"` or `"relatedGet"`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
-            OperationKind::Collection => "collection",
-            OperationKind::Instance => "instance",
+            OperationKind::List => "list",
+            OperationKind::Get => "get",
+            OperationKind::RelatedList => "relatedList",
+            OperationKind::RelatedGet => "relatedGet",
         }
+    }
+
+    /// Whether the answer is a page of records (accepts `cursor`, has a `nextLink`).
+    #[must_use]
+    pub const fn is_pageable(self) -> bool {
+        matches!(self, OperationKind::List | OperationKind::RelatedList)
     }
 }
 
@@ -72,6 +87,9 @@ pub struct Parameter {
 pub enum IdCharset {
     /// ASCII digits only (App Store Connect app ids, e.g. `6446998023`).
     Digits,
+    /// ASCII letters, digits and `-`: the UUID-like or opaque ids of versions, builds, reviews,
+    /// beta groups and testers (e.g. `2395b439-fccd-4645-95bc-97afbe9e379e`).
+    Token,
 }
 
 impl IdCharset {
@@ -80,6 +98,7 @@ impl IdCharset {
     pub const fn allows(self, c: char) -> bool {
         match self {
             IdCharset::Digits => c.is_ascii_digit(),
+            IdCharset::Token => c.is_ascii_alphanumeric() || c == '-',
         }
     }
 
@@ -88,6 +107,7 @@ impl IdCharset {
     pub const fn class(self) -> &'static str {
         match self {
             IdCharset::Digits => "[0-9]",
+            IdCharset::Token => "[A-Za-z0-9-]",
         }
     }
 }
@@ -146,7 +166,7 @@ pub struct Operation {
     pub summary: &'static str,
     /// What the operation does (Apple's documentation text).
     pub description: &'static str,
-    /// Collection or instance.
+    /// List, get, related list or related get.
     pub kind: OperationKind,
     /// The `{...}` segments of `path`, in order.
     pub path_parameters: &'static [PathParameter],

@@ -89,7 +89,7 @@ fn hint(status: u16, agreements: bool) -> &'static str {
         401 => "App Store Connect did not accept the token. Usual causes: the clock of the machine that signs runs fast (iat or exp in the future); the key ID does not belong to this .p8 key; the issuer ID is from another team; an individual key was used as a team key or the other way round (individual keys need X-ASC-Key-Type: individual and no issuer ID); the key was revoked; or the signature was DER-encoded instead of raw r||s.",
         403 if agreements => "App Store Connect refuses API access until the latest agreements are accepted: the Account Holder must accept them in App Store Connect > Business (Agreements, Tax, and Banking).",
         403 => "App Store Connect refused this request for this key: the key's role lacks access to it (App Manager or Admin may be needed), or it is an individual key, which cannot use some endpoints.",
-        404 => "App Store Connect has no such resource, or the key's role cannot see it; check the app id.",
+        404 => "App Store Connect has no such resource, or the key's role cannot see it; check the id in the path.",
         429 => "This API key used up its hourly request limit (usually 3600 requests per rolling hour, per key). Wait and try again later; the X-Rate-Limit header shows what remains.",
         406 => "App Store Connect cannot answer in the requested format (406).",
         500..=599 => "App Store Connect had a server error or is temporarily unavailable; try again later and check Apple's Developer System Status page.",

@@ -1,8 +1,10 @@
 // `asc-connector demo` (what `make demo` runs): the whole path on one machine, with nothing sent to Apple. It makes
 // a throwaway P-256 key, starts the sandbox (which trusts only that key's public half) and the gateway (which
 // signs with it), then calls the gateway the way Power Automate would: List Apps page by page following nextLink,
-// then Read App Information with include=appStoreVersions,appInfos. It prints the records as tables and a
-// summary, stops both servers and exits 0, or 1 with one clear line on any failure. The key and the tokens stay
+// then Read App Information with include=appStoreVersions,appInfos, then the flow a maker builds for reviews: the
+// newest low-rated (1–2 star) reviews of that app with their developer responses (List customer reviews with
+// filter[rating], sort=-createdDate and include=response) and the response to the newest one that has one (Read
+// the response to a customer review). It prints the records as tables and a summary, stops both servers and exits 0, or 1 with one clear line on any failure. The key and the tokens stay
 // in memory and are never printed.
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { parseCount, parseFlags, reportError, UsageError } from '../cli.js';
@@ -11,7 +13,8 @@ import { startSandbox } from '../sandbox/server.js';
 const HELP = `Usage: asc-connector demo [options]
 
 Runs the gateway against the local sandbox with a throwaway key and prints what a flow would get:
-all apps (List Apps, following nextLink page by page) and one app's details (Read App Information).
+all apps (List Apps, following nextLink page by page), one app's details (Read App Information) and that
+app's newest low-rated reviews with their responses (List customer reviews, Read the response to a review).
 Nothing leaves this machine.
 
 Options:
@@ -22,6 +25,8 @@ Options:
 
 /** Per-request bound so a broken server can never hang the demo. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How many of the newest low-rated reviews the review flow asks for. */
+const REVIEW_LIMIT = 5;
 /** Upper bound on pages followed (a nextLink loop would otherwise never end). */
 const MAX_PAGES = 100;
 
@@ -195,9 +200,38 @@ export async function run(argv, io) {
     ));
     out();
 
+    // The newest low-rated reviews of the app, with the developer responses included inline.
+    const reviews = await callGateway(
+      `${gateway.url}/v1/apps/${encodeURIComponent(chosen.id)}/customerReviews?filter[rating]=1,2&sort=-createdDate&include=response&limit=${REVIEW_LIMIT}`,
+      apiKey,
+      'List customer reviews',
+    );
+    if (!Array.isArray(reviews.value)) throw new DemoError('List customer reviews: the answer has no "value" array');
+    const stars = (n) => (Number.isInteger(n) && n >= 0 && n <= 5 ? '★'.repeat(n) + '☆'.repeat(5 - n) : n);
+    out(`Newest low-rated reviews — ${app.name} (filter[rating]=1,2, sort=-createdDate, include=response): ${reviews.value.length} of ${reviews.total ?? '?'}`);
+    out(table(
+      [{ title: 'Date' }, { title: 'Rating' }, { title: 'Territory' }, { title: 'Title', max: 26 }, { title: 'Response' }, { title: 'Response text', max: 44 }, { title: 'Review ID' }],
+      reviews.value.map((r) => [r.createdDate, stars(r.rating), r.territory, r.title, r.response ? r.response.state : 'none', r.response?.responseBody, r.id]),
+    ));
+    out();
+    const answered = reviews.value.find((r) => r.response);
+    if (answered) {
+      const response = await callGateway(
+        `${gateway.url}/v1/customerReviews/${encodeURIComponent(answered.id)}/response`,
+        apiKey,
+        'Read the response to a customer review',
+      );
+      out(`Read the response to a customer review — "${answered.title}"`);
+      out(table(
+        [{ title: 'Field' }, { title: 'Value', max: 70 }],
+        [['State', response.state], ['Last modified', response.lastModifiedDate], ['Text', response.responseBody], ['Response ID', response.id]],
+      ));
+      out();
+    }
+
     const s = sandbox.sandbox.stats;
     const ms = Date.now() - started;
-    out(`Summary: ${pages} pages, ${apps.length} apps listed, 1 app read; tokens minted by the gateway: ${minted}, ` +
+    out(`Summary: ${pages} pages, ${apps.length} apps listed, 1 app read, ${reviews.value.length} low-rated reviews read; tokens minted by the gateway: ${minted}, ` +
       `seen by the sandbox: ${s.tokensSeen}, rejected: ${s.rejectedTokens}; sandbox requests: ${s.requests}; ${ms} ms`);
     if (s.rejectedTokens > 0) throw new DemoError(`the sandbox rejected ${s.rejectedTokens} token(s)`);
     return 0;

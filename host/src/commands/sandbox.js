@@ -8,8 +8,9 @@ import { startSandbox } from '../sandbox/server.js';
 
 const HELP = `Usage: asc-connector sandbox [options]
 
-Runs a local App Store Connect stand-in (GET /v1/apps, GET /v1/apps/{id}) on 127.0.0.1. It checks tokens
-the way Apple does and serves deterministic sample apps with Apple's paging, include and error bodies.
+Runs a local App Store Connect stand-in (every path of spec/apple-apps-4.4.1.json: apps, versions, builds,
+reviews, beta groups and testers) on 127.0.0.1. It checks tokens the way Apple does and serves deterministic
+linked sample data with Apple's paging, include, filters and error bodies.
 
 Options:
   --port N                 port to listen on (default 0: any free port; the URL is printed)

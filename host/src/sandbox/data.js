@@ -1,6 +1,12 @@
 // Deterministic fake App Store Connect catalogue for the sandbox: apps with all 12 App attributes (some null, as
-// Apple sends them), 1–3 App Store versions and 1–2 app infos each. The same seed always yields the same data, so
-// tests and the demo see stable names and ids; nothing here depends on the clock or on Math.random.
+// Apple sends them), 1–3 App Store versions and 1–2 app infos each, and, linked to them, builds, pre-release
+// versions, customer reviews (some with a developer response), territories, beta groups and beta testers. The same
+// seed always yields the same data, so tests and the demo see stable names and ids; nothing here depends on the
+// clock or on Math.random.
+//
+// `catalogue.resources` holds every resource by type and id as { type, id, attributes, relationships }, where each
+// relationship (named as in Apple's schema of that type) is an id, an array of ids, or null. The sandbox serves
+// these generically; it knows nothing about a particular type.
 
 const ADJECTIVES = [
   'Trailhead', 'Pocket', 'Harbor', 'Quiet', 'Lumen', 'Northwind', 'Copper', 'Maple', 'Tidal', 'Summit',
@@ -183,5 +189,155 @@ export function generateCatalogue({ apps = 30, seed = 1 } = {}) {
 
     out.apps.push({ id, attributes, versionIds, appInfoIds });
   }
+  out.resources = linkedResources(out, seed);
   return out;
+}
+
+const FIRST_NAMES = ['Ada', 'Björn', 'Chen', 'Dana', 'Emeka', 'Farah', 'Giulia', 'Hiro', 'Ines', 'Jonas', 'Kofi', 'Lena', 'Mateo', 'Noor', 'Olga', 'Priya'];
+const LAST_NAMES = ['Okafor', 'Lindqvist', 'Wang', 'Müller', 'García', 'Tanaka', 'Rossi', 'Haddad', 'Novak', 'Silva', 'Kim', 'Dubois'];
+const TERRITORIES = [['USA', 'USD'], ['GBR', 'GBP'], ['DEU', 'EUR'], ['FRA', 'EUR'], ['JPN', 'JPY'], ['CAN', 'CAD'], ['AUS', 'AUD'], ['BRA', 'BRL']];
+const REVIEW_TEXT = [
+  [1, 'Crashes on launch', 'Since the last update the app closes as soon as I open it. Please fix.'],
+  [1, 'Lost my data', 'Everything I saved is gone after the update.'],
+  [2, 'Too many ads', 'Useful, but an ad after every tap makes it hard to use.'],
+  [2, 'Sync is unreliable', 'Changes on my phone do not show up on my iPad.'],
+  [3, 'Decent', 'Does the job, though the design feels dated.'],
+  [4, 'Very handy', 'I use it every day; a dark mode would be nice.'],
+  [5, 'Love it', 'Exactly what I needed, simple and fast.'],
+  [5, 'Five stars', 'Great support and regular updates. Ünïcödé welcome: 👍'],
+];
+
+/** Every resource by type: the legacy app, version and app info records plus the linked resources around them. */
+function linkedResources(out, seed) {
+  // A second stream, so the apps, versions and app infos stay what they were for a seed.
+  const rand = prng(seedNumber(`${String(seed)}:linked`));
+  const pick = (list) => list[Math.floor(rand() * list.length)];
+  const res = new Map();
+  const put = (type, id, attributes, relationships = {}) => {
+    if (!res.has(type)) res.set(type, new Map());
+    const r = { type, id, attributes, relationships };
+    res.get(type).set(id, r);
+    return r;
+  };
+  const rel = (r, name) => r.relationships[name] ?? (r.relationships[name] = []);
+  const base = 1704067200;
+  for (const [code, currency] of TERRITORIES) put('territories', code, { currency });
+  const testers = [];
+  for (let i = 0; i < 24; i++) {
+    const firstName = FIRST_NAMES[i % FIRST_NAMES.length];
+    const lastName = pick(LAST_NAMES);
+    testers.push(put('betaTesters', uuid(rand), {
+      firstName,
+      lastName,
+      email: `${slug(firstName)}.${slug(lastName)}${i}@example.com`,
+      inviteType: rand() < 0.75 ? 'EMAIL' : 'PUBLIC_LINK',
+      state: pick(['INVITED', 'ACCEPTED', 'INSTALLED', 'INSTALLED', 'REVOKED']),
+      appDevices: [],
+    }, { apps: [], betaGroups: [], builds: [] }));
+  }
+  for (const app of out.apps) {
+    const a = put('apps', app.id, app.attributes, {
+      appStoreVersions: [...app.versionIds], appInfos: [...app.appInfoIds], builds: [], preReleaseVersions: [], betaGroups: [], customerReviews: [],
+    });
+    const versions = app.versionIds.map((id) => out.versions.get(id));
+    for (const v of versions) put('appStoreVersions', v.id, v.attributes, { app: app.id, build: null });
+    for (const id of app.appInfoIds) put('appInfos', id, out.appInfos.get(id).attributes, { app: app.id });
+    // One pre-release version per App Store version, with 1–3 builds each (newest last).
+    let build = 100 + Math.floor(rand() * 400);
+    for (const v of [...versions].reverse()) {
+      const pre = put('preReleaseVersions', uuid(rand), { version: v.attributes.versionString, platform: v.attributes.platform }, { app: app.id, builds: [] });
+      rel(a, 'preReleaseVersions').push(pre.id);
+      const created = Date.parse(v.attributes.createdDate) / 1000;
+      const count = 1 + Math.floor(rand() * 3);
+      for (let b = 0; b < count; b++) {
+        build += 1 + Math.floor(rand() * 3);
+        const uploaded = created - (count - b) * 86400 - Math.floor(rand() * 40000);
+        const newest = b === count - 1;
+        const state = newest && rand() < 0.3 ? 'PROCESSING' : rand() < 0.08 ? pick(['FAILED', 'INVALID']) : 'VALID';
+        const expired = uploaded + 90 * 86400 < base + 300 * 86400;
+        const bd = put('builds', uuid(rand), {
+          version: String(build),
+          uploadedDate: pacificDate(uploaded),
+          expirationDate: pacificDate(uploaded + 90 * 86400),
+          expired,
+          minOsVersion: v.attributes.platform === 'MAC_OS' ? '13.0' : pick(['15.0', '16.0', '17.0']),
+          lsMinimumSystemVersion: v.attributes.platform === 'MAC_OS' ? '13.0' : null,
+          computedMinMacOsVersion: null,
+          computedMinVisionOsVersion: null,
+          iconAssetToken: null,
+          processingState: state,
+          buildAudienceType: rand() < 0.8 ? 'APP_STORE_ELIGIBLE' : 'INTERNAL_ONLY',
+          usesNonExemptEncryption: rand() < 0.2 ? null : false,
+        }, { app: app.id, preReleaseVersion: pre.id, appStoreVersion: null, betaGroups: [], individualTesters: [] });
+        pre.relationships.builds.push(bd.id);
+        rel(a, 'builds').push(bd.id);
+        if (newest && state === 'VALID') {
+          bd.relationships.appStoreVersion = v.id;
+          res.get('appStoreVersions').get(v.id).relationships.build = bd.id;
+        }
+      }
+    }
+    // Beta groups: an internal group, and for some apps an external one with a public link.
+    const groupCount = 1 + Math.floor(rand() * 2);
+    for (let g = 0; g < groupCount; g++) {
+      const internal = g === 0;
+      const publicLink = !internal && rand() < 0.6;
+      const linkId = publicLink ? uuid(rand).slice(0, 8) : null;
+      const group = put('betaGroups', uuid(rand), {
+        name: internal ? 'Internal Testers' : pick(['External Beta', 'QA', 'Friends and Family']),
+        createdDate: pacificDate(base + Math.floor(rand() * 100 * 86400)),
+        isInternalGroup: internal,
+        hasAccessToAllBuilds: internal,
+        publicLinkEnabled: publicLink,
+        publicLinkId: linkId,
+        publicLinkLimitEnabled: publicLink,
+        publicLinkLimit: publicLink ? 100 : null,
+        publicLink: publicLink ? `https://testflight.apple.com/join/${linkId}` : null,
+        feedbackEnabled: true,
+        iosBuildsAvailableForAppleSiliconMac: rand() < 0.5,
+        iosBuildsAvailableForAppleVision: false,
+      }, { app: app.id, builds: [], betaTesters: [] });
+      rel(a, 'betaGroups').push(group.id);
+      const builds = a.relationships.builds.slice(-2);
+      for (const b of builds) {
+        group.relationships.builds.push(b);
+        res.get('builds').get(b).relationships.betaGroups.push(group.id);
+      }
+      const members = 2 + Math.floor(rand() * 4);
+      for (let m = 0; m < members; m++) {
+        const t = testers[Math.floor(rand() * testers.length)];
+        if (group.relationships.betaTesters.includes(t.id)) continue;
+        group.relationships.betaTesters.push(t.id);
+        t.relationships.betaGroups.push(group.id);
+        if (!t.relationships.apps.includes(app.id)) t.relationships.apps.push(app.id);
+        for (const b of builds) if (!t.relationships.builds.includes(b)) t.relationships.builds.push(b);
+      }
+    }
+    // Customer reviews, newest first; about half the low-rated ones have a developer response.
+    const reviewCount = 3 + Math.floor(rand() * 10);
+    let when = base + 200 * 86400 + Math.floor(rand() * 100 * 86400);
+    for (let r = 0; r < reviewCount; r++) {
+      const [rating, title, body] = pick(REVIEW_TEXT);
+      const territory = pick(TERRITORIES)[0];
+      const review = put('customerReviews', uuid(rand), {
+        rating,
+        title,
+        body,
+        reviewerNickname: `${pick(FIRST_NAMES)}${Math.floor(rand() * 900) + 100}`,
+        createdDate: pacificDate(when),
+        territory,
+      }, { response: null, reviewTerritory: territory });
+      rel(a, 'customerReviews').push(review.id);
+      if (rating <= 3 ? rand() < 0.5 : rand() < 0.15) {
+        const response = put('customerReviewResponses', uuid(rand), {
+          responseBody: `Thank you for the review, ${review.attributes.reviewerNickname}. We are looking into it; please write to support@example.com.`,
+          lastModifiedDate: pacificDate(when + 3600 + Math.floor(rand() * 3 * 86400)),
+          state: rand() < 0.8 ? 'PUBLISHED' : 'PENDING_PUBLISH',
+        }, { review: review.id });
+        review.relationships.response = response.id;
+      }
+      when -= 3600 + Math.floor(rand() * 6 * 86400);
+    }
+  }
+  return res;
 }

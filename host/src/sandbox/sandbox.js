@@ -1,5 +1,7 @@
-// The sandbox: a local stand-in for App Store Connect's GET /v1/apps and GET /v1/apps/{id}, for `make demo`, tests
-// and trying flows without an Apple account. It checks bearer tokens the way Apple does (verify.js, WebCrypto
+// The sandbox: a local stand-in for App Store Connect, serving every path of the vendored spec subset (the
+// connector's operations: lists, reads, related lists and related reads), for `make demo`, tests and trying flows
+// without an Apple account. Routes, parameter tables and relationships come from Apple's spec at start-up
+// (spec.js), never from the gateway's table. It checks bearer tokens the way Apple does (verify.js, WebCrypto
 // only, independent of our signer), serves deterministic realistic data (data.js) with Apple's paging, include,
 // filter, sort and sparse-fieldset behaviour, and answers errors with Apple's bodies (docs/API_NOTES.md#errors).
 // Runtime-agnostic: WHATWG fetch types and crypto.subtle only, so it runs under Node, workerd or Deno alike.
@@ -12,14 +14,20 @@
 //
 // Choices where Apple is silent (docs/API_NOTES.md#undocumented), documented so nobody mistakes them for Apple facts:
 //   - default page size when `limit` is absent: 50 (Apple's default is undocumented);
-//   - default `limit[appStoreVersions]` / `limit[appInfos]` when included: 10;
+//   - default `limit[...]` of an included to-many relationship: 10;
 //   - a future `iat` is tolerated up to 5 s (verify.js); exp has no leeway;
 //   - cursor = base64url("o:<offset>") + "." + base64url(4-byte checksum); a cursor that does not decode or whose
 //     checksum is wrong → 400 PARAMETER_ERROR.INVALID on `cursor`;
 //   - unknown `filter[x]` → 400 PARAMETER_ERROR.INVALID "'x' is not a valid filter type" (Apple's own example);
 //     any other unknown parameter → 400 PARAMETER_ERROR.ILLEGAL; a parameter given twice → 400 INVALID;
-//   - `include` values other than appStoreVersions/appInfos are accepted and get empty linkage (no such data);
-//   - filters on review submissions match nothing (the sandbox has no review submissions);
+//   - `include` of a relationship the catalogue has no data for is accepted and gets empty linkage (or null);
+//   - filter[x] matches: x = id → the id; x an attribute → its value (as text); x a relationship → the related
+//     ids; x = rel.attr → an attribute of a related resource; a relationship without data matches nothing;
+//   - exists[x]: x an attribute → non-null; x a relationship, or the relationship x ends with (publishedResponse →
+//     response) → has related data; a relationship the catalogue has no data for never exists;
+//   - sort keys are attributes (nulls last) or to-one relationships (by related id); ties keep catalogue order;
+//   - GET of a to-one relationship that is empty (a review without a response) → 404 NOT_FOUND;
+//   - a 404 NOT_FOUND names the type as Apple does for apps: 'AppsV1' for apps, 'CustomerReviewsV1' for reviews;
 //   - X-Rate-Limit is counted per key id over a rolling hour of the injected clock; only authenticated requests
 //     count; 401 answers carry the header with the key's current remainder (or the full limit for unknown keys).
 //
@@ -47,7 +55,7 @@
 
 import { generateCatalogue } from './data.js';
 import { createFaults } from './faults.js';
-import { APP_INFO_RELATIONSHIPS, APP_RELATIONSHIPS, LIST_PARAMS, ONE_PARAMS, VERSION_RELATIONSHIPS } from './spec.js';
+import { specTables } from './spec.js';
 import { importPublicKey, verifyBearer } from './verify.js';
 
 /** Page size used when a request has no `limit` (Apple's default is undocumented). */
@@ -68,7 +76,6 @@ const APPLE_429 = {
   title: 'The request rate limit has been reached.',
   detail: "We've received too many requests for this API. Please wait and try again or slow down your request rate.",
 };
-const INCLUDE_SOURCES = { appStoreVersions: 'versions', appInfos: 'appInfos' };
 
 function errorBody(error, withId = true) {
   const e = withId ? { id: crypto.randomUUID(), ...error } : error;
@@ -135,7 +142,8 @@ function pick(obj, names) {
 /** Builds the sandbox. See the comment block at the top of this file. */
 export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1000, seed = 1, rateLimitPerHour = 3600 } = {}) {
   const catalogue = generateCatalogue({ apps, seed });
-  const appsById = new Map(catalogue.apps.map((a) => [a.id, a]));
+  const tables = specTables();
+  const store = catalogue.resources;
   const cursorSecret = `asc-sandbox:${String(seed)}`;
   const keyTable = new Map();
   const usage = new Map(); // kid → timestamps (seconds) of counted requests within the last hour
@@ -241,125 +249,146 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
   }
 
   const list = (params, name) => (params.has(name) ? params.get(name).split(',') : null);
+  const find = (type, id) => store.get(type)?.get(id) ?? null;
+  const idsOf = (rec, name) => {
+    const v = rec.relationships[name];
+    return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+  };
 
-  function relationships(base, id, table, origin) {
-    const out = {};
-    for (const [name, links] of table) {
-      const l = {};
-      if (links.includes('self')) l.self = `${origin}/v1/${base}/${id}/relationships/${name}`;
-      if (links.includes('related')) l.related = `${origin}/v1/${base}/${id}/${name}`;
-      out[name] = { links: l };
+  /**
+   * One resource as Apple renders it: attributes, relationships (links per the spec; data when included) and its
+   * own link. `include` is the list of relationships to give data for; `included` collects the related records.
+   */
+  function render(rec, origin, params, include, included, seen) {
+    const shape = tables.resources.get(rec.type);
+    const fields = list(params, `fields[${rec.type}]`);
+    const rels = {};
+    for (const r of shape.relationships) {
+      const isIncluded = include.includes(r.name);
+      if (r.links.length === 0 && !isIncluded) continue;
+      const out = {};
+      if (r.links.length > 0) {
+        out.links = {};
+        if (r.links.includes('self')) out.links.self = `${origin}/v1/${rec.type}/${rec.id}/relationships/${r.name}`;
+        if (r.links.includes('related')) out.links.related = `${origin}/v1/${rec.type}/${rec.id}/${r.name}`;
+      }
+      if (isIncluded && r.cardinality) {
+        let ids = idsOf(rec, r.name).filter((id) => find(r.relatedType, id));
+        if (r.cardinality === 'many') {
+          const limit = params.has(`limit[${r.name}]`) ? Number(params.get(`limit[${r.name}]`)) : DEFAULT_INCLUDED_LIMIT;
+          out.meta = { paging: { total: ids.length, limit } };
+          ids = ids.slice(0, limit);
+          out.data = ids.map((id) => ({ type: r.relatedType, id }));
+        } else {
+          out.data = ids.length > 0 ? { type: r.relatedType, id: ids[0] } : null;
+        }
+        for (const id of ids) {
+          const key = `${r.relatedType}/${id}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          included.push(render(find(r.relatedType, id), origin, params, [], null, seen));
+        }
+      }
+      rels[r.name] = out;
     }
-    return out;
-  }
-
-  function renderRelated(kind, rec, origin, fields) {
-    const isVersion = kind === 'versions';
-    const type = isVersion ? 'appStoreVersions' : 'appInfos';
-    const table = isVersion ? VERSION_RELATIONSHIPS : APP_INFO_RELATIONSHIPS;
     let attributes = rec.attributes;
-    let rels = relationships(type, rec.id, table, origin);
+    let relOut = rels;
     if (fields) {
       attributes = pick(attributes, fields);
-      rels = pick(rels, fields);
+      relOut = pick(rels, fields);
     }
-    const out = { type, id: rec.id };
+    const out = { type: rec.type, id: rec.id };
     if (Object.keys(attributes).length > 0) out.attributes = attributes;
-    if (Object.keys(rels).length > 0) out.relationships = rels;
-    out.links = { self: `${origin}/v1/${type}/${rec.id}` };
+    if (Object.keys(relOut).length > 0) out.relationships = relOut;
+    out.links = { self: `${origin}/v1/${rec.type}/${rec.id}` };
     return out;
   }
 
-  /** Renders apps plus their `included` resources per include / fields / limit[...] parameters. */
-  function renderApps(appList, params, origin) {
+  /** Renders records plus their `included` resources per include / fields / limit[...] parameters. */
+  function renderAll(records, params, origin) {
     const include = list(params, 'include') ?? [];
-    const fieldsApps = list(params, 'fields[apps]');
     const included = [];
     const seen = new Set();
-    const data = appList.map((app) => {
-      const rels = {};
-      for (const [name, links, kind, linkType] of APP_RELATIONSHIPS) {
-        const isIncluded = include.includes(name);
-        if (links.length === 0 && !isIncluded) continue;
-        const rel = {};
-        if (links.length > 0) {
-          rel.links = {};
-          if (links.includes('self')) rel.links.self = `${origin}/v1/apps/${app.id}/relationships/${name}`;
-          if (links.includes('related')) rel.links.related = `${origin}/v1/apps/${app.id}/${name}`;
-        }
-        if (isIncluded && kind === 'many') {
-          const limit = params.has(`limit[${name}]`) ? Number(params.get(`limit[${name}]`)) : DEFAULT_INCLUDED_LIMIT;
-          const source = INCLUDE_SOURCES[name];
-          const ids = source === 'versions' ? app.versionIds : source === 'appInfos' ? app.appInfoIds : [];
-          const shown = ids.slice(0, limit);
-          rel.meta = { paging: { total: ids.length, limit } };
-          rel.data = shown.map((id) => ({ type: linkType, id }));
-          for (const id of shown) {
-            if (seen.has(`${linkType}/${id}`)) continue;
-            seen.add(`${linkType}/${id}`);
-            const rec = source === 'versions' ? catalogue.versions.get(id) : catalogue.appInfos.get(id);
-            included.push(renderRelated(source, rec, origin, list(params, `fields[${linkType}]`)));
-          }
-        }
-        rels[name] = rel;
-      }
-      let attributes = app.attributes;
-      let relOut = rels;
-      if (fieldsApps) {
-        attributes = pick(attributes, fieldsApps);
-        relOut = pick(rels, fieldsApps);
-      }
-      const out = { type: 'apps', id: app.id };
-      if (Object.keys(attributes).length > 0) out.attributes = attributes;
-      if (Object.keys(relOut).length > 0) out.relationships = relOut;
-      out.links = { self: `${origin}/v1/apps/${app.id}` };
-      return out;
-    });
+    const data = records.map((rec) => render(rec, origin, params, include, included, seen));
     return { data, included: include.length > 0 ? included : undefined };
   }
 
-  function filterAndSort(params) {
-    let result = catalogue.apps;
-    const exact = { 'filter[name]': 'name', 'filter[bundleId]': 'bundleId', 'filter[sku]': 'sku' };
-    for (const [param, attr] of Object.entries(exact)) {
-      const wanted = list(params, param);
-      if (wanted) result = result.filter((a) => wanted.includes(a.attributes[attr]));
+  /** The values a filter or sort key reads from a record: an attribute, a relationship's ids, or rel.attr. */
+  function valuesOf(rec, key) {
+    if (key === 'id') return [rec.id];
+    const shape = tables.resources.get(rec.type);
+    if (shape.attributes.includes(key)) {
+      const v = rec.attributes[key];
+      return v === null || v === undefined ? [] : [String(v)];
     }
-    const ids = list(params, 'filter[id]');
-    if (ids) result = result.filter((a) => ids.includes(a.id));
-    const versionFilters = {
-      'filter[appStoreVersions.platform]': 'platform',
-      'filter[appStoreVersions.appStoreState]': 'appStoreState',
-      'filter[appStoreVersions.appVersionState]': 'appVersionState',
-    };
-    for (const [param, attr] of Object.entries(versionFilters)) {
-      const wanted = list(params, param);
-      if (wanted) {
-        result = result.filter((a) => a.versionIds.some((v) => wanted.includes(catalogue.versions.get(v).attributes[attr])));
-      }
-    }
-    const versionIds = list(params, 'filter[appStoreVersions]');
-    if (versionIds) result = result.filter((a) => a.versionIds.some((v) => versionIds.includes(v)));
-    if (params.has('filter[reviewSubmissions.state]') || params.has('filter[reviewSubmissions.platform]')) result = [];
-    if (params.get('exists[gameCenterEnabledVersions]') === 'true') result = [];
+    const [relName, ...rest] = key.split('.');
+    const r = shape.relationships.find((x) => x.name === relName);
+    if (!r || !r.cardinality) return [];
+    const ids = idsOf(rec, relName);
+    if (rest.length === 0) return ids;
+    return ids.flatMap((id) => {
+      const other = find(r.relatedType, id);
+      return other ? valuesOf(other, rest.join('.')) : [];
+    });
+  }
 
+  function exists(rec, key) {
+    const shape = tables.resources.get(rec.type);
+    if (shape.attributes.includes(key)) return rec.attributes[key] !== null && rec.attributes[key] !== undefined;
+    const r = shape.relationships.find((x) => x.name === key)
+      ?? shape.relationships.find((x) => key.toLowerCase().endsWith(x.name.toLowerCase()));
+    return r ? idsOf(rec, r.name).length > 0 : false;
+  }
+
+  function filterAndSort(records, params) {
+    let result = records;
+    for (const [name, value] of params) {
+      const f = /^filter\[(.+)\]$/.exec(name);
+      if (f) {
+        const wanted = value.split(',');
+        result = result.filter((rec) => valuesOf(rec, f[1]).some((v) => wanted.includes(v)));
+      }
+      const e = /^exists\[(.+)\]$/.exec(name);
+      if (e) result = result.filter((rec) => exists(rec, e[1]) === (value === 'true'));
+    }
     const sort = list(params, 'sort');
     if (sort) {
+      const order = new Map(result.map((r, i) => [r, i]));
       result = [...result].sort((x, y) => {
         for (const key of sort) {
           const desc = key.startsWith('-');
           const attr = desc ? key.slice(1) : key;
-          const a = x.attributes[attr];
-          const b = y.attributes[attr];
-          if (a !== b) return (a < b ? -1 : 1) * (desc ? -1 : 1);
+          const a = x.attributes[attr] ?? valuesOf(x, attr)[0] ?? null;
+          const b = y.attributes[attr] ?? valuesOf(y, attr)[0] ?? null;
+          if (a === b) continue;
+          if (a === null) return 1;
+          if (b === null) return -1;
+          return (a < b ? -1 : 1) * (desc ? -1 : 1);
         }
-        return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+        return order.get(x) - order.get(y);
       });
     }
     return result;
   }
 
-  function listApps(url, params, fault) {
+  function notFound(type, id) {
+    return {
+      status: 404,
+      error: {
+        status: '404',
+        code: 'NOT_FOUND',
+        title: 'The specified resource does not exist',
+        detail: `There is no resource of type '${type[0].toUpperCase()}${type.slice(1)}V1' with id '${id}'`,
+      },
+    };
+  }
+
+  function selfLink(url, params) {
+    const pairs = [...params];
+    return `${url.origin}${url.pathname}${pairs.length ? `?${encodeQuery(pairs)}` : ''}`;
+  }
+
+  function page(url, records, params, fault) {
     const origin = url.origin;
     let offset = 0;
     if (params.has('cursor')) {
@@ -368,11 +397,10 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
       offset = decoded;
     }
     const limit = params.has('limit') ? Number(params.get('limit')) : DEFAULT_PAGE_SIZE;
-    const matching = filterAndSort(params);
-    const page = matching.slice(offset, offset + limit);
-    const { data, included } = renderApps(page, params, origin);
+    const matching = filterAndSort(records, params);
+    const { data, included } = renderAll(matching.slice(offset, offset + limit), params, origin);
     const pairs = [...params];
-    const links = { self: `${origin}${url.pathname}${pairs.length ? `?${encodeQuery(pairs)}` : ''}` };
+    const links = { self: selfLink(url, params) };
     if (offset + limit < matching.length) {
       const nextPairs = pairs.filter(([k]) => k !== 'cursor');
       nextPairs.push(['cursor', makeCursor(offset + limit)]);
@@ -386,25 +414,50 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     return { status: 200, body };
   }
 
-  function readApp(url, id, params) {
-    const app = appsById.get(id);
-    if (!app) {
-      return {
-        status: 404,
-        error: {
-          status: '404',
-          code: 'NOT_FOUND',
-          title: 'The specified resource does not exist',
-          detail: `There is no resource of type 'AppsV1' with id '${id}'`,
-        },
-      };
-    }
-    const { data, included } = renderApps([app], params, url.origin);
-    const pairs = [...params];
+  function one(url, rec, params) {
+    const { data, included } = renderAll([rec], params, url.origin);
     const body = { data: data[0] };
     if (included) body.included = included;
-    body.links = { self: `${url.origin}${url.pathname}${pairs.length ? `?${encodeQuery(pairs)}` : ''}` };
+    body.links = { self: selfLink(url, params) };
     return { status: 200, body };
+  }
+
+  /** Serves one operation of the spec tables with validated parameters. */
+  function serve(op, url, ids, params, fault) {
+    if (op.kind === 'list') return page(url, [...(store.get(op.type)?.values() ?? [])], params, fault);
+    const ownType = op.kind === 'get' ? op.type : op.parentType;
+    const rec = find(ownType, ids[0]);
+    if (!rec) return notFound(ownType, ids[0]);
+    if (op.kind === 'get') return one(url, rec, params);
+    const related = idsOf(rec, op.relationship).map((id) => find(op.type, id)).filter(Boolean);
+    if (op.kind === 'relatedList') return page(url, related, params, fault);
+    if (related.length === 0) return notFound(op.type, `${ids[0]}/${op.relationship}`);
+    return one(url, related[0], params);
+  }
+
+  /** The operation whose path fits, and the decoded values of its `{...}` segments. */
+  function route(pathname) {
+    const segments = pathname.split('/').slice(1);
+    const fits = [];
+    for (const op of tables.operations) {
+      if (op.segments.length !== segments.length) continue;
+      const ids = [];
+      let ok = true;
+      for (let i = 0; i < segments.length && ok; i++) {
+        if (op.segments[i].startsWith('{')) {
+          if (segments[i] === '') ok = false;
+          else {
+            try {
+              ids.push(decodeURIComponent(segments[i]));
+            } catch {
+              ids.push(segments[i]); // keep the raw segment; it will not match any resource
+            }
+          }
+        } else if (op.segments[i] !== segments[i]) ok = false;
+      }
+      if (ok) fits.push({ op, ids });
+    }
+    return fits;
   }
 
   /** Everything after the fault layer: authenticate, rate-limit, route, answer. Returns a plain response spec. */
@@ -456,9 +509,8 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     }
 
     const path = url.pathname;
-    const isList = path === '/v1/apps';
-    const one = /^\/v1\/apps\/([^/]+)$/.exec(path);
-    if (!isList && !one) {
+    const fits = route(path);
+    if (fits.length === 0) {
       return json(
         404,
         errorBody({
@@ -470,33 +522,24 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
         rate,
       );
     }
-    if (request.method !== 'GET') {
+    const fit = fits.find((f) => f.op.method === request.method);
+    if (!fit) {
+      const allowed = [...new Set(fits.map((f) => f.op.method))].join(', ');
       return json(
         405,
         errorBody({
           status: '405',
           code: 'METHOD_NOT_ALLOWED',
           title: 'The request method is not valid for the resource path.',
-          detail: `The request method '${request.method}' is not valid for the resource path '${path}'. Allowed: GET`,
+          detail: `The request method '${request.method}' is not valid for the resource path '${path}'. Allowed: ${allowed}`,
         }),
         rate,
-        { allow: 'GET' },
+        { allow: allowed },
       );
     }
-    const parsed = parseQuery(url, isList ? LIST_PARAMS : ONE_PARAMS, isList);
-    let result = parsed;
-    if (parsed.params) {
-      if (isList) result = listApps(url, parsed.params, fault);
-      else {
-        let id = one[1];
-        try {
-          id = decodeURIComponent(id);
-        } catch {
-          // keep the raw segment; it will not match any app
-        }
-        result = readApp(url, id, parsed.params);
-      }
-    }
+    const pageable = fit.op.kind === 'list' || fit.op.kind === 'relatedList';
+    const parsed = parseQuery(url, fit.op.params, pageable);
+    const result = parsed.params ? serve(fit.op, url, fit.ids, parsed.params, fault) : parsed;
     if (result.error) return json(result.status, errorBody(result.error), rate);
     return json(result.status, JSON.stringify(result.body), rate);
   }

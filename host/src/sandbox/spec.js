@@ -1,189 +1,111 @@
-// Parameter and relationship tables for GET /v1/apps and GET /v1/apps/{id}, extracted by script from Apple's
-// App Store Connect OpenAPI spec 4.4.1 (app-store-connect-openapi-4.4.1.json). Kept as data so the sandbox can tell
-// a legal parameter from an illegal one, and check enum values and maximums, exactly as the spec declares them.
-// Regenerate from the spec rather than editing by hand.
+// The sandbox's routes, parameter tables and resource shapes, read from Apple's OpenAPI spec 4.4.1 at start-up:
+// the vendored subset (spec/apple-apps-4.4.1.json, cut to the connector's paths by `gen-swagger --vendor`) for
+// the operations, their parameters and the resource schemas, and the path names of the full spec
+// (spec/app-store-connect-openapi-4.4.1.json) for which relationship links Apple emits. Nothing here reads the
+// gateway's operation table (the wasm planner): the sandbox is the test oracle, so it learns Apple's rules from
+// Apple's spec on its own.
+//
+// The subset is the only input that names operations; this file has no per-resource code.
 
-/** Query parameters of GET /v1/apps: name -> { type, enum?, max? } (type is the spec's schema type). */
-export const LIST_PARAMS = {
-  "filter[name]": {"type": "array"},
-  "filter[bundleId]": {"type": "array"},
-  "filter[sku]": {"type": "array"},
-  "filter[appStoreVersions.appStoreState]": {"type": "array", "enum": ["ACCEPTED", "DEVELOPER_REMOVED_FROM_SALE", "DEVELOPER_REJECTED", "IN_REVIEW", "INVALID_BINARY", "METADATA_REJECTED", "PENDING_APPLE_RELEASE", "PENDING_CONTRACT", "PENDING_DEVELOPER_RELEASE", "PREPARE_FOR_SUBMISSION", "PREORDER_READY_FOR_SALE", "PROCESSING_FOR_APP_STORE", "READY_FOR_REVIEW", "READY_FOR_SALE", "REJECTED", "REMOVED_FROM_SALE", "WAITING_FOR_EXPORT_COMPLIANCE", "WAITING_FOR_REVIEW", "REPLACED_WITH_NEW_VERSION", "NOT_APPLICABLE"]},
-  "filter[appStoreVersions.platform]": {"type": "array", "enum": ["IOS", "MAC_OS", "TV_OS", "VISION_OS"]},
-  "filter[appStoreVersions.appVersionState]": {"type": "array", "enum": ["ACCEPTED", "DEVELOPER_REJECTED", "IN_REVIEW", "INVALID_BINARY", "METADATA_REJECTED", "PENDING_APPLE_RELEASE", "PENDING_DEVELOPER_RELEASE", "PREPARE_FOR_SUBMISSION", "PROCESSING_FOR_DISTRIBUTION", "READY_FOR_DISTRIBUTION", "READY_FOR_REVIEW", "REJECTED", "REPLACED_WITH_NEW_VERSION", "WAITING_FOR_EXPORT_COMPLIANCE", "WAITING_FOR_REVIEW"]},
-  "filter[reviewSubmissions.state]": {"type": "array", "enum": ["READY_FOR_REVIEW", "WAITING_FOR_REVIEW", "IN_REVIEW", "UNRESOLVED_ISSUES", "CANCELING", "COMPLETING", "COMPLETE"]},
-  "filter[reviewSubmissions.platform]": {"type": "array", "enum": ["IOS", "MAC_OS", "TV_OS", "VISION_OS"]},
-  "filter[appStoreVersions]": {"type": "array"},
-  "filter[id]": {"type": "array"},
-  "exists[gameCenterEnabledVersions]": {"type": "boolean"},
-  "sort": {"type": "array", "enum": ["name", "-name", "bundleId", "-bundleId", "sku", "-sku"]},
-  "fields[apps]": {"type": "array", "enum": ["accessibilityUrl", "name", "bundleId", "sku", "primaryLocale", "isOrEverWasMadeForKids", "subscriptionStatusUrl", "subscriptionStatusUrlVersion", "subscriptionStatusUrlForSandbox", "subscriptionStatusUrlVersionForSandbox", "contentRightsDeclaration", "streamlinedPurchasingEnabled", "accessibilityDeclarations", "appEncryptionDeclarations", "appStoreIcon", "ciProduct", "betaTesters", "betaGroups", "appStoreVersions", "appTags", "preReleaseVersions", "betaAppLocalizations", "builds", "betaLicenseAgreement", "betaAppReviewDetail", "appInfos", "appClips", "appPricePoints", "endUserLicenseAgreement", "appPriceSchedule", "appAvailabilityV2", "inAppPurchases", "subscriptionGroups", "gameCenterEnabledVersions", "perfPowerMetrics", "appCustomProductPages", "inAppPurchasesV2", "promotedPurchases", "appEvents", "reviewSubmissions", "subscriptionGracePeriod", "customerReviews", "customerReviewSummarizations", "gameCenterDetail", "appStoreVersionExperimentsV2", "alternativeDistributionKey", "analyticsReportRequests", "marketplaceSearchDetail", "buildUploads", "backgroundAssets", "betaFeedbackScreenshotSubmissions", "betaFeedbackCrashSubmissions", "searchKeywords", "webhooks", "androidToIosAppMappingDetails"]},
-  "fields[appEncryptionDeclarations]": {"type": "array", "enum": ["appDescription", "createdDate", "usesEncryption", "exempt", "containsProprietaryCryptography", "containsThirdPartyCryptography", "availableOnFrenchStore", "platform", "uploadedDate", "documentUrl", "documentName", "documentType", "appEncryptionDeclarationState", "codeValue", "app", "builds", "appEncryptionDeclarationDocument"]},
-  "fields[buildIcons]": {"type": "array", "enum": ["iconAsset", "iconType", "masked", "name"]},
-  "fields[ciProducts]": {"type": "array", "enum": ["name", "createdDate", "productType", "app", "bundleId", "workflows", "primaryRepositories", "additionalRepositories", "buildRuns"]},
-  "fields[betaGroups]": {"type": "array", "enum": ["name", "createdDate", "isInternalGroup", "hasAccessToAllBuilds", "publicLinkEnabled", "publicLinkId", "publicLinkLimitEnabled", "publicLinkLimit", "publicLink", "feedbackEnabled", "iosBuildsAvailableForAppleSiliconMac", "iosBuildsAvailableForAppleVision", "app", "builds", "betaTesters", "betaRecruitmentCriteria", "betaRecruitmentCriterionCompatibleBuildCheck"]},
-  "fields[appStoreVersions]": {"type": "array", "enum": ["platform", "versionString", "appStoreState", "appVersionState", "copyright", "reviewType", "releaseType", "earliestReleaseDate", "usesIdfa", "downloadable", "createdDate", "app", "appStoreVersionLocalizations", "build", "appStoreVersionPhasedRelease", "gameCenterAppVersion", "routingAppCoverage", "appStoreReviewDetail", "appStoreVersionSubmission", "appClipDefaultExperience", "appStoreVersionExperiments", "appStoreVersionExperimentsV2", "customerReviews", "alternativeDistributionPackage"]},
-  "fields[preReleaseVersions]": {"type": "array", "enum": ["version", "platform", "builds", "app"]},
-  "fields[betaAppLocalizations]": {"type": "array", "enum": ["feedbackEmail", "marketingUrl", "privacyPolicyUrl", "tvOsPrivacyPolicy", "description", "locale", "app"]},
-  "fields[builds]": {"type": "array", "enum": ["version", "uploadedDate", "expirationDate", "expired", "minOsVersion", "lsMinimumSystemVersion", "computedMinMacOsVersion", "computedMinVisionOsVersion", "iconAssetToken", "processingState", "buildAudienceType", "usesNonExemptEncryption", "preReleaseVersion", "individualTesters", "betaGroups", "betaBuildLocalizations", "appEncryptionDeclaration", "betaAppReviewSubmission", "app", "buildBetaDetail", "appStoreVersion", "icons", "buildBundles", "buildUpload", "perfPowerMetrics", "diagnosticSignatures"]},
-  "fields[betaLicenseAgreements]": {"type": "array", "enum": ["agreementText", "app"]},
-  "fields[betaAppReviewDetails]": {"type": "array", "enum": ["contactFirstName", "contactLastName", "contactPhone", "contactEmail", "demoAccountName", "demoAccountPassword", "demoAccountRequired", "notes", "app"]},
-  "fields[appInfos]": {"type": "array", "enum": ["appStoreState", "state", "appStoreAgeRating", "australiaAgeRating", "brazilAgeRating", "brazilAgeRatingV2", "franceAgeRating", "koreaAgeRating", "app", "ageRatingDeclaration", "appInfoLocalizations", "primaryCategory", "primarySubcategoryOne", "primarySubcategoryTwo", "secondaryCategory", "secondarySubcategoryOne", "secondarySubcategoryTwo", "territoryAgeRatings"]},
-  "fields[appClips]": {"type": "array", "enum": ["bundleId", "app", "appClipDefaultExperiences", "appClipAdvancedExperiences"]},
-  "fields[endUserLicenseAgreements]": {"type": "array", "enum": ["agreementText", "app", "territories"]},
-  "fields[inAppPurchases]": {"type": "array", "enum": ["referenceName", "productId", "inAppPurchaseType", "state", "apps", "name", "reviewNote", "familySharable", "contentHosting", "inAppPurchaseLocalizations", "pricePoints", "content", "appStoreReviewScreenshot", "promotedPurchase", "iapPriceSchedule", "inAppPurchaseAvailability", "images", "offerCodes", "versions"]},
-  "fields[subscriptionGroups]": {"type": "array", "enum": ["referenceName", "subscriptions", "subscriptionGroupLocalizations", "versions"]},
-  "fields[gameCenterEnabledVersions]": {"type": "array", "enum": ["platform", "versionString", "iconAsset", "compatibleVersions", "app"]},
-  "fields[appCustomProductPages]": {"type": "array", "enum": ["name", "url", "visible", "app", "appCustomProductPageVersions"]},
-  "fields[promotedPurchases]": {"type": "array", "enum": ["visibleForAllUsers", "enabled", "state", "inAppPurchaseV2", "subscription"]},
-  "fields[appEvents]": {"type": "array", "enum": ["referenceName", "badge", "eventState", "deepLink", "purchaseRequirement", "primaryLocale", "priority", "purpose", "territorySchedules", "archivedTerritorySchedules", "localizations"]},
-  "fields[reviewSubmissions]": {"type": "array", "enum": ["platform", "submittedDate", "state", "app", "items", "appStoreVersionForReview", "submittedByActor", "lastUpdatedByActor"]},
-  "fields[subscriptionGracePeriods]": {"type": "array", "enum": ["optIn", "sandboxOptIn", "duration", "renewalType"]},
-  "fields[gameCenterDetails]": {"type": "array", "enum": ["arcadeEnabled", "challengeEnabled", "app", "gameCenterAppVersions", "gameCenterGroup", "gameCenterLeaderboards", "gameCenterLeaderboardsV2", "gameCenterLeaderboardSets", "gameCenterLeaderboardSetsV2", "gameCenterAchievements", "gameCenterAchievementsV2", "gameCenterActivities", "gameCenterChallenges", "defaultLeaderboard", "defaultLeaderboardV2", "defaultGroupLeaderboard", "defaultGroupLeaderboardV2", "achievementReleases", "activityReleases", "challengeReleases", "leaderboardReleases", "leaderboardSetReleases", "challengesMinimumPlatformVersions"]},
-  "fields[appStoreVersionExperiments]": {"type": "array", "enum": ["name", "platform", "trafficProportion", "state", "reviewRequired", "startDate", "endDate", "app", "latestControlVersion", "controlVersions", "appStoreVersionExperimentTreatments"]},
-  "fields[androidToIosAppMappingDetails]": {"type": "array", "enum": ["packageName", "appSigningKeyPublicCertificateSha256Fingerprints"]},
-  "limit": {"type": "integer", "max": 200},
-  "include": {"type": "array", "enum": ["appEncryptionDeclarations", "appStoreIcon", "ciProduct", "betaGroups", "appStoreVersions", "preReleaseVersions", "betaAppLocalizations", "builds", "betaLicenseAgreement", "betaAppReviewDetail", "appInfos", "appClips", "endUserLicenseAgreement", "inAppPurchases", "subscriptionGroups", "gameCenterEnabledVersions", "appCustomProductPages", "inAppPurchasesV2", "promotedPurchases", "appEvents", "reviewSubmissions", "subscriptionGracePeriod", "gameCenterDetail", "appStoreVersionExperimentsV2", "androidToIosAppMappingDetails"]},
-  "limit[androidToIosAppMappingDetails]": {"type": "integer", "max": 50},
-  "limit[appClips]": {"type": "integer", "max": 50},
-  "limit[appCustomProductPages]": {"type": "integer", "max": 50},
-  "limit[appEncryptionDeclarations]": {"type": "integer", "max": 50},
-  "limit[appEvents]": {"type": "integer", "max": 50},
-  "limit[appInfos]": {"type": "integer", "max": 50},
-  "limit[appStoreVersionExperimentsV2]": {"type": "integer", "max": 50},
-  "limit[appStoreVersions]": {"type": "integer", "max": 50},
-  "limit[betaAppLocalizations]": {"type": "integer", "max": 50},
-  "limit[betaGroups]": {"type": "integer", "max": 50},
-  "limit[builds]": {"type": "integer", "max": 50},
-  "limit[gameCenterEnabledVersions]": {"type": "integer", "max": 50},
-  "limit[inAppPurchases]": {"type": "integer", "max": 50},
-  "limit[inAppPurchasesV2]": {"type": "integer", "max": 50},
-  "limit[preReleaseVersions]": {"type": "integer", "max": 50},
-  "limit[promotedPurchases]": {"type": "integer", "max": 50},
-  "limit[reviewSubmissions]": {"type": "integer", "max": 50},
-  "limit[subscriptionGroups]": {"type": "integer", "max": 50}
-};
+import { readFileSync } from 'node:fs';
 
-/** Query parameters of GET /v1/apps/{id} (fields[...], include and limit[...] only). */
-export const ONE_PARAMS = {
-  "fields[apps]": {"type": "array", "enum": ["accessibilityUrl", "name", "bundleId", "sku", "primaryLocale", "isOrEverWasMadeForKids", "subscriptionStatusUrl", "subscriptionStatusUrlVersion", "subscriptionStatusUrlForSandbox", "subscriptionStatusUrlVersionForSandbox", "contentRightsDeclaration", "streamlinedPurchasingEnabled", "accessibilityDeclarations", "appEncryptionDeclarations", "appStoreIcon", "ciProduct", "betaTesters", "betaGroups", "appStoreVersions", "appTags", "preReleaseVersions", "betaAppLocalizations", "builds", "betaLicenseAgreement", "betaAppReviewDetail", "appInfos", "appClips", "appPricePoints", "endUserLicenseAgreement", "appPriceSchedule", "appAvailabilityV2", "inAppPurchases", "subscriptionGroups", "gameCenterEnabledVersions", "perfPowerMetrics", "appCustomProductPages", "inAppPurchasesV2", "promotedPurchases", "appEvents", "reviewSubmissions", "subscriptionGracePeriod", "customerReviews", "customerReviewSummarizations", "gameCenterDetail", "appStoreVersionExperimentsV2", "alternativeDistributionKey", "analyticsReportRequests", "marketplaceSearchDetail", "buildUploads", "backgroundAssets", "betaFeedbackScreenshotSubmissions", "betaFeedbackCrashSubmissions", "searchKeywords", "webhooks", "androidToIosAppMappingDetails"]},
-  "fields[appEncryptionDeclarations]": {"type": "array", "enum": ["appDescription", "createdDate", "usesEncryption", "exempt", "containsProprietaryCryptography", "containsThirdPartyCryptography", "availableOnFrenchStore", "platform", "uploadedDate", "documentUrl", "documentName", "documentType", "appEncryptionDeclarationState", "codeValue", "app", "builds", "appEncryptionDeclarationDocument"]},
-  "fields[buildIcons]": {"type": "array", "enum": ["iconAsset", "iconType", "masked", "name"]},
-  "fields[ciProducts]": {"type": "array", "enum": ["name", "createdDate", "productType", "app", "bundleId", "workflows", "primaryRepositories", "additionalRepositories", "buildRuns"]},
-  "fields[betaGroups]": {"type": "array", "enum": ["name", "createdDate", "isInternalGroup", "hasAccessToAllBuilds", "publicLinkEnabled", "publicLinkId", "publicLinkLimitEnabled", "publicLinkLimit", "publicLink", "feedbackEnabled", "iosBuildsAvailableForAppleSiliconMac", "iosBuildsAvailableForAppleVision", "app", "builds", "betaTesters", "betaRecruitmentCriteria", "betaRecruitmentCriterionCompatibleBuildCheck"]},
-  "fields[appStoreVersions]": {"type": "array", "enum": ["platform", "versionString", "appStoreState", "appVersionState", "copyright", "reviewType", "releaseType", "earliestReleaseDate", "usesIdfa", "downloadable", "createdDate", "app", "appStoreVersionLocalizations", "build", "appStoreVersionPhasedRelease", "gameCenterAppVersion", "routingAppCoverage", "appStoreReviewDetail", "appStoreVersionSubmission", "appClipDefaultExperience", "appStoreVersionExperiments", "appStoreVersionExperimentsV2", "customerReviews", "alternativeDistributionPackage"]},
-  "fields[preReleaseVersions]": {"type": "array", "enum": ["version", "platform", "builds", "app"]},
-  "fields[betaAppLocalizations]": {"type": "array", "enum": ["feedbackEmail", "marketingUrl", "privacyPolicyUrl", "tvOsPrivacyPolicy", "description", "locale", "app"]},
-  "fields[builds]": {"type": "array", "enum": ["version", "uploadedDate", "expirationDate", "expired", "minOsVersion", "lsMinimumSystemVersion", "computedMinMacOsVersion", "computedMinVisionOsVersion", "iconAssetToken", "processingState", "buildAudienceType", "usesNonExemptEncryption", "preReleaseVersion", "individualTesters", "betaGroups", "betaBuildLocalizations", "appEncryptionDeclaration", "betaAppReviewSubmission", "app", "buildBetaDetail", "appStoreVersion", "icons", "buildBundles", "buildUpload", "perfPowerMetrics", "diagnosticSignatures"]},
-  "fields[betaLicenseAgreements]": {"type": "array", "enum": ["agreementText", "app"]},
-  "fields[betaAppReviewDetails]": {"type": "array", "enum": ["contactFirstName", "contactLastName", "contactPhone", "contactEmail", "demoAccountName", "demoAccountPassword", "demoAccountRequired", "notes", "app"]},
-  "fields[appInfos]": {"type": "array", "enum": ["appStoreState", "state", "appStoreAgeRating", "australiaAgeRating", "brazilAgeRating", "brazilAgeRatingV2", "franceAgeRating", "koreaAgeRating", "app", "ageRatingDeclaration", "appInfoLocalizations", "primaryCategory", "primarySubcategoryOne", "primarySubcategoryTwo", "secondaryCategory", "secondarySubcategoryOne", "secondarySubcategoryTwo", "territoryAgeRatings"]},
-  "fields[appClips]": {"type": "array", "enum": ["bundleId", "app", "appClipDefaultExperiences", "appClipAdvancedExperiences"]},
-  "fields[endUserLicenseAgreements]": {"type": "array", "enum": ["agreementText", "app", "territories"]},
-  "fields[inAppPurchases]": {"type": "array", "enum": ["referenceName", "productId", "inAppPurchaseType", "state", "apps", "name", "reviewNote", "familySharable", "contentHosting", "inAppPurchaseLocalizations", "pricePoints", "content", "appStoreReviewScreenshot", "promotedPurchase", "iapPriceSchedule", "inAppPurchaseAvailability", "images", "offerCodes", "versions"]},
-  "fields[subscriptionGroups]": {"type": "array", "enum": ["referenceName", "subscriptions", "subscriptionGroupLocalizations", "versions"]},
-  "fields[gameCenterEnabledVersions]": {"type": "array", "enum": ["platform", "versionString", "iconAsset", "compatibleVersions", "app"]},
-  "fields[appCustomProductPages]": {"type": "array", "enum": ["name", "url", "visible", "app", "appCustomProductPageVersions"]},
-  "fields[promotedPurchases]": {"type": "array", "enum": ["visibleForAllUsers", "enabled", "state", "inAppPurchaseV2", "subscription"]},
-  "fields[appEvents]": {"type": "array", "enum": ["referenceName", "badge", "eventState", "deepLink", "purchaseRequirement", "primaryLocale", "priority", "purpose", "territorySchedules", "archivedTerritorySchedules", "localizations"]},
-  "fields[reviewSubmissions]": {"type": "array", "enum": ["platform", "submittedDate", "state", "app", "items", "appStoreVersionForReview", "submittedByActor", "lastUpdatedByActor"]},
-  "fields[subscriptionGracePeriods]": {"type": "array", "enum": ["optIn", "sandboxOptIn", "duration", "renewalType"]},
-  "fields[gameCenterDetails]": {"type": "array", "enum": ["arcadeEnabled", "challengeEnabled", "app", "gameCenterAppVersions", "gameCenterGroup", "gameCenterLeaderboards", "gameCenterLeaderboardsV2", "gameCenterLeaderboardSets", "gameCenterLeaderboardSetsV2", "gameCenterAchievements", "gameCenterAchievementsV2", "gameCenterActivities", "gameCenterChallenges", "defaultLeaderboard", "defaultLeaderboardV2", "defaultGroupLeaderboard", "defaultGroupLeaderboardV2", "achievementReleases", "activityReleases", "challengeReleases", "leaderboardReleases", "leaderboardSetReleases", "challengesMinimumPlatformVersions"]},
-  "fields[appStoreVersionExperiments]": {"type": "array", "enum": ["name", "platform", "trafficProportion", "state", "reviewRequired", "startDate", "endDate", "app", "latestControlVersion", "controlVersions", "appStoreVersionExperimentTreatments"]},
-  "fields[androidToIosAppMappingDetails]": {"type": "array", "enum": ["packageName", "appSigningKeyPublicCertificateSha256Fingerprints"]},
-  "include": {"type": "array", "enum": ["appEncryptionDeclarations", "appStoreIcon", "ciProduct", "betaGroups", "appStoreVersions", "preReleaseVersions", "betaAppLocalizations", "builds", "betaLicenseAgreement", "betaAppReviewDetail", "appInfos", "appClips", "endUserLicenseAgreement", "inAppPurchases", "subscriptionGroups", "gameCenterEnabledVersions", "appCustomProductPages", "inAppPurchasesV2", "promotedPurchases", "appEvents", "reviewSubmissions", "subscriptionGracePeriod", "gameCenterDetail", "appStoreVersionExperimentsV2", "androidToIosAppMappingDetails"]},
-  "limit[androidToIosAppMappingDetails]": {"type": "integer", "max": 50},
-  "limit[appClips]": {"type": "integer", "max": 50},
-  "limit[appCustomProductPages]": {"type": "integer", "max": 50},
-  "limit[appEncryptionDeclarations]": {"type": "integer", "max": 50},
-  "limit[appEvents]": {"type": "integer", "max": 50},
-  "limit[appInfos]": {"type": "integer", "max": 50},
-  "limit[appStoreVersionExperimentsV2]": {"type": "integer", "max": 50},
-  "limit[appStoreVersions]": {"type": "integer", "max": 50},
-  "limit[betaAppLocalizations]": {"type": "integer", "max": 50},
-  "limit[betaGroups]": {"type": "integer", "max": 50},
-  "limit[builds]": {"type": "integer", "max": 50},
-  "limit[gameCenterEnabledVersions]": {"type": "integer", "max": 50},
-  "limit[inAppPurchases]": {"type": "integer", "max": 50},
-  "limit[inAppPurchasesV2]": {"type": "integer", "max": 50},
-  "limit[preReleaseVersions]": {"type": "integer", "max": 50},
-  "limit[promotedPurchases]": {"type": "integer", "max": 50},
-  "limit[reviewSubmissions]": {"type": "integer", "max": 50},
-  "limit[subscriptionGroups]": {"type": "integer", "max": 50}
-};
+const SUBSET_URL = new URL('../../../spec/apple-apps-4.4.1.json', import.meta.url);
+const FULL_URL = new URL('../../../spec/app-store-connect-openapi-4.4.1.json', import.meta.url);
 
-/** App relationships in spec order: [name, links emitted, 'many' | 'one' | null (links only), linkage type]. */
-export const APP_RELATIONSHIPS = [
-  ["accessibilityDeclarations", ["self", "related"], null, null],
-  ["appEncryptionDeclarations", ["self", "related"], "many", "appEncryptionDeclarations"],
-  ["appStoreIcon", [], "one", "buildIcons"],
-  ["ciProduct", ["self", "related"], "one", "ciProducts"],
-  ["betaTesters", ["self"], null, null],
-  ["betaGroups", ["self", "related"], "many", "betaGroups"],
-  ["appStoreVersions", ["self", "related"], "many", "appStoreVersions"],
-  ["appTags", ["self", "related"], null, null],
-  ["preReleaseVersions", ["self", "related"], "many", "preReleaseVersions"],
-  ["betaAppLocalizations", ["self", "related"], "many", "betaAppLocalizations"],
-  ["builds", ["self", "related"], "many", "builds"],
-  ["betaLicenseAgreement", ["self", "related"], "one", "betaLicenseAgreements"],
-  ["betaAppReviewDetail", ["self", "related"], "one", "betaAppReviewDetails"],
-  ["appInfos", ["self", "related"], "many", "appInfos"],
-  ["appClips", ["self", "related"], "many", "appClips"],
-  ["appPricePoints", ["self", "related"], null, null],
-  ["endUserLicenseAgreement", ["self", "related"], "one", "endUserLicenseAgreements"],
-  ["appPriceSchedule", ["self", "related"], null, null],
-  ["appAvailabilityV2", ["self", "related"], null, null],
-  ["inAppPurchases", ["self", "related"], "many", "inAppPurchases"],
-  ["subscriptionGroups", ["self", "related"], "many", "subscriptionGroups"],
-  ["gameCenterEnabledVersions", ["self", "related"], "many", "gameCenterEnabledVersions"],
-  ["perfPowerMetrics", ["related"], null, null],
-  ["appCustomProductPages", ["self", "related"], "many", "appCustomProductPages"],
-  ["inAppPurchasesV2", ["self", "related"], "many", "inAppPurchases"],
-  ["promotedPurchases", ["self", "related"], "many", "promotedPurchases"],
-  ["appEvents", ["self", "related"], "many", "appEvents"],
-  ["reviewSubmissions", ["self", "related"], "many", "reviewSubmissions"],
-  ["subscriptionGracePeriod", ["self", "related"], "one", "subscriptionGracePeriods"],
-  ["customerReviews", ["self", "related"], null, null],
-  ["customerReviewSummarizations", ["related"], null, null],
-  ["gameCenterDetail", ["self", "related"], "one", "gameCenterDetails"],
-  ["appStoreVersionExperimentsV2", ["self", "related"], "many", "appStoreVersionExperiments"],
-  ["alternativeDistributionKey", ["self", "related"], null, null],
-  ["analyticsReportRequests", ["self", "related"], null, null],
-  ["marketplaceSearchDetail", ["self", "related"], null, null],
-  ["buildUploads", ["self", "related"], null, null],
-  ["backgroundAssets", ["self", "related"], null, null],
-  ["betaFeedbackScreenshotSubmissions", ["self", "related"], null, null],
-  ["betaFeedbackCrashSubmissions", ["self", "related"], null, null],
-  ["searchKeywords", ["self", "related"], null, null],
-  ["webhooks", ["self", "related"], null, null],
-  ["androidToIosAppMappingDetails", ["self", "related"], "many", "androidToIosAppMappingDetails"]
+/** What an operation does, from the suffix of Apple's operationId. */
+const KINDS = [
+  ['_getCollection', 'list'],
+  ['_getInstance', 'get'],
+  ['_getToManyRelated', 'relatedList'],
+  ['_getToOneRelated', 'relatedGet'],
 ];
 
-/** AppStoreVersion relationships that carry links: [name, links emitted]. */
-export const VERSION_RELATIONSHIPS = [
-  ["appStoreVersionLocalizations", ["self", "related"]],
-  ["build", ["self", "related"]],
-  ["appStoreVersionPhasedRelease", ["self", "related"]],
-  ["gameCenterAppVersion", ["self", "related"]],
-  ["routingAppCoverage", ["self", "related"]],
-  ["appStoreReviewDetail", ["self", "related"]],
-  ["appStoreVersionSubmission", ["self", "related"]],
-  ["appClipDefaultExperience", ["self", "related"]],
-  ["appStoreVersionExperiments", ["self", "related"]],
-  ["appStoreVersionExperimentsV2", ["self", "related"]],
-  ["customerReviews", ["self", "related"]],
-  ["alternativeDistributionPackage", ["self", "related"]]
-];
+const refName = (ref) => ref.split('/').pop();
 
-/** AppInfo relationships that carry links: [name, links emitted]. */
-export const APP_INFO_RELATIONSHIPS = [
-  ["ageRatingDeclaration", ["self", "related"]],
-  ["appInfoLocalizations", ["self", "related"]],
-  ["primaryCategory", ["self", "related"]],
-  ["primarySubcategoryOne", ["self", "related"]],
-  ["primarySubcategoryTwo", ["self", "related"]],
-  ["secondaryCategory", ["self", "related"]],
-  ["secondarySubcategoryOne", ["self", "related"]],
-  ["secondarySubcategoryTwo", ["self", "related"]],
-  ["territoryAgeRatings", ["self", "related"]]
-];
+function resolve(spec, schema) {
+  let s = schema;
+  for (let i = 0; s?.$ref && i < 16; i += 1) s = spec.components.schemas[refName(s.$ref)];
+  return s ?? {};
+}
+
+/** One query parameter as the sandbox checks it: { type, enum?, max? } (type is the spec's schema type). */
+function parameterRule(p) {
+  const s = p.schema ?? {};
+  const out = { type: s.type };
+  const values = s.type === 'array' ? s.items?.enum : s.enum;
+  if (values) out.enum = [...values];
+  if (typeof s.maximum === 'number') out.max = s.maximum;
+  return out;
+}
+
+/**
+ * The shape of one resource type, from its schema: its attribute names, and per relationship whether it carries
+ * `data` ('many' | 'one' | null for links only), the related type, and which links Apple emits.
+ */
+function resourceShape(spec, schemaName, pathNames) {
+  const schema = spec.components.schemas[schemaName];
+  const type = schema.properties.type.enum[0];
+  const relationships = [];
+  for (const [name, rel] of Object.entries(schema.properties.relationships?.properties ?? {})) {
+    const data = rel.properties?.data;
+    const cardinality = !data ? null : data.type === 'array' ? 'many' : 'one';
+    const relatedType = data ? (cardinality === 'many' ? data.items : data).properties.type.enum[0] : null;
+    const links = [];
+    if (rel.properties?.links) {
+      if (pathNames.has(`/v1/${type}/{id}/relationships/${name}`)) links.push('self');
+      if (pathNames.has(`/v1/${type}/{id}/${name}`)) links.push('related');
+    }
+    relationships.push({ name, links, cardinality, relatedType });
+  }
+  return { schemaName, type, attributes: Object.keys(schema.properties.attributes?.properties ?? {}), relationships };
+}
+
+/**
+ * Reads the tables from the two spec files (or from the given objects).
+ * @returns {{ operations: object[], resources: Map<string, object> }}
+ *   operations: { appleOperationId, kind, method, path, segments, params: { name → rule }, type (the primary
+ *   resource type), parentType?, relationship? (for related kinds) }; resources: type → shape.
+ */
+export function loadSpecTables({ subset, pathNames } = {}) {
+  const spec = subset ?? JSON.parse(readFileSync(SUBSET_URL, 'utf8'));
+  const names = pathNames ?? new Set(Object.keys(JSON.parse(readFileSync(FULL_URL, 'utf8')).paths));
+  const resources = new Map();
+  const shapeOf = (schemaName) => {
+    const shape = resourceShape(spec, schemaName, names);
+    if (!resources.has(shape.type)) resources.set(shape.type, shape);
+    return resources.get(shape.type);
+  };
+  const operations = [];
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (method === 'parameters') continue;
+      const kind = KINDS.find(([suffix]) => op.operationId.endsWith(suffix))?.[1];
+      if (!kind) throw new Error(`sandbox: cannot serve ${op.operationId} (${method.toUpperCase()} ${path})`);
+      const response = resolve(spec, op.responses['200'].content['application/json'].schema);
+      const data = response.properties.data;
+      const primary = shapeOf(refName((data.type === 'array' ? data.items : data).$ref));
+      // Every type the response can include gets a shape too (the sandbox renders included resources).
+      const included = response.properties.included?.items;
+      for (const ref of [...Object.values(included?.discriminator?.mapping ?? {}), ...(included?.oneOf ?? []).map((o) => o.$ref), included?.$ref].filter(Boolean)) {
+        shapeOf(refName(ref));
+      }
+      const params = {};
+      for (const p of [...(item.parameters ?? []), ...(op.parameters ?? [])]) if (p.in === 'query') params[p.name] = parameterRule(p);
+      const segments = path.split('/').slice(1);
+      const entry = { appleOperationId: op.operationId, kind, method: method.toUpperCase(), path, segments, params, type: primary.type };
+      if (kind === 'relatedList' || kind === 'relatedGet') {
+        entry.parentType = segments[1];
+        entry.relationship = segments[3];
+      }
+      operations.push(entry);
+    }
+  }
+  return { operations, resources };
+}
+
+let cached;
+/** The tables from the vendored files, read once per process. */
+export function specTables() {
+  cached ??= loadSpecTables();
+  return cached;
+}

@@ -134,3 +134,19 @@ export async function startStack({ keys = [], env = {}, deps = {}, sandbox = {},
     },
   };
 }
+
+/**
+ * The path of one table operation (from `operations()`) filled with ids from the sandbox catalogue that have
+ * data for it (an app with several reviews, a review with a response). The sandbox's own tables (read from
+ * Apple's spec) say which resource each path's id names. Returns { path, type } (type: the records' type).
+ */
+export function examplePath(op, catalogue, sandboxOperations) {
+  const sop = sandboxOperations.find((o) => o.path === op.path);
+  if (op.pathParameters.length === 0) return { path: op.path, type: sop.type };
+  const ownType = sop.kind === 'get' ? sop.type : sop.parentType;
+  const records = [...catalogue.resources.get(ownType).values()];
+  const rec = sop.relationship
+    ? records.find((r) => [r.relationships[sop.relationship]].flat().filter(Boolean).length >= (sop.kind === 'relatedList' ? 3 : 1))
+    : records[0];
+  return { path: op.path.replace('{id}', encodeURIComponent(rec.id)), type: sop.type };
+}
