@@ -18,7 +18,7 @@
 //! - [`body`]: strict JSON intake of request bodies and checks against Apple's request schemas.
 //! - [`anyrequest`]: any request of Apple's spec, checked against the spec pack.
 
-#[cfg(feature = "gateway")]
+#[cfg(feature = "anyrequest")]
 pub mod anyrequest;
 #[cfg(feature = "gateway")]
 pub mod body;

@@ -41,8 +41,12 @@ function fail(message) {
   process.exit(1);
 }
 
-/** Builds the pack object from the spec. Exported for tests and for other generators. */
-export function buildPack(spec) {
+/**
+ * Builds the pack object from the spec. Exported for other generators: with `only(method, path)`, the
+ * pack has just those operations (and the nodes they use), e.g. the write actions' request schemas
+ * for the operation table, read in Rust with `SpecPack::parse` or `body::Schemas::from_pack`.
+ */
+export function buildPack(spec, { only } = {}) {
   const schemas = spec.components?.schemas ?? {};
   const enums = [];
   const enumIndex = new Map();
@@ -154,7 +158,7 @@ export function buildPack(spec) {
   for (const [path, item] of Object.entries(spec.paths)) {
     for (const method of METHODS) {
       const op = item[method];
-      if (!op) continue;
+      if (!op || (only && !only(method.toUpperCase(), path))) continue;
       const inPath = [...(item.parameters ?? []), ...(op.parameters ?? [])].filter((p) => p.in === 'path');
       for (const p of inPath) {
         if (!path.includes(`{${p.name}}`)) fail(`${method} ${path}: path parameter ${p.name} not in the template`);

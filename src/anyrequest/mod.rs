@@ -32,7 +32,7 @@ use crate::operations::{
     canonical_value, enum_problem, parse_query, problem, Problem, RawParam, CURSOR,
     MAX_CURSOR_BYTES, MAX_PARAMETERS, MAX_PATH_BYTES, MAX_VALUE_BYTES,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The longest path id accepted.
 pub const MAX_ID_CHARS: usize = 200;
@@ -59,17 +59,33 @@ pub struct AnyPlan {
     pub deprecations: Vec<Detail>,
 }
 
-/// The query of a request: a raw query string or name → value pairs.
-#[derive(Debug, Clone, PartialEq)]
-pub enum QueryInput {
+/// The query of a request: a raw query string or a JSON object of name → value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum QueryInput<'a> {
     /// `a=1&b=x%2Cy`, without the leading `?`.
-    Raw(String),
-    /// Pairs from a JSON object: values are strings, numbers, booleans or arrays of those.
-    Pairs(Vec<(String, Value)>),
+    Raw(&'a str),
+    /// Values are strings (Apple's form), numbers, booleans, arrays of those, or null (left out).
+    Object(&'a Map<String, Value>),
 }
 
-fn target_invalid(message: String) -> Error {
-    Error::new(ErrorCode::RequestTargetInvalid, message)
+/// A detail naming `parameter`.
+#[inline(never)]
+fn detail(code: ErrorCode, parameter: &str, message: String) -> Detail {
+    Detail {
+        code,
+        message,
+        parameter: Some(parameter.to_owned()),
+    }
+}
+
+fn target_invalid(path: &str, what: &str) -> Error {
+    Error::new(
+        ErrorCode::RequestTargetInvalid,
+        format!(
+            "the path {} {what}; give a path of Apple's API such as /v1/apps/6446998023 (not a URL), the query separately",
+            show(path)
+        ),
+    )
 }
 
 /// Checks a caller's path and splits it into raw segments (without the leading `/`).
@@ -77,83 +93,47 @@ fn split_path(path: &str) -> Result<Vec<&str>> {
     if path.len() > MAX_PATH_BYTES {
         return Err(Error::new(
             ErrorCode::RequestTooLarge,
-            format!(
-                "the path is {} bytes; at most {MAX_PATH_BYTES} are accepted",
-                path.len()
-            ),
+            format!("the path is longer than {MAX_PATH_BYTES} bytes"),
         ));
     }
     let Some(rest) = path.strip_prefix('/') else {
-        return Err(target_invalid(format!(
-            "the path {} must be a path of Apple's API starting with '/' such as /v1/apps (not a URL)",
-            show(path)
-        )));
+        return Err(target_invalid(path, "does not start with '/'"));
     };
-    if let Some(c) = path
+    if path
         .chars()
-        .find(|c| c.is_control() || c.is_whitespace() || matches!(c, '?' | '#' | '\\'))
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '?' | '#' | '\\'))
     {
-        return Err(target_invalid(format!(
-            "the path {} contains {}, which is not allowed in a path (send the query separately)",
-            show(path),
-            show(&c.to_string())
-        )));
+        return Err(target_invalid(
+            path,
+            "contains a space, control character, backslash, '?' or '#'",
+        ));
     }
     let segments: Vec<&str> = rest.split('/').collect();
     for seg in &segments {
-        let decoded = decode(seg, false).map_err(|_| {
-            target_invalid(format!(
-                "the path {} has invalid percent-encoding",
-                show(path)
-            ))
-        })?;
-        if seg.is_empty() || decoded == "." || decoded == ".." {
-            return Err(target_invalid(format!(
-                "the path {} has an empty, '.' or '..' segment; write the plain path, e.g. /v1/apps/6446998023",
-                show(path)
-            )));
-        }
-        if decoded.contains(['/', '\\', ':']) || decoded.chars().any(char::is_control) {
-            return Err(target_invalid(format!(
-                "the path {} contains an encoded slash, backslash, colon or control character",
-                show(path)
-            )));
+        let ok = decode(seg, false).is_ok_and(|d| {
+            !d.is_empty()
+                && d != "."
+                && d != ".."
+                && !d.contains(['/', '\\', ':'])
+                && !d.chars().any(char::is_control)
+        });
+        if !ok {
+            return Err(target_invalid(
+                path,
+                "has an empty, '.' or '..' segment, an encoded slash, backslash, colon or control character, or bad percent-encoding",
+            ));
         }
     }
     Ok(segments)
 }
 
-fn check_id(name: &str, raw: &str, out: &mut Vec<Detail>) -> String {
-    let value = decode(raw, false).unwrap_or_default();
-    let n = value.chars().count();
-    if n == 0 || n > MAX_ID_CHARS || !value.bytes().all(is_unreserved) {
-        out.push(Detail {
-            code: ErrorCode::IdInvalid,
-            message: format!(
-                "the {name} in the path, {}, is not an id: ids are 1 to {MAX_ID_CHARS} characters of A-Z a-z 0-9 - . _ ~",
-                show(&value)
-            ),
-            parameter: Some(name.to_owned()),
-        });
-    }
-    encode(&value)
-}
-
-/// A JSON query value in Apple's text form, or a problem.
-fn query_text(name: &str, v: &Value) -> std::result::Result<Option<String>, Problem> {
+/// A JSON query value in Apple's text form (`None` for null), or why not.
+fn query_text(v: &Value) -> std::result::Result<Option<String>, &'static str> {
     let scalar = |v: &Value| match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
-    };
-    let bad = |what: &str| {
-        Err(problem(
-            ErrorCode::ParameterTypeInvalid,
-            name,
-            format!("{name} {what}; give a string, number, true/false or an array of those"),
-            format!("{name} has the wrong type"),
-        ))
     };
     match v {
         Value::Null => Ok(None),
@@ -161,20 +141,13 @@ fn query_text(name: &str, v: &Value) -> std::result::Result<Option<String>, Prob
             let mut parts = Vec::with_capacity(items.len());
             for item in items {
                 match scalar(item) {
-                    Some(s) if s.contains(',') => {
-                        return bad(
-                            "has an array item containing a comma (items are joined by commas)",
-                        )
-                    }
-                    Some(s) => parts.push(s),
-                    None => {
-                        return bad("has an array item that is not a string, number or true/false")
-                    }
+                    Some(s) if !s.contains(',') => parts.push(s),
+                    _ => return Err("has an array item that is not a string, number or true/false, or contains a comma"),
                 }
             }
             Ok(Some(parts.join(",")))
         }
-        Value::Object(_) => bad("is an object"),
+        Value::Object(_) => Err("is an object"),
         _ => Ok(scalar(v)),
     }
 }
@@ -184,68 +157,61 @@ impl SpecPack {
     /// the strict intake of `crate::body` (so duplicate keys anywhere are refused).
     ///
     /// # Errors
-    /// The intake errors, `REQUEST_INVALID` for a malformed envelope, then as [`SpecPack::plan`].
+    /// The intake errors, then as [`SpecPack::plan_value`].
     pub fn plan_json(&self, envelope: &[u8]) -> Result<AnyPlan> {
         let limits = Limits {
             max_bytes: MAX_ENVELOPE_BYTES,
             max_depth: body::MAX_DEPTH + 1,
         };
-        let value = body::parse_strict(envelope, &limits)?;
-        self.plan_value(&value)
+        self.plan_value(&body::parse_strict(envelope, &limits)?)
     }
 
-    /// Plans one request given as a parsed envelope `{method, path, query?, body?}`.
+    /// Plans one request given as a parsed envelope `{method, path, query?, body?}`. `query` is a
+    /// string or an object; `body` a JSON value or its JSON text.
     ///
     /// # Errors
-    /// `REQUEST_INVALID` for a malformed envelope, then as [`SpecPack::plan`].
+    /// `REQUEST_INVALID` for a malformed envelope (unknown member, missing method or path), the
+    /// intake errors of a body given as text, then as [`SpecPack::plan`].
     pub fn plan_value(&self, envelope: &Value) -> Result<AnyPlan> {
-        const KEYS: [&str; 4] = ["method", "path", "query", "body"];
+        let empty = Map::new();
+        let map = envelope.as_object().unwrap_or(&empty);
         let mut problems = Vec::new();
-        let Some(map) = envelope.as_object() else {
-            return Err(Error::new(
-                ErrorCode::RequestInvalid,
-                "the request must be an object {method, path, query, body}",
-            ));
-        };
         for key in map.keys() {
-            if !KEYS.contains(&key.as_str()) {
-                let hint = nearest(key, KEYS)
-                    .map(|n| format!(" (did you mean {n}?)"))
-                    .unwrap_or_default();
-                problems.push(Detail {
-                    code: ErrorCode::ParameterUnknown,
-                    message: format!("{} is not a member of the request{hint}; accepted: method, path, query, body", show(key)),
-                    parameter: Some(key.clone()),
-                });
+            if !matches!(key.as_str(), "method" | "path" | "query" | "body") {
+                problems.push(detail(
+                    ErrorCode::ParameterUnknown,
+                    key,
+                    format!(
+                        "{} is not a member of the request (method, path, query, body)",
+                        show(key)
+                    ),
+                ));
             }
         }
-        let text =
-            |key: &str, problems: &mut Vec<Detail>| match map.get(key).and_then(Value::as_str) {
-                Some(s) => s.to_owned(),
-                None => {
-                    problems.push(Detail {
-                        code: ErrorCode::ParameterRequired,
-                        message: format!("{key} is required and must be a string"),
-                        parameter: Some(key.to_owned()),
-                    });
-                    String::new()
-                }
-            };
-        let method = text("method", &mut problems);
-        let path = text("path", &mut problems);
-        let query = match map.get("query") {
-            None | Some(Value::Null) => QueryInput::Raw(String::new()),
-            Some(Value::String(s)) => QueryInput::Raw(s.strip_prefix('?').unwrap_or(s).to_owned()),
-            Some(Value::Object(m)) => {
-                QueryInput::Pairs(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        let mut text = |key: &str| {
+            let v = map.get(key).and_then(Value::as_str);
+            if v.is_none() {
+                problems.push(detail(
+                    ErrorCode::ParameterRequired,
+                    key,
+                    format!("{key} is required and must be a string"),
+                ));
             }
+            v.unwrap_or_default()
+        };
+        let method = text("method");
+        let path = text("path");
+        let query = match map.get("query") {
+            None | Some(Value::Null) => QueryInput::Raw(""),
+            Some(Value::String(s)) => QueryInput::Raw(s.strip_prefix('?').unwrap_or(s)),
+            Some(Value::Object(m)) => QueryInput::Object(m),
             Some(_) => {
-                problems.push(Detail {
-                    code: ErrorCode::ParameterTypeInvalid,
-                    message: "query must be a query string or an object of name → value".into(),
-                    parameter: Some("query".into()),
-                });
-                QueryInput::Raw(String::new())
+                problems.push(detail(
+                    ErrorCode::ParameterTypeInvalid,
+                    "query",
+                    "query must be a query string or an object of name → value".into(),
+                ));
+                QueryInput::Raw("")
             }
         };
         if !problems.is_empty() {
@@ -264,13 +230,13 @@ impl SpecPack {
             }
             Some(v) => Some(v),
         };
-        self.plan(&method, &path, &query, body)
+        self.plan(method, path, query, body)
     }
 
-    /// Plans one request: method, raw path, query and body.
+    /// Plans one request: method (any case), raw path, query and body.
     ///
     /// # Errors
-    /// `REQUEST_TARGET_INVALID` / `REQUEST_TOO_LARGE` for a hostile or oversized path,
+    /// `REQUEST_TARGET_INVALID` / `REQUEST_TOO_LARGE` for a hostile or oversized path or query,
     /// `ROUTE_NOT_FOUND` (nearest templates in the message), `METHOD_NOT_ALLOWED`, `ID_INVALID`,
     /// `QUERY_MALFORMED` for an undecodable raw query, `BODY_TOO_LARGE`, or `REQUEST_INVALID` with
     /// one detail per query or body problem.
@@ -278,169 +244,160 @@ impl SpecPack {
         &self,
         method: &str,
         path: &str,
-        query: &QueryInput,
+        query: QueryInput<'_>,
         body: Option<&Value>,
     ) -> Result<AnyPlan> {
         let segments = split_path(path)?;
-        let template = self
+        let t = self
             .find_template(&segments)
             .ok_or_else(|| self.not_found(path, &segments))?;
-        let method_up = method.to_ascii_uppercase();
-        let Some(op) = self.ops_of(template).find(|op| op.method == method_up) else {
-            let allowed: Vec<&str> = self.ops_of(template).map(|op| op.method).collect();
+        let template = self.template_path(t);
+        let Some(op) = self
+            .ops_of(t)
+            .find(|op| op.method.eq_ignore_ascii_case(method))
+        else {
+            let allowed: Vec<&str> = self.ops_of(t).map(|op| op.method).collect();
             return Err(Error::new(
                 ErrorCode::MethodNotAllowed,
                 format!(
-                    "{} is not allowed on {} ({}); allowed: {}",
+                    "{} is not allowed on {template}; allowed: {}",
                     show(method),
-                    show(path),
-                    self.template_path(template),
                     allowed.join(", ")
                 ),
             ));
         };
-        // Path ids.
-        let mut details = Vec::new();
+        // Path ids: 1 to MAX_ID_CHARS URL-safe characters.
         let mut upstream = String::with_capacity(path.len());
-        for (t, raw) in self
-            .template_path(template)
-            .trim_start_matches('/')
-            .split('/')
-            .zip(&segments)
-        {
+        for (lit, raw) in template.trim_start_matches('/').split('/').zip(&segments) {
             upstream.push('/');
-            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(name) => {
-                    let id = check_id(name, raw, &mut details);
-                    upstream.push_str(&id);
+            if lit.starts_with('{') {
+                let id = decode(raw, false).unwrap_or_default();
+                if id.len() > MAX_ID_CHARS || !id.bytes().all(is_unreserved) {
+                    let message = format!(
+                        "the id in the path, {}, is not an id: 1 to {MAX_ID_CHARS} characters of A-Z a-z 0-9 - . _ ~",
+                        show(&id)
+                    );
+                    let d = detail(
+                        ErrorCode::IdInvalid,
+                        lit.trim_matches(['{', '}']),
+                        message.clone(),
+                    );
+                    return Err(Error::with_details(ErrorCode::IdInvalid, message, vec![d]));
                 }
-                None => upstream.push_str(t),
+                upstream.push_str(&id);
+            } else {
+                upstream.push_str(lit);
             }
         }
-        if !details.is_empty() {
-            let message = details
-                .iter()
-                .map(|d| d.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            return Err(Error::with_details(ErrorCode::IdInvalid, message, details));
-        }
-        // Query.
+        let mut details = Vec::new();
         let raw = match query {
             QueryInput::Raw(q) => parse_query(q)?,
-            QueryInput::Pairs(pairs) => {
-                if pairs.len() > MAX_PARAMETERS {
+            QueryInput::Object(map) => {
+                let mut raw = Vec::with_capacity(map.len());
+                for (name, v) in map {
+                    match query_text(v) {
+                        Ok(Some(value)) => raw.push(RawParam {
+                            name: name.clone(),
+                            value: Some(value),
+                        }),
+                        Ok(None) => {}
+                        Err(why) => details.push(detail(
+                            ErrorCode::ParameterTypeInvalid,
+                            name,
+                            format!("{name} {why}"),
+                        )),
+                    }
+                }
+                if raw.len() > MAX_PARAMETERS
+                    || raw
+                        .iter()
+                        .any(|p| p.value.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES))
+                {
                     return Err(Error::new(
                         ErrorCode::RequestTooLarge,
-                        format!("the query has more than {MAX_PARAMETERS} parameters"),
+                        format!("the query has more than {MAX_PARAMETERS} parameters or a value longer than {MAX_VALUE_BYTES} bytes"),
                     ));
-                }
-                let mut raw = Vec::with_capacity(pairs.len());
-                for (name, v) in pairs {
-                    match query_text(name, v) {
-                        Ok(Some(value)) if value.len() > MAX_VALUE_BYTES => {
-                            return Err(Error::new(
-                                ErrorCode::RequestTooLarge,
-                                format!("the value of {} is {} bytes; at most {MAX_VALUE_BYTES} are accepted", show(name), value.len()),
-                            ))
-                        }
-                        Ok(Some(value)) => raw.push(RawParam { name: name.clone(), value: Some(value) }),
-                        Ok(None) => {}
-                        Err(p) => details.push(p.detail),
-                    }
                 }
                 raw
             }
         };
         let (query, deprecations) = self.check_query(op, &raw, &mut details);
-        // Body.
-        let body = match (op.body, body) {
+        let mut text = None;
+        match (op.body, body) {
             (Some(root), Some(value)) => {
                 let problems = self.schemas().check(root, value);
                 if problems.is_empty() {
-                    let text = value.to_string();
-                    if text.len() > body::MAX_BODY_BYTES {
-                        return Err(Error::new(
-                            ErrorCode::BodyTooLarge,
-                            format!(
-                                "the body is {} bytes; at most {} are accepted",
-                                text.len(),
-                                body::MAX_BODY_BYTES
-                            ),
-                        ));
-                    }
-                    Some(text)
-                } else {
-                    details.extend(problems);
-                    None
+                    text = Some(value.to_string());
                 }
+                details.extend(problems);
             }
-            (Some(_), None) => {
-                details.push(Detail {
-                    code: ErrorCode::BodyRequired,
-                    message: format!(
-                        "{} {} needs a body (Apple's {} document)",
-                        op.method,
-                        self.template_path(template),
-                        op.apple_id
-                    ),
-                    parameter: Some("body".into()),
-                });
-                None
-            }
-            (None, Some(_)) => {
-                details.push(Detail {
-                    code: ErrorCode::BodyNotAllowed,
-                    message: format!(
-                        "{} {} takes no body; leave body out",
-                        op.method,
-                        self.template_path(template)
-                    ),
-                    parameter: Some("body".into()),
-                });
-                None
-            }
-            (None, None) => None,
-        };
+            (None, None) => {}
+            (root, _) => details.push(detail(
+                if root.is_some() {
+                    ErrorCode::BodyRequired
+                } else {
+                    ErrorCode::BodyNotAllowed
+                },
+                "body",
+                format!(
+                    "{} {template} {}",
+                    op.method,
+                    if root.is_some() {
+                        "needs a body (Apple's JSON:API document)"
+                    } else {
+                        "takes no body; leave body out"
+                    }
+                ),
+            )),
+        }
         if !details.is_empty() {
             return Err(body::invalid(ErrorCode::RequestInvalid, "request", details));
+        }
+        if text
+            .as_ref()
+            .is_some_and(|b| b.len() > body::MAX_BODY_BYTES)
+        {
+            return Err(Error::new(
+                ErrorCode::BodyTooLarge,
+                format!("the body is larger than {} bytes", body::MAX_BODY_BYTES),
+            ));
         }
         Ok(AnyPlan {
             method: op.method,
             path: upstream,
             query,
-            body,
+            body: text,
             operation_id: op.apple_id.clone(),
-            template: self.template_path(template).to_owned(),
+            template: template.to_owned(),
             deprecations,
         })
     }
 
-    /// Checks and canonicalises the query of `op` (same rules as `crate::operations`).
+    /// Checks and canonicalises the query of `op` (values by the same code as `crate::operations`).
     fn check_query(
         &self,
         op: &PackOperation,
         raw: &[RawParam],
         details: &mut Vec<Detail>,
     ) -> (String, Vec<Detail>) {
+        let params = || op.params.iter().map(|&i| self.param(i));
+        let pageable = op.method == "GET" && params().any(|p| p.param.name == "limit");
         let mut canonical: Vec<(&str, String)> = Vec::new();
         let mut deprecations = Vec::new();
         let mut cursor = None;
-        let pageable = op.method == "GET"
-            && op
-                .params
-                .iter()
-                .any(|&p| self.param(p).param.name == "limit");
         for (i, p) in raw.iter().enumerate() {
             let name = p.name.as_str();
-            if raw.iter().take(i).any(|q| q.name == name) {
-                if raw.iter().take(i).filter(|q| q.name == name).count() == 1 {
-                    details.push(problem(
+            let earlier = raw.iter().take(i).filter(|q| q.name == name).count();
+            if earlier > 0 {
+                if earlier == 1 {
+                    details.push(detail(
                         ErrorCode::ParameterRepeated,
                         name,
-                        format!("{} is given more than once; give it once (a list is one comma-separated value)", show(name)),
-                        String::new(),
-                    ).detail);
+                        format!(
+                            "{} is given more than once (a list is one comma-separated value)",
+                            show(name)
+                        ),
+                    ));
                 }
                 continue;
             }
@@ -448,55 +405,39 @@ impl SpecPack {
                 let v = p.value.as_deref().unwrap_or_default();
                 if v.is_empty()
                     || v.len() > MAX_CURSOR_BYTES
-                    || !v.chars().all(|c| {
-                        c.is_ascii_alphanumeric()
-                            || matches!(c, '-' | '.' | '_' | '~' | '+' | '/' | '=')
-                    })
+                    || !v
+                        .bytes()
+                        .all(|c| is_unreserved(c) || matches!(c, b'+' | b'/' | b'='))
                 {
-                    details.push(problem(
+                    details.push(detail(
                         ErrorCode::ParameterTypeInvalid,
                         CURSOR,
-                        "cursor must be the opaque token from a next link, unchanged (letters, digits and - . _ ~ + / =)".into(),
-                        String::new(),
-                    ).detail);
-                } else {
-                    cursor = Some(v.to_owned());
+                        "cursor must be the token from a next link, unchanged".into(),
+                    ));
                 }
+                cursor = Some(v);
                 continue;
             }
-            let Some(pp) = op
-                .params
-                .iter()
-                .map(|&i| self.param(i))
-                .find(|pp| pp.param.name == name)
-            else {
-                let names = op
-                    .params
-                    .iter()
-                    .map(|&i| self.param(i).param.name)
+            let Some(pp) = params().find(|pp| pp.param.name == name) else {
+                let names = params()
+                    .map(|pp| pp.param.name)
                     .chain(pageable.then_some(CURSOR));
                 let hint = match nearest(name, names.clone()) {
                     Some(n) => format!("did you mean {n}?"),
-                    None if op.params.is_empty() => "it takes no query parameters".to_owned(),
                     None => format!(
                         "accepted: {}",
                         names.take(40).collect::<Vec<_>>().join(", ")
                     ),
                 };
-                details.push(
-                    problem(
-                        ErrorCode::ParameterUnknown,
-                        name,
-                        format!(
-                            "{} is not a parameter of {} {} ({hint})",
-                            show(name),
-                            op.method,
-                            op.apple_id
-                        ),
-                        String::new(),
-                    )
-                    .detail,
-                );
+                details.push(detail(
+                    ErrorCode::ParameterUnknown,
+                    name,
+                    format!(
+                        "{} is not a parameter of {} ({hint})",
+                        show(name),
+                        op.apple_id
+                    ),
+                ));
                 continue;
             };
             let value = if pp.single {
@@ -507,74 +448,71 @@ impl SpecPack {
             match value {
                 Ok(v) => {
                     if pp.param.deprecated {
-                        deprecations.push(Detail {
-                            code: ErrorCode::ParameterDeprecated,
-                            message: format!("{name} is deprecated in Apple's spec {}; it still works but may be removed", self.spec_version()),
-                            parameter: Some(name.to_owned()),
-                        });
+                        deprecations.push(detail(
+                            ErrorCode::ParameterDeprecated,
+                            name,
+                            format!("{name} is deprecated in Apple's spec; it still works but may be removed"),
+                        ));
                     }
-                    canonical.push((pp.param.name, v));
+                    // Insertion keeps `canonical` sorted by name (byte-wise), as `crate::operations`.
+                    let at = canonical.partition_point(|(n, _)| *n < pp.param.name);
+                    canonical.insert(at, (pp.param.name, v));
                 }
                 Err(problems) => details.extend(problems.into_iter().map(|p| p.detail)),
             }
         }
-        for &i in &op.params {
-            let pp = self.param(i);
+        for pp in params() {
             if pp.required && !raw.iter().any(|p| p.name == pp.param.name) {
-                details.push(Detail {
-                    code: ErrorCode::ParameterRequired,
-                    message: format!(
-                        "{} is required by {} {}",
-                        pp.param.name, op.method, op.apple_id
-                    ),
-                    parameter: Some(pp.param.name.to_owned()),
-                });
+                details.push(detail(
+                    ErrorCode::ParameterRequired,
+                    pp.param.name,
+                    format!("{} is required by {}", pp.param.name, op.apple_id),
+                ));
             }
         }
-        canonical.sort_by(|a, b| a.0.cmp(b.0));
         let mut query = String::new();
         for (name, value) in &canonical {
-            if !query.is_empty() {
-                query.push('&');
-            }
             query.push_str(name);
             query.push('=');
             query.push_str(value);
+            query.push('&');
         }
         if let Some(c) = cursor {
-            if !query.is_empty() {
-                query.push('&');
-            }
             query.push_str(CURSOR);
             query.push('=');
-            encode_into(&c, &mut query);
+            encode_into(c, &mut query);
+        }
+        if query.ends_with('&') {
+            query.pop();
         }
         (query, deprecations)
     }
 
-    /// The 404 error with the nearest templates.
+    /// The 404 error with the three nearest templates.
     fn not_found(&self, path: &str, segments: &[&str]) -> Error {
-        let mut scored: Vec<(usize, usize)> = (0..self.template_count())
-            .map(|t| {
-                let parts: Vec<&str> = self
-                    .template_path(t)
-                    .trim_start_matches('/')
-                    .split('/')
-                    .collect();
-                let mut score = parts.len().abs_diff(segments.len()) * 8;
-                for (a, b) in parts.iter().zip(segments) {
-                    if !a.starts_with('{') {
-                        score +=
-                            distance(&b.to_ascii_lowercase(), &a.to_ascii_lowercase(), 12).min(12);
-                    }
+        let mut best = [(usize::MAX, 0usize); 3];
+        for t in 0..self.template_count() {
+            let parts: Vec<&str> = self
+                .template_path(t)
+                .trim_start_matches('/')
+                .split('/')
+                .collect();
+            let mut score = parts.len().abs_diff(segments.len()) * 8;
+            for (a, b) in parts.iter().zip(segments) {
+                if !a.starts_with('{') {
+                    score += distance(&b.to_ascii_lowercase(), &a.to_ascii_lowercase(), 12);
                 }
-                (score, t)
-            })
-            .collect();
-        scored.sort();
-        let near: Vec<String> = scored
+            }
+            let mut item = (score, t);
+            for slot in &mut best {
+                if item.0 < slot.0 {
+                    std::mem::swap(slot, &mut item);
+                }
+            }
+        }
+        let near: Vec<String> = best
             .iter()
-            .take(3)
+            .filter(|(s, _)| *s < usize::MAX)
             .map(|&(_, t)| {
                 let methods: Vec<&str> = self.ops_of(t).map(|op| op.method).collect();
                 format!("{} {}", methods.join(","), self.template_path(t))
@@ -583,7 +521,7 @@ impl SpecPack {
         Error::new(
             ErrorCode::RouteNotFound,
             format!(
-                "no operation in Apple's App Store Connect API (spec {}) has the path {}; nearest: {}",
+                "no operation of Apple's App Store Connect API (spec {}) has the path {}; nearest: {}",
                 self.spec_version(),
                 show(path),
                 near.join("; ")

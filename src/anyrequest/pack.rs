@@ -7,8 +7,6 @@
 //! parameters (names and enum values, about 60 KB) are leaked: parse a pack once per process (the
 //! wasm module keeps the first one it is given).
 
-use std::collections::HashMap;
-
 use crate::body::{NodeId, Schemas};
 use crate::error::{Error, ErrorCode, Result};
 use crate::operations::{Parameter, ParameterType};
@@ -52,7 +50,8 @@ pub struct SpecPack {
     ops: Vec<PackOperation>,
     /// Template path and the operations on it.
     templates: Vec<(String, Vec<usize>)>,
-    index: HashMap<String, Vec<usize>>,
+    /// Segment count and first two segments of each template (routing compares them first).
+    keys: Vec<(usize, String, String)>,
 }
 
 fn bad(message: &str) -> Error {
@@ -66,16 +65,6 @@ fn bad(message: &str) -> Error {
 
 fn leak(s: &str) -> &'static str {
     Box::leak(s.to_owned().into_boxed_str())
-}
-
-/// The index key of a template or path: segment count and the first two segments (`{}` for an id).
-fn key(segments: &[&str], var_second: bool) -> String {
-    let seg = |i: usize| match segments.get(i) {
-        Some(s) if s.starts_with('{') || (i == 1 && var_second) => "{}",
-        Some(s) => s,
-        None => "",
-    };
-    format!("{}/{}/{}", segments.len(), seg(0), seg(1))
 }
 
 impl SpecPack {
@@ -132,7 +121,6 @@ impl SpecPack {
         }
         let mut ops = Vec::new();
         let mut templates: Vec<(String, Vec<usize>)> = Vec::new();
-        let mut by_path: HashMap<String, usize> = HashMap::new();
         for row in list("ops")? {
             let cell = |i: usize| row.get(i).unwrap_or(&Value::Null);
             let method = match cell(0).as_str() {
@@ -143,10 +131,11 @@ impl SpecPack {
                 _ => return Err(bad("operation method")),
             };
             let path = cell(1).as_str().ok_or_else(|| bad("operation path"))?;
-            let t = *by_path.entry(path.to_owned()).or_insert_with(|| {
+            // The generator writes the operations of one path next to each other.
+            if templates.last().is_none_or(|(p, _)| p != path) {
                 templates.push((path.to_owned(), Vec::new()));
-                templates.len() - 1
-            });
+            }
+            let t = templates.len() - 1;
             let op_params = cell(3)
                 .as_array()
                 .map(|a| {
@@ -174,11 +163,15 @@ impl SpecPack {
                 body,
             });
         }
-        let mut index: HashMap<String, Vec<usize>> = HashMap::new();
-        for (t, (path, _)) in templates.iter().enumerate() {
-            let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-            index.entry(key(&segments, false)).or_default().push(t);
-        }
+        let keys = templates
+            .iter()
+            .map(|(p, _)| {
+                let mut segs = p.trim_start_matches('/').split('/');
+                let s0 = segs.next().unwrap_or("").to_owned();
+                let s1 = segs.next().unwrap_or("").to_owned();
+                (p.matches('/').count(), s0, s1)
+            })
+            .collect();
         Ok(SpecPack {
             spec: v
                 .get("spec")
@@ -189,7 +182,7 @@ impl SpecPack {
             params,
             ops,
             templates,
-            index,
+            keys,
         })
     }
 
@@ -250,27 +243,31 @@ impl SpecPack {
     }
 
     /// The template that `segments` (raw, without the leading `/`) fit best: the most literal matches.
+    /// A linear pass over the templates with the same segment count (a few microseconds).
     pub(crate) fn find_template(&self, segments: &[&str]) -> Option<usize> {
         let mut best: Option<(usize, usize)> = None;
-        for k in [key(segments, false), key(segments, true)] {
-            for &t in self.index.get(&k).map_or(&[][..], Vec::as_slice) {
-                let path = self.template_path(t);
-                let mut literals = 0;
-                let fits = path
-                    .trim_start_matches('/')
-                    .split('/')
-                    .zip(segments)
-                    .all(|(a, b)| {
-                        if a.starts_with('{') {
-                            !b.is_empty()
-                        } else {
-                            literals += 1;
-                            a == *b
-                        }
-                    });
-                if fits && best.is_none_or(|(l, _)| literals > l) {
-                    best = Some((literals, t));
-                }
+        let first = |i: usize| segments.get(i).copied().unwrap_or("");
+        for (t, (n, s0, s1)) in self.keys.iter().enumerate() {
+            let fits_start = |lit: &str, seg: &str| lit.starts_with('{') || lit == seg;
+            if *n != segments.len() || !fits_start(s1, first(1)) || !fits_start(s0, first(0)) {
+                continue;
+            }
+            let mut literals = 0;
+            let fits = self
+                .template_path(t)
+                .trim_start_matches('/')
+                .split('/')
+                .zip(segments)
+                .all(|(a, b)| {
+                    if a.starts_with('{') {
+                        true
+                    } else {
+                        literals += 1;
+                        a == *b
+                    }
+                });
+            if fits && best.is_none_or(|(l, _)| literals > l) {
+                best = Some((literals, t));
             }
         }
         best.map(|(_, t)| t)
