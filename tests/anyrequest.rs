@@ -511,3 +511,84 @@ fn strict_intake_rows() {
         );
     }
 }
+
+#[test]
+fn schema_details_numbers_maps_nulls_one_of_and_empty_lists() {
+    let none = QueryInput::Raw("");
+    let upload = |size: Value| {
+        let body = json!({"data": {"type": "buildUploadFiles",
+            "attributes": {"assetType": "ASSET", "fileName": "a.ipa", "fileSize": size, "uti": "com.apple.ipa"},
+            "relationships": {"buildUpload": {"data": {"type": "buildUploads", "id": "1"}}}}});
+        pack().plan("POST", "/v1/buildUploadFiles", none, Some(&body))
+    };
+    assert!(upload(json!(10)).is_ok());
+    let codes = |r: Result<AnyPlan, Error>| -> Vec<(ErrorCode, String)> {
+        r.unwrap_err()
+            .details
+            .into_iter()
+            .map(|d| (d.code, d.parameter.unwrap()))
+            .collect()
+    };
+    let field = "data.attributes.fileSize".to_owned();
+    assert_eq!(
+        codes(upload(json!(0))),
+        vec![(ErrorCode::FieldOutOfRange, field.clone())]
+    );
+    assert_eq!(
+        codes(upload(json!(1.5))),
+        vec![(ErrorCode::FieldTypeInvalid, field.clone())]
+    );
+    assert_eq!(
+        codes(upload(json!("10"))),
+        vec![(ErrorCode::FieldTypeInvalid, field)]
+    );
+    // A string → string map (additionalProperties), nullable next to a $ref.
+    let achievement = |props: Value| {
+        let body = json!({"data": {"type": "gameCenterAchievements",
+            "attributes": {"referenceName": "r", "vendorIdentifier": "v", "points": 5, "showBeforeEarned": true,
+                           "repeatable": false, "activityProperties": props},
+            "relationships": {"versions": {"data": [{"type": "gameCenterAchievementVersions", "id": "1"}]}}}});
+        pack().plan("POST", "/v2/gameCenterAchievements", none, Some(&body))
+    };
+    let r = achievement(json!({"level": "1"}));
+    assert!(r.is_ok(), "{r:?}");
+    assert!(achievement(Value::Null).is_ok());
+    assert_eq!(
+        codes(achievement(json!({"level": 1}))),
+        vec![(
+            ErrorCode::FieldTypeInvalid,
+            "data.attributes.activityProperties.level".to_owned()
+        )]
+    );
+    // Replacing a to-many relationship with an empty list is allowed (PATCH), adding none is not.
+    let empty = json!({"data": []});
+    assert!(pack()
+        .plan(
+            "PATCH",
+            "/v1/appPreviewSets/1/relationships/appPreviews",
+            none,
+            Some(&empty)
+        )
+        .is_ok());
+    assert_eq!(
+        codes(pack().plan(
+            "DELETE",
+            "/v1/betaGroups/1/relationships/betaTesters",
+            none,
+            Some(&empty)
+        )),
+        vec![(ErrorCode::IdListEmpty, "data".to_owned())]
+    );
+    // `included` items are one of several inline resources, told apart by their type.
+    let page = |included: Value| {
+        let body = json!({"data": {"type": "appCustomProductPages", "attributes": {"name": "n"},
+            "relationships": {"app": {"data": {"type": "apps", "id": "1"}}}}, "included": included});
+        pack().plan("POST", "/v1/appCustomProductPages", none, Some(&body))
+    };
+    assert!(page(json!([{"type": "appCustomProductPageLocalizations", "attributes": {"locale": "en-US"}}])).is_ok(),
+        "{:?}", page(json!([{"type": "appCustomProductPageLocalizations", "attributes": {"locale": "en-US"}}])));
+    assert_eq!(
+        codes(page(json!([{"type": "apps"}]))),
+        vec![(ErrorCode::FieldEnumInvalid, "included[0]".to_owned())]
+    );
+}

@@ -126,8 +126,9 @@ export function buildPack(spec, { only } = {}) {
     } else {
       n.t = 'any';
     }
-    if (s.nullable) n.z = 1;
-    if (s.deprecated) n.d = 1;
+    // `nullable`/`deprecated` may sit next to a $ref, on the referring schema.
+    if (s.nullable || schema.nullable) n.z = 1;
+    if (s.deprecated || schema.deprecated) n.d = 1;
     return internNode(n);
   };
 

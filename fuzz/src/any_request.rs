@@ -18,7 +18,11 @@ pub fn pack() -> &'static SpecPack {
     PACK.get_or_init(|| {
         let cjs = include_str!("../../pkg/spec-pack.cjs");
         let start = cjs.find("module.exports = ").map_or(0, |i| i + 17);
-        let literal = cjs.get(start..).unwrap_or("").trim_end().trim_end_matches(';');
+        let literal = cjs
+            .get(start..)
+            .unwrap_or("")
+            .trim_end()
+            .trim_end_matches(';');
         let text: String = serde_json::from_str(literal).expect("pkg/spec-pack.cjs holds a string");
         SpecPack::parse(&text).expect("the committed spec pack parses")
     })
@@ -53,16 +57,33 @@ pub fn any_request(data: &[u8]) {
                 assert!(d.parameter.is_some() && !d.message.is_empty());
             }
         }
-        let _ = parse_strict(rest, &Limits { max_bytes: 256, max_depth: 3 });
+        let _ = parse_strict(
+            rest,
+            &Limits {
+                max_bytes: 256,
+                max_depth: 3,
+            },
+        );
     } else {
         // Bytes as the whole request envelope.
         match pack.plan_json(rest) {
             Ok(plan) => {
                 assert!(plan.path.starts_with("/v"), "{plan:?}");
-                assert!(!plan.path.contains("//") && !plan.path.contains("/../"), "{plan:?}");
-                let body = plan.body.as_deref().map(|b| serde_json::from_str(b).expect("JSON body"));
+                assert!(
+                    !plan.path.contains("//") && !plan.path.contains("/../"),
+                    "{plan:?}"
+                );
+                let body = plan
+                    .body
+                    .as_deref()
+                    .map(|b| serde_json::from_str(b).expect("JSON body"));
                 let again = pack
-                    .plan(plan.method, &plan.path, QueryInput::Raw(&plan.query), body.as_ref())
+                    .plan(
+                        plan.method,
+                        &plan.path,
+                        QueryInput::Raw(&plan.query),
+                        body.as_ref(),
+                    )
                     .expect("a plan plans again");
                 assert_eq!(again, plan);
             }
