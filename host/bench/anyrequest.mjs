@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const t0 = process.hrtime.bigint();
 const { default: specPack } = await import('asc-connector-wasm/spec-pack');
-const { loadSpecPack, planAnyRequest } = await import('asc-connector-wasm');
+const { loadSpecPack, planAnyRequest, planRequest } = await import('asc-connector-wasm');
 const tImport = process.hrtime.bigint();
 const loaded = loadSpecPack(specPack);
 const tLoad = process.hrtime.bigint();
@@ -24,8 +24,11 @@ const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[Math.
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 20);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND || 500);
 const micros = {};
-for (const [name, req] of Object.entries(requests)) {
-  const once = () => { try { return planAnyRequest(req); } catch (e) { return e; } };
+// Same-run reference: the named-operation planner (this machine's speed moves between runs).
+const cases = [...Object.entries(requests).map(([name, req]) => [name, () => planAnyRequest(req)]),
+  ['referencePlanRequest', () => planRequest('GET', '/v1/apps', 'limit=50&fields%5Bapps%5D=name,bundleId')]];
+for (const [name, fn] of cases) {
+  const once = () => { try { return fn(); } catch (e) { return e; } };
   for (let i = 0; i < 200; i++) once();
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
