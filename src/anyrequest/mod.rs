@@ -22,7 +22,7 @@
 
 mod pack;
 
-pub use pack::{PackOperation, SpecPack};
+pub use pack::{PackOperation, PackParam, SpecPack, PACK_FORMAT};
 
 use crate::body::{self, Limits};
 use crate::error::{Detail, Error, ErrorCode, Result};

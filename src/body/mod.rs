@@ -18,8 +18,19 @@
 //! - [`check_body`]`(&schemas, root, bytes) -> Result<Value>`: intake plus check with the default
 //!   [`Limits`]; `BODY_INVALID` with every detail when the schema check fails.
 //!
-//! A write action takes its schema from the pack: `SpecPack::operation(method, template)` in
-//! `crate::anyrequest` gives the operation's `body` node id and the pack's [`Schemas`].
+//! Where a write action's schema comes from (one generator for both): `tools/gen-spec-pack.mjs`
+//! exports `buildPack(spec, { only: (method, path) => bool })`, a pack of just those operations
+//! (the write actions' schemas are about 0.5 KB each). The operation-table generator can embed that
+//! text; at run time `Schemas::from_pack(&serde_json::from_str(text)?)` reads it and the operation's
+//! row `[method, path, operationId, params, body]` in `ops` gives its root [`NodeId`]. With the
+//! whole pack loaded, `crate::anyrequest::SpecPack::operation(method, template)` gives `body` and
+//! `SpecPack::schemas()` the same way.
+//!
+//! ```ignore
+//! let schemas = Schemas::from_pack(&pack_value)?;            // once
+//! let document = body::check_body(&schemas, root, bytes)?;   // per request: Value or BODY_* error
+//! let details = schemas.check(root, &built_document);        // a document built from flat fields
+//! ```
 
 mod schema;
 
