@@ -38,6 +38,7 @@ pub use schema::{Format, Kind, Node, NodeId, Schemas};
 
 use crate::error::{Detail, Error, ErrorCode, Result};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// The largest body accepted, in bytes.
@@ -145,17 +146,17 @@ pub(crate) fn invalid(code: ErrorCode, what: &str, details: Vec<Detail>) -> Erro
     )
 }
 
-/// One open array or object during [`scan`].
-enum Frame {
+/// One open array or object during [`scan`]. Keys without escapes borrow from the text.
+enum Frame<'a> {
     Array(usize),
     Object {
-        keys: HashSet<String>,
-        key: String,
+        keys: HashSet<Cow<'a, str>>,
+        key: Cow<'a, str>,
         expect_key: bool,
     },
 }
 
-fn path_of(stack: &[Frame]) -> String {
+fn path_of(stack: &[Frame<'_>]) -> String {
     let mut out = String::new();
     for f in stack {
         match f {
@@ -198,7 +199,13 @@ fn scan(text: &str, max_depth: usize) -> Result<()> {
                         expect_key,
                     }) if *expect_key => {
                         *expect_key = false;
-                        match raw.and_then(|r| serde_json::from_str::<String>(r).ok()) {
+                        let name = raw.and_then(|r| match r.get(1..r.len().saturating_sub(1)) {
+                            Some(inner) if !inner.contains('\\') && r.len() >= 2 => {
+                                Some(Cow::Borrowed(inner))
+                            }
+                            _ => serde_json::from_str::<String>(r).ok().map(Cow::Owned),
+                        });
+                        match name {
                             Some(name) if !keys.insert(name.clone()) => Some(name),
                             Some(name) => {
                                 *key = name;
@@ -235,7 +242,7 @@ fn scan(text: &str, max_depth: usize) -> Result<()> {
                 stack.push(if b == b'{' {
                     Frame::Object {
                         keys: HashSet::new(),
-                        key: String::new(),
+                        key: Cow::Borrowed(""),
                         expect_key: true,
                     }
                 } else {
