@@ -15,6 +15,8 @@
 //! - [`operations`]: the operation table and the request planner.
 //! - [`shape`]: JSON:API answers to flat records, Apple errors to one error shape.
 //! - [`error`]: the one error type and its stable codes.
+//! - [`body`]: strict JSON intake of request bodies and checks against Apple's request schemas.
+//! - [`anyrequest`]: any request of Apple's spec, checked against the spec pack.
 //!
 //! The items most callers need are re-exported at the crate root, in the spirit of jsonwebtoken's
 //! small surface: [`PrivateKey`], [`TokenOptions`], [`mint_token`], [`TokenMinter`],
@@ -22,6 +24,10 @@
 //! Helpers that only the crate's own modules and tests use are crate-private or hidden from the
 //! documentation.
 
+#[cfg(feature = "anyrequest")]
+pub mod anyrequest;
+#[cfg(feature = "gateway")]
+pub mod body;
 pub mod error;
 pub mod inspect;
 pub mod key;

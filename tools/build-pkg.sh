@@ -39,6 +39,8 @@ awk '/^\| Code \| HTTP \| Meaning \|$/ {on=1} on && !/^\|/ {exit} on {print}' RE
 test -s "$TMP/error-codes.md" || { echo "README.md has no error-code table" >&2; exit 1; }
 awk -v table="$TMP/error-codes.md" '/^<!-- error-code table:/ {while ((getline line < table) > 0) print line; next} {print}' \
   tools/pkg-template/README.md > "$OUT/README.md"
+# The spec pack for planAnyRequest (kept out of the .wasm): spec-pack.mjs / spec-pack.cjs.
+node tools/gen-spec-pack.mjs --out "$OUT" >/dev/null
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"${VERSION}\"/" "$OUT/package.json"
 echo "built $OUT: $(wc -c < "$OUT/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$OUT/asc_connector_bg.wasm" | wc -c) gzipped"
