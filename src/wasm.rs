@@ -517,13 +517,13 @@ pub fn load_spec_pack(
 ) -> Result<JsValue, JsValue> {
     if SPEC_PACK.get().is_none() {
         let text = string_arg(&text, "the spec pack")?;
-        let pack = crate::anyrequest::SpecPack::parse(&text).map_err(|e| to_js_error(&e))?;
+        let pack = crate::anyrequest::SpecPack::parse(&text)?;
         let _ = SPEC_PACK.set(pack);
     }
     let (spec, count) = SPEC_PACK
         .get()
         .map_or(("", 0), |p| (p.spec_version(), p.operations().len()));
-    json_to_js(&serde_json::json!({ "spec": spec, "operations": count }))
+    to_js(&serde_json::json!({ "spec": spec, "operations": count }))
 }
 
 #[cfg(feature = "anyrequest")]
@@ -538,10 +538,11 @@ pub fn plan_any_request(
     #[wasm_bindgen(unchecked_param_type = "AnyRequest | string | Uint8Array")] request: JsValue,
 ) -> Result<JsValue, JsValue> {
     let Some(pack) = SPEC_PACK.get() else {
-        return Err(to_js_error(&Error::new(
+        return Err(Error::new(
             ErrorCode::SpecPackNotLoaded,
             "call loadSpecPack(specPack) first, with the default export of asc-connector-wasm/spec-pack",
-        )));
+        )
+        .into());
     };
     let bytes = if let Some(b) = request.dyn_ref::<js_sys::Uint8Array>() {
         b.to_vec()
@@ -558,12 +559,6 @@ pub fn plan_any_request(
             "the request must be an object {method, path, query, body}, or its JSON text",
         ));
     };
-    let plan = pack.plan_json(&bytes).map_err(|e| to_js_error(&e))?;
-    let value = serde_json::to_value(&plan).map_err(|_| {
-        to_js_error(&Error::new(
-            ErrorCode::Internal,
-            "could not encode the plan",
-        ))
-    })?;
-    json_to_js(&value)
+    let plan = pack.plan_json(&bytes)?;
+    to_js(&plan)
 }
