@@ -222,6 +222,9 @@ error_codes! {
     UpstreamTimeout = ("UPSTREAM_TIMEOUT", 504),
     /// Apple could not be reached (connection refused or reset, DNS).
     UpstreamUnreachable = ("UPSTREAM_UNREACHABLE", 502),
+    /// A write (POST, PATCH, DELETE) may have reached Apple but no usable answer came back (timeout,
+    /// reset, cut-off answer, 5xx); it was not sent again.
+    UpstreamOutcomeUnknown = ("UPSTREAM_OUTCOME_UNKNOWN", 502),
 
     // ---- Gateway (host/) ----
     /// Missing or wrong `X-API-Key`.

@@ -484,6 +484,8 @@ export interface AnyRequest {
   query?: string | Record<string, string | number | boolean | Array<string | number | boolean> | null>;
   /** The JSON:API document (or its JSON text) for operations that take a body. */
   body?: unknown;
+  /** Ask for flat records instead of Apple's document (checked to be a boolean; see AnyRequestPlan.shape). */
+  shape?: boolean;
 }
 
 /** What to send upstream, from `planAnyRequest`. */
@@ -501,6 +503,8 @@ export interface AnyRequestPlan {
   template: string;
   /** Deprecated parameters that were used (warnings). */
   deprecations: Problem[];
+  /** Present (true) when the request asked for `shape: true`. */
+  shape?: true;
 }
 "#;
 

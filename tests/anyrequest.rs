@@ -592,3 +592,26 @@ fn schema_details_numbers_maps_nulls_one_of_and_empty_lists() {
         vec![(ErrorCode::FieldEnumInvalid, "included[0]".to_owned())]
     );
 }
+
+#[test]
+fn the_envelope_carries_shape_as_a_checked_boolean() {
+    let plan = |text: &str| pack().plan_json(text.as_bytes());
+    assert!(
+        plan(r#"{"method":"GET","path":"/v1/apps","shape":true}"#)
+            .unwrap()
+            .shape
+    );
+    assert!(
+        !plan(r#"{"method":"GET","path":"/v1/apps","shape":false}"#)
+            .unwrap()
+            .shape
+    );
+    assert!(!plan(r#"{"method":"GET","path":"/v1/apps"}"#).unwrap().shape);
+    let e = plan(r#"{"method":"GET","path":"/v1/apps","shape":"yes","extra":1}"#).unwrap_err();
+    assert_eq!(e.code, ErrorCode::RequestInvalid);
+    assert_eq!(names(&e), ["extra", "shape"]);
+    // Left out of the serialised plan when false (the JS plan object has no `shape` then).
+    let text =
+        serde_json::to_string(&plan(r#"{"method":"GET","path":"/v1/apps"}"#).unwrap()).unwrap();
+    assert!(!text.contains("shape"));
+}

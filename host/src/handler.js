@@ -9,6 +9,7 @@ import { GatewayError, baseHeaders, describeError, errorResponse } from './error
 import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
 import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
 import { callUpstream } from './upstream.js';
+import { ANY_REQUEST_PATH, createAnyRequestRoute } from './anyrequest-route.js';
 
 /** Caller headers the gateway reads, each with its size cap in bytes. */
 const HEADER_CAPS = Object.freeze({
@@ -190,6 +191,30 @@ export function createHandler(config, deps = {}) {
     if (op.requestBody) takesBody.add(op.id);
   }
 
+  /** X-Rate-Limit (and Retry-After on 429/503) of Apple's answer, when safe to pass on. */
+  function passThrough(up) {
+    const extra = {};
+    const rate = up.headers.get('x-rate-limit');
+    if (rate !== null && !CONTROL.test(rate) && rate.length <= 256) extra['X-Rate-Limit'] = rate;
+    const retryAfter = up.headers.get('retry-after');
+    if ((up.status === 429 || up.status === 503) && retryAfter !== null && /^[\w ,:+-]{1,64}$/.test(retryAfter)) extra['Retry-After'] = retryAfter;
+    return extra;
+  }
+  const serveAnyRequest = createAnyRequestRoute({ config, deps: d, upstreamPolicy, upstreamOrigin, policy, passThrough, deprecatedNames });
+
+  /** The token source for the Apple key this request uses (selectKey decides which). */
+  async function tokenGetter(h, state) {
+    const { source, key } = selectKey(config, h);
+    state.keySource = source;
+    let entry = source === 'server' ? serverEntry : await minters.entryFor(key);
+    return async () => {
+      // Under heavy key churn the LRU may have evicted (and freed) this entry meanwhile.
+      if (entry.freed) entry = await minters.entryFor(key);
+      const t = await minters.tokenFrom(entry, d.now());
+      return { token: t.token, minted: t.minted, invalidate: () => entry.invalidate() };
+    };
+  }
+
   async function serve(request, meta, state) {
     const url = new URL(request.url);
     const { path, rawQuery } = splitTarget(meta.rawTarget, url);
@@ -213,6 +238,9 @@ export function createHandler(config, deps = {}) {
       }
     }
 
+    // POST /v1/request: any request of Apple's spec, checked by the spec pack (anyrequest-route.js).
+    if (path === ANY_REQUEST_PATH) return serveAnyRequest(request, meta, state, await tokenGetter(h, state), url, rawQuery);
+
     // Only the wasm operation table decides what may be forwarded.
     const plan = policy.planRequest(request.method, path, rawQuery);
     state.operation = plan.operationId;
@@ -224,15 +252,7 @@ export function createHandler(config, deps = {}) {
       throw new GatewayError('HEADER_INVALID', 'X-ASC-Format must be "raw" (Apple\'s JSON:API document) or "records" (the default flat records).', [{ code: 'HEADER_INVALID', message: 'Accepted values: raw, records.', parameter: 'X-ASC-Format' }]);
     }
 
-    const { source, key } = selectKey(config, h);
-    state.keySource = source;
-    let entry = source === 'server' ? serverEntry : await minters.entryFor(key);
-    const getToken = async () => {
-      // Under heavy key churn the LRU may have evicted (and freed) this entry meanwhile.
-      if (entry.freed) entry = await minters.entryFor(key);
-      const t = await minters.tokenFrom(entry, d.now());
-      return { token: t.token, minted: t.minted, invalidate: () => entry.invalidate() };
-    };
+    const getToken = await tokenGetter(h, state);
 
     const target = `${config.baseUrl}${plan.upstreamPath}${plan.upstreamQuery ? `?${plan.upstreamQuery}` : ''}`;
     if (!plan.upstreamPath.startsWith('/v1/') || new URL(target).origin !== upstreamOrigin) {
@@ -251,12 +271,7 @@ export function createHandler(config, deps = {}) {
       upstreamOrigin,
       raw: format === 'raw',
     });
-    const extra = {};
-    const rate = up.headers.get('x-rate-limit');
-    if (rate !== null && !CONTROL.test(rate) && rate.length <= 256) extra['X-Rate-Limit'] = rate;
-    const retryAfter = up.headers.get('retry-after');
-    if ((up.status === 429 || up.status === 503) && retryAfter !== null && /^[\w ,:+-]{1,64}$/.test(retryAfter)) extra['Retry-After'] = retryAfter;
-    return { status: shaped.status, body: shaped.body, extra };
+    return { status: shaped.status, body: shaped.body, extra: passThrough(up) };
   }
 
   // The headers every answer carries, as lower-case name → value (X-Request-Id is added per request).

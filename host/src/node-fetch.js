@@ -137,7 +137,8 @@ class NodeResponse {
 }
 
 /**
- * Builds a fetch(url, { method, headers, signal }) for GETs over keep-alive agents. Returns the
+ * Builds a fetch(url, { method, headers, body, signal }) over keep-alive agents (body: a string or
+ * bytes, for writes). Returns the
  * function and `close()` (destroys the pooled sockets, for shutdown).
  */
 export function createNodeFetch({ maxSockets = 256 } = {}) {
@@ -185,7 +186,9 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
         response = new NodeResponse(res, signal, detach);
         resolve(response);
       });
-      req.end();
+      // A write's JSON text (POST /v1/request); GETs send none.
+      if (init.body !== undefined && init.body !== null) req.end(init.body);
+      else req.end();
     });
   }
 

@@ -75,6 +75,34 @@ function hostValue(raw) {
   return value ?? '';
 }
 
+/**
+ * Reads a request body into one Uint8Array, at most `max` bytes; more rejects with BODY_TOO_LARGE
+ * (the rest of the body is discarded).
+ */
+function readNodeBody(req, max) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let total = 0;
+    let failed = false;
+    req.on('data', (chunk) => {
+      if (failed) return;
+      total += chunk.length;
+      if (total > max) {
+        failed = true;
+        reject(new GatewayError('BODY_TOO_LARGE', `The request body may have at most ${max} bytes (the JSON:API body inside it at most 65536).`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(new Uint8Array(Buffer.concat(chunks, total)));
+    });
+    req.on('error', () => {
+      if (!failed) reject(new GatewayError('REQUEST_TARGET_INVALID', 'The request body could not be read.'));
+    });
+  });
+}
+
 /** The Node default log sink: one JSON line per request on standard output. */
 function stdoutLog(entry) {
   process.stdout.write(`${JSON.stringify(entry)}\n`);
@@ -106,10 +134,16 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   let hostAllowed = () => false;
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
-    // We never read request bodies: the gateway's operations are GETs.
-    req.resume();
+    // Bodies are read only when the handler asks (POST /v1/request, through meta.readBody);
+    // otherwise they are discarded.
+    let bodyRead = false;
+    const readBody = (max) => {
+      bodyRead = true;
+      return readNodeBody(req, max);
+    };
     const target = req.url ?? '';
     const fail = (err) => {
+      req.resume();
       const { response } = errorResponse(err, crypto.randomUUID());
       response.text().then((text) => sendResponse(res, response, text, req.method));
     };
@@ -137,8 +171,11 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       return;
     }
     const request = { url, method: req.method, headers };
-    handler.respond(request, { rawTarget: target })
-      .then((out) => sendPlain(res, out, req.method))
+    handler.respond(request, { rawTarget: target, readBody })
+      .then((out) => {
+        if (!bodyRead) req.resume();
+        sendPlain(res, out, req.method);
+      })
       .catch(() => fail(new GatewayError('INTERNAL', 'The gateway failed unexpectedly while serving this request.')));
   });
 

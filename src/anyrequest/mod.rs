@@ -57,6 +57,10 @@ pub struct AnyPlan {
     pub template: String,
     /// Deprecated parameters that were used (they still work).
     pub deprecations: Vec<Detail>,
+    /// The envelope asked for flat records (`"shape": true`); the planner only checks it is a
+    /// boolean, the caller (the gateway's `POST /v1/request`) acts on it. Left out when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shape: bool,
 }
 
 /// The query of a request: a raw query string or a JSON object of name → value.
@@ -166,8 +170,9 @@ impl SpecPack {
         self.plan_value(&body::parse_strict(envelope, &limits)?)
     }
 
-    /// Plans one request given as a parsed envelope `{method, path, query?, body?}`. `query` is a
-    /// string or an object; `body` a JSON value or its JSON text.
+    /// Plans one request given as a parsed envelope `{method, path, query?, body?, shape?}`. `query`
+    /// is a string or an object; `body` a JSON value or its JSON text; `shape` true or false (kept in
+    /// [`AnyPlan::shape`]).
     ///
     /// # Errors
     /// `REQUEST_INVALID` for a malformed envelope (unknown member, missing method or path), the
@@ -177,17 +182,29 @@ impl SpecPack {
         let map = envelope.as_object().unwrap_or(&empty);
         let mut problems = Vec::new();
         for key in map.keys() {
-            if !matches!(key.as_str(), "method" | "path" | "query" | "body") {
+            if !matches!(key.as_str(), "method" | "path" | "query" | "body" | "shape") {
                 problems.push(detail(
                     ErrorCode::ParameterUnknown,
                     key,
                     format!(
-                        "{} is not a member of the request (method, path, query, body)",
+                        "{} is not a member of the request (method, path, query, body, shape)",
                         show(key)
                     ),
                 ));
             }
         }
+        let shape = match map.get("shape") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                problems.push(detail(
+                    ErrorCode::ParameterTypeInvalid,
+                    "shape",
+                    "shape must be true (flat records) or false (Apple's document)".into(),
+                ));
+                false
+            }
+        };
         let mut text = |key: &str| {
             let v = map.get(key).and_then(Value::as_str);
             if v.is_none() {
@@ -230,7 +247,9 @@ impl SpecPack {
             }
             Some(v) => Some(v),
         };
-        self.plan(method, path, query, body)
+        let mut plan = self.plan(method, path, query, body)?;
+        plan.shape = shape;
+        Ok(plan)
     }
 
     /// Plans one request: method (any case), raw path, query and body.
@@ -370,6 +389,7 @@ impl SpecPack {
             operation_id: op.apple_id.clone(),
             template: template.to_owned(),
             deprecations,
+            shape: false,
         })
     }
 

@@ -55,6 +55,7 @@
 
 import { generateCatalogue } from './data.js';
 import { createFaults } from './faults.js';
+import { genericAnswer } from './generic.js';
 import { specTables } from './spec.js';
 import { importPublicKey, verifyBearer } from './verify.js';
 
@@ -510,6 +511,9 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
 
     const path = url.pathname;
     const fits = route(path);
+    // Every other operation of Apple's full spec: a generated, well-formed answer (generic.js).
+    const generic = fits.some((f) => f.op.method === request.method) ? null : await genericAnswer(request, url);
+    if (generic) return json(generic.status, generic.body, rate, { 'content-type': generic.contentType });
     if (fits.length === 0) {
       return json(
         404,
