@@ -166,6 +166,8 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
       }
       const headers = { 'accept-encoding': 'gzip, deflate, br' };
       for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
+      // Node sends a DELETE body without framing unless the length is given.
+      if (init.body !== undefined && init.body !== null) headers['content-length'] = String(Buffer.byteLength(init.body));
       const lib = url.protocol === 'https:' ? https : http;
       const req = lib.request(url, { method: init.method ?? 'GET', headers, agent });
       let response = null;
