@@ -150,7 +150,38 @@ const ROWS = [
   { cat: 'query', name: 'parameter without a name', target: '/v1/apps?=1', status: 400, code: 'REQUEST_INVALID' },
   { cat: 'query', name: 'cursor on Read App Information', target: '/v1/apps/1?cursor=abc', status: 400, code: 'REQUEST_INVALID' },
   { cat: 'query', name: 'the same value listed 2,000 times', target: `/v1/apps?filter[name]=${'x,'.repeat(2000)}x`, status: 400, code: 'REQUEST_INVALID' },
+
+  // --- POST /v1/request: paths that try to leave Apple, refused by the planner; nothing forwarded ---
+  ...[
+    ['//evil.example/v1/apps', 'a network-path reference'],
+    ['//api.appstoreconnect.apple.com@evil.example/v1/apps', 'user-info pointing elsewhere'],
+    ['https://evil.example/v1/apps', 'an absolute URL'],
+    ['http://api.appstoreconnect.apple.com/v1/apps', 'a full URL of Apple itself'],
+    ['api.appstoreconnect.apple.com/v1/apps', 'a host without a scheme'],
+    ['@evil.example/v1/apps', 'user-info without a scheme'],
+    ['/v1/../v1/apps', 'a .. segment'],
+    ['/v1/apps/%2e%2e', 'an encoded .. segment'],
+    ['/v1/apps%2Fevil', 'an encoded slash'],
+    ['/v1/apps/1%2F..%2F..', 'encoded slashes and dots in an id'],
+    ['/v1/apps\\1', 'a backslash'],
+    ['\\\\evil.example\\v1', 'a UNC-style path'],
+    ['/v1/apps/%5C..', 'an encoded backslash'],
+    ['/v1/apps/evil.example:443', 'a host:port segment'],
+    ['/v1/apps?x=1', 'a query inside the path'],
+    ['/v1/apps#x', 'a fragment'],
+    ['/v1/apps/1%00', 'an encoded NUL'],
+  ].map(([path, what]) => anyRequestRow(`path ${what}: ${JSON.stringify(path)}`, { method: 'GET', path }, 400, 'REQUEST_TARGET_INVALID')),
+  anyRequestRow('the gateway\'s own route as the path', { method: 'POST', path: '/v1/request' }, 404, 'ROUTE_NOT_FOUND'),
+  anyRequestRow('method PUT (not in Apple\'s API)', { method: 'PUT', path: '/v1/apps' }, 405, 'METHOD_NOT_ALLOWED'),
+  anyRequestRow('a duplicate "path" key (the second would win in JSON.parse)', '{"method":"GET","path":"/v1/apps","path":"//evil.example/"}', 400, 'BODY_DUPLICATE_KEY'),
+  anyRequestRow('an unknown envelope member "url"', { method: 'GET', path: '/v1/apps', url: 'https://evil.example/' }, 400, 'REQUEST_INVALID'),
 ];
+
+/** A POST /v1/request row: `envelope` (an object or its JSON text) as the body, with its length. */
+function anyRequestRow(name, envelope, status, code) {
+  const body = typeof envelope === 'string' ? envelope : JSON.stringify(envelope);
+  return { cat: 'any-request', name, method: 'POST', target: '/v1/request', headers: [['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))]], body, status, code };
+}
 
 function buildRequest(row, ctx) {
   const v = (x) => (typeof x === 'function' ? x(ctx) : x);
