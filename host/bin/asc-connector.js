@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 const COMMANDS = {
   token: 'Mint an App Store Connect token and print it.',
   inspect: 'Decode a token and list every way it breaks Apple\'s rules.',
+  request: 'Check any App Store Connect request against Apple\'s spec, sign it and send it.',
   serve: 'Run the gateway (Node entry).',
   sandbox: 'Run the local App Store Connect stand-in.',
   demo: 'Run the full path on the embedded sandbox and print the results.',

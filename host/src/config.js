@@ -101,6 +101,22 @@ function parseUrl(name, raw, problems, { allowPath }) {
   return url;
 }
 
+/**
+ * ASC_BASE_URL's origin (DEFAULT_BASE_URL when unset or blank): https, or plain http for a loopback
+ * host only; no path, query, fragment or user info. Problems are pushed to `problems`. Also used by
+ * `asc-connector request`.
+ */
+export function parseBaseUrl(rawBase, problems) {
+  if (rawBase === undefined || rawBase.trim() === '') return DEFAULT_BASE_URL;
+  const url = parseUrl('ASC_BASE_URL', rawBase, problems, { allowPath: false });
+  if (!url) return DEFAULT_BASE_URL;
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    problems.push({ variable: 'ASC_BASE_URL', code: 'OPTIONS_INVALID', message: 'ASC_BASE_URL must use https; plain http is allowed only for a loopback host (127.0.0.1, ::1, localhost), e.g. the local sandbox.' });
+    return DEFAULT_BASE_URL;
+  }
+  return url.origin;
+}
+
 /** The one error a bad configuration throws: every problem listed, `.code` the first one's. */
 function configError(problems) {
   const lines = problems.map((p) => `  - ${p.message}`);
@@ -162,18 +178,7 @@ export function loadConfig(env = {}, files = {}) {
   }
 
   // --- upstream ---
-  let baseUrl = DEFAULT_BASE_URL;
-  const rawBase = get('ASC_BASE_URL');
-  if (rawBase !== undefined && rawBase.trim() !== '') {
-    const url = parseUrl('ASC_BASE_URL', rawBase, problems, { allowPath: false });
-    if (url) {
-      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-        problems.push({ variable: 'ASC_BASE_URL', code: 'OPTIONS_INVALID', message: 'ASC_BASE_URL must use https; plain http is allowed only for a loopback host (127.0.0.1, ::1, localhost), e.g. the local sandbox.' });
-      } else {
-        baseUrl = url.origin;
-      }
-    }
-  }
+  const baseUrl = parseBaseUrl(get('ASC_BASE_URL'), problems);
 
   let publicUrl = null;
   const rawPublic = get('PUBLIC_URL');
