@@ -639,6 +639,70 @@ function responsesFor(pres, model) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Gateway actions
+
+/** The words of one gateway action, or an error naming what connector/presentation.json lacks. */
+function actionWords(pres, action) {
+  const w = pres.gatewayActions?.[action.id];
+  if (!w) throw new Error(`connector/presentation.json gatewayActions has no words for ${action.id}`);
+  return w;
+}
+
+/** A schema property with the presentation's words for field `name` of `action`. */
+function actionField(w, action, name, schema) {
+  const words = w.fields?.[name];
+  if (!words) throw new Error(`connector/presentation.json gatewayActions.${action.id}.fields has no words for ${name}`);
+  return reorder({ ...schema, 'x-ms-summary': words.summary, description: words.description });
+}
+
+/**
+ * kind anyRequest: one JSON body `{method, path, query, body, shape}` (method from the entry's
+ * `methods`, query and body free-form objects) and an untyped answer (Apple's document, or records),
+ * marked dynamic with additionalProperties.
+ */
+function anyRequestOperation(pres, action) {
+  const w = actionWords(pres, action);
+  const free = { type: 'object', additionalProperties: true };
+  const responses = { 200: { description: w.responses['200'], schema: { ...free, description: w.responses['200'] } } };
+  for (const code of ['201', '204']) responses[code] = { description: w.responses[code] };
+  for (const code of ['400', '401', '403', '404', '429', '502', '504', 'default']) {
+    const text = w.responses[code] ?? pres.errors[code];
+    if (!text) throw new Error(`connector/presentation.json errors has no text for ${code}`);
+    responses[code] = { description: text };
+  }
+  return {
+    operationId: action.id,
+    summary: action.summary,
+    description: action.description,
+    'x-ms-visibility': pres.operationVisibility?.[action.id] ?? 'advanced',
+    consumes: ['application/json'],
+    produces: ['application/json'],
+    parameters: [{
+      name: 'body',
+      in: 'body',
+      required: true,
+      schema: {
+        type: 'object',
+        required: ['method', 'path'],
+        properties: {
+          method: actionField(w, action, 'method', { type: 'string', enum: [...action.methods] }),
+          path: actionField(w, action, 'path', { type: 'string' }),
+          query: actionField(w, action, 'query', free),
+          body: actionField(w, action, 'body', free),
+          shape: actionField(w, action, 'shape', { type: 'boolean', default: false }),
+        },
+      },
+      'x-ms-summary': w.request.summary,
+      description: w.request.description,
+    }],
+    responses,
+  };
+}
+
+/** Builders of gateway actions by kind. */
+const GATEWAY_ACTION_KINDS = { anyRequest: anyRequestOperation };
+
+// ---------------------------------------------------------------------------------------------------------
 // The document
 
 /** Builds the whole swagger document from the operation list, Apple's spec and the presentation words. */
@@ -699,6 +763,14 @@ export function buildSwagger(spec, pres, list, { host } = {}) {
     paths[entry.path][method] = operation;
   }
 
+  // Actions the gateway serves itself (not one Apple operation), built from their kind.
+  for (const action of list.gatewayActions ?? []) {
+    const build = GATEWAY_ACTION_KINDS[action.kind];
+    if (!build) throw new Error(`${action.id}: unknown gateway action kind ${action.kind} (known: ${Object.keys(GATEWAY_ACTION_KINDS).join(', ')})`);
+    paths[action.path] ??= {};
+    paths[action.path][action.method.toLowerCase()] = build(pres, action);
+  }
+
   return {
     swagger: '2.0',
     info: {
@@ -752,6 +824,14 @@ export function renderOperationDocs(spec, pres, list) {
     const answer = m.pageable ? `a page \`{ value, nextLink, total }\` of ${m.resource.plural}` : `one ${m.resource.noun} record`;
     const inc = m.includables.length > 0 ? ` \`include\`: ${m.includables.map((r) => `\`${r.rel}\``).join(', ')}.` : '';
     L.push(`Answers ${answer}; ${params.length} query parameters${m.pageable ? ' plus `cursor`' : ''}.${inc}`);
+    L.push('');
+  }
+  for (const action of list.gatewayActions ?? []) {
+    const fields = Object.keys(actionWords(pres, action).fields).map((f) => `\`${f}\``).join(', ');
+    L.push(`### ${action.summary}`, '');
+    L.push(`\`${action.method} ${action.path}\` — operation \`${action.id}\` (kind \`${action.kind}\`, served by the gateway; visibility ${pres.operationVisibility?.[action.id] ?? 'advanced'}).`);
+    L.push(action.description);
+    L.push(`Takes one JSON body with ${fields}; \`method\` is one of ${action.methods.join(', ')}. Answers Apple's own status (200, 201, 204, ...) and document, or flat records with \`shape\`.`);
     L.push('');
   }
   L.push(DOC_END);

@@ -33,6 +33,10 @@ const README = read('connector/readme.md');
 const PRES = JSON.parse(read('connector/presentation.json'));
 const LIST = JSON.parse(read('src/operations/operations.json'));
 const clone = (x) => structuredClone(x);
+/** Actions the gateway serves itself (POST /v1/request): in the swagger, not in Apple's operation table. */
+const GATEWAY_ACTIONS = new Set((LIST.gatewayActions ?? []).map((a) => a.id));
+/** The operations that stand for one Apple operation each (everything but the gateway actions). */
+const appleOperations = (doc) => operations(doc).filter(({ op }) => !GATEWAY_ACTIONS.has(op.operationId));
 
 /** The wasm package, when it has been built with the entry points this file needs (else null). */
 async function loadWasm() {
@@ -83,6 +87,8 @@ function schemas(doc) {
   for (const [name, def] of Object.entries(doc.definitions ?? {})) walk(def, `#/definitions/${name}`, false);
   for (const { path: p, method, op } of operations(doc)) {
     for (const [code, r] of Object.entries(op.responses ?? {})) if (r.schema) walk(r.schema, `${method} ${p} ${code}`, false);
+    // A body parameter's schema: its properties are inputs with the same word rules.
+    for (const prm of op.parameters ?? []) if (prm.in === 'body' && prm.schema) walk(prm.schema, `${method} ${p} body`, false);
   }
   return out;
 }
@@ -110,7 +116,9 @@ function isTitleCase(text) {
 }
 /** Sentence case: a capital first letter; later words lower case unless an acronym or a brand. */
 function isSentenceCase(text) {
-  const words = text.split(' ');
+  // Proper names (App Store Connect) keep their capitals inside a sentence.
+  const plain = (PRES.properNames ?? []).reduce((t, name) => t.replaceAll(name, name.toLowerCase()), text);
+  const words = plain.split(' ');
   return /^[A-Z]/.test(words[0]) && words.slice(1).every((w) => /^[a-z0-9(]/.test(w) || BRANDS.includes(w) || /^[A-Z0-9]{2,}$/.test(w));
 }
 const endsWithPunctuation = (t) => /[.!?]$/.test(t);
@@ -129,6 +137,7 @@ const EXTENSIONS = {
   query: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value'],
   path: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value', 'x-ms-url-encoding'],
   header: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value'],
+  body: ['x-ms-summary', 'x-ms-visibility'],
   items: [],
   response: [],
   schema: ['x-ms-summary', 'x-ms-visibility', 'x-ms-enum-values', 'x-ms-dynamic-values', 'x-ms-dynamic-list',
@@ -325,6 +334,10 @@ const RULES = [
   ['parameter types: arrays csv with typed items, integers bounded, booleans plain', ({ sw }) => {
     const p = [];
     for (const { where, p: prm } of parameters(sw)) {
+      if (prm.in === 'body') {
+        if (prm.schema?.type !== 'object') p.push(`${where}: a body parameter needs an object schema`);
+        continue;
+      }
       if (prm.type === 'array' && (prm.collectionFormat !== 'csv' || prm.items?.type !== 'string')) p.push(`${where}: array`);
       if (prm.type === 'integer' && (typeof prm.minimum !== 'number' || typeof prm.maximum !== 'number' || prm.minimum > prm.maximum)) p.push(`${where}: integer bounds`);
       if (!['array', 'integer', 'boolean', 'string'].includes(prm.type)) p.push(`${where}: type ${prm.type}`);
@@ -367,8 +380,10 @@ const RULES = [
     .filter(({ s }) => s.required !== undefined && (!Array.isArray(s.required) || s.required.length === 0 || s.type !== 'object'
       || s.required.some((r) => !s.properties?.[r])))
     .map(({ where }) => where)],
-  ['response schemas are exact: every schema has a type or a $ref, objects have properties', ({ sw }) => schemas(sw)
-    .filter(({ s }) => !s.$ref && (!s.type || (s.type === 'object' && Object.keys(s.properties ?? {}).length === 0)))
+  // The one exception is declared, not implied: an object without properties says it is dynamic
+  // (additionalProperties: true), as the advanced action's free-form inputs and untyped answer do.
+  ['response schemas are exact: every schema has a type or a $ref, objects have properties (or say they are dynamic)', ({ sw }) => schemas(sw)
+    .filter(({ s }) => !s.$ref && (!s.type || (s.type === 'object' && Object.keys(s.properties ?? {}).length === 0 && s.additionalProperties !== true)))
     .map(({ where }) => where)],
   ['response properties have an x-ms-summary in Title Case of at most 80 characters', ({ sw }) => schemas(sw)
     .filter(({ s, isProperty }) => isProperty && !s.$ref)
@@ -526,7 +541,7 @@ describe('each certification rule catches a broken copy', () => {
 test('apiDefinition.swagger.json validates as Swagger 2.0 (swagger-parser)', async () => {
   const api = await SwaggerParser.validate(clone(SWAGGER));
   assert.equal(api.swagger, '2.0');
-  assert.deepEqual(Object.keys(api.paths).sort(), [...new Set(LIST.operations.map((o) => o.path))].sort());
+  assert.deepEqual(Object.keys(api.paths).sort(), [...new Set([...LIST.operations, ...(LIST.gatewayActions ?? [])].map((o) => o.path))].sort());
 });
 
 test('swagger-parser rejects a broken copy (the validation is real)', async () => {
@@ -560,6 +575,29 @@ test('the generator names no resource: a kind that disagrees with Apple\'s respo
   const broken = structuredClone(list);
   broken.operations.find((o) => o.id === 'GetApp').kind = 'list';
   assert.throws(() => buildSwagger(spec, presentation, broken), /GetApp: kind list but Apple's AppResponse data is one resource/);
+});
+
+test('the advanced action SendRequest: POST /v1/request, advanced, a method enum, path/query/body/shape inputs, an untyped answer', () => {
+  const op = SWAGGER.paths['/v1/request'].post;
+  assert.equal(op.operationId, 'SendRequest');
+  assert.equal(op.summary, 'Send a request to App Store Connect (advanced)');
+  assert.equal(op['x-ms-visibility'], 'advanced');
+  const [body] = op.parameters;
+  assert.equal(op.parameters.length, 1);
+  assert.equal(body.in, 'body');
+  assert.deepEqual(Object.keys(body.schema.properties), ['method', 'path', 'query', 'body', 'shape']);
+  assert.deepEqual(body.schema.required, ['method', 'path']);
+  assert.deepEqual(body.schema.properties.method.enum, ['GET', 'POST', 'PATCH', 'DELETE']);
+  for (const free of ['query', 'body']) assert.deepEqual([body.schema.properties[free].type, body.schema.properties[free].additionalProperties], ['object', true]);
+  assert.equal(body.schema.properties.shape.type, 'boolean');
+  assert.deepEqual(op.responses['200'].schema.type, 'object');
+  assert.equal(op.responses['200'].schema.properties, undefined, 'untyped: Apple\'s document or records');
+  assert.ok(op.responses['201'] && op.responses['204'] && !op.responses['201'].schema);
+  // Built from the kind: an unknown kind is refused, and the generator names no resource for it.
+  const { spec, presentation, list } = loadInputs();
+  const broken = structuredClone(list);
+  broken.gatewayActions[0].kind = 'teleport';
+  assert.throws(() => buildSwagger(spec, presentation, broken), /SendRequest: unknown gateway action kind teleport/);
 });
 
 test('the swagger follows Apple\'s spec: every App attribute, every includable relationship, deprecations marked', () => {
@@ -597,7 +635,7 @@ test('the swagger follows Apple\'s spec: every App attribute, every includable r
 
 /** The swagger's view of one operation in the table's terms. */
 function swaggerAsTable(doc) {
-  return operations(doc).map(({ path: p, method, op }) => ({
+  return appleOperations(doc).map(({ path: p, method, op }) => ({
     id: op.operationId,
     method: method.toUpperCase(),
     path: p,
@@ -736,7 +774,7 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
     const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
     try {
       let checked = 0;
-      for (const { path: p, method, op } of operations(SWAGGER)) {
+      for (const { path: p, method, op } of appleOperations(SWAGGER)) {
         const def = op.responses['200'].schema.$ref.replace('#/definitions/', '');
         const validate = validatorFor(def);
         const table = WASM.operations().find((o) => o.id === op.operationId);
@@ -751,7 +789,7 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
           checked += 1;
         }
       }
-      assert.ok(checked >= 2 * operations(SWAGGER).length - 2);
+      assert.ok(checked >= 2 * appleOperations(SWAGGER).length - 2);
     } finally {
       await stack.close();
     }
