@@ -467,12 +467,44 @@ describe('data and responses', () => {
     const path = await get(sb, '/v1/bananas', tok);
     assert.equal(path.status, 404);
     assert.equal(path.body.errors[0].code, 'PATH_ERROR');
-    const nested = await get(sb, '/v1/apps/123/builds', tok);
+    const nested = await get(sb, '/v1/apps/123/bananas', tok);
     assert.equal(nested.body.errors[0].code, 'PATH_ERROR');
     const post = await sb.handle(request('/v1/apps', tok, { method: 'POST' }));
     assert.equal(post.status, 405);
     assert.equal((await post.json()).errors[0].code, 'METHOD_NOT_ALLOWED');
     assert.equal(post.headers.get('allow'), 'GET');
+  });
+
+  test('every other operation of Apple\'s full spec gets a generated, well-formed answer (generic.js)', async () => {
+    // A related list the catalogue has no data for: an empty page.
+    const builds = await get(sb, '/v1/apps/123/builds?limit=5', tok);
+    assert.equal(builds.status, 200);
+    assert.deepEqual(builds.body.data, []);
+    assert.equal(builds.body.meta.paging.total, 0);
+    assert.equal(builds.body.links.self, `${ORIGIN}/v1/apps/123/builds?limit=5`);
+    // One resource, generated from the response schema: its type, the path's id, every attribute.
+    const user = await get(sb, '/v1/users/u-1', tok);
+    assert.equal(user.status, 200);
+    assert.equal(user.body.data.type, 'users');
+    assert.equal(user.body.data.id, 'u-1');
+    assert.ok('username' in user.body.data.attributes && 'roles' in user.body.data.attributes);
+    // A create: 201 with the request's attributes; a delete: 204 without a body.
+    const send = (path, method, body) => sb.handle(new Request(`${ORIGIN}${path}`, { method, headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' }, body }));
+    const created = await send('/v1/betaTesters', 'POST', JSON.stringify({ data: { type: 'betaTesters', attributes: { email: 'ada@example.com' } } }));
+    assert.equal(created.status, 201);
+    const doc = await created.json();
+    assert.equal(doc.data.type, 'betaTesters');
+    assert.equal(doc.data.attributes.email, 'ada@example.com');
+    const deleted = await send(`/v1/betaTesters/${doc.data.id}`, 'DELETE');
+    assert.equal(deleted.status, 204);
+    assert.equal(await deleted.text(), '');
+    // Apple's rules still hold: a parameter the operation does not have, a create without a body.
+    const illegal = await get(sb, '/v1/users?foo=1', tok);
+    assert.equal(illegal.status, 400);
+    assert.equal(illegal.body.errors[0].code, 'PARAMETER_ERROR.ILLEGAL');
+    assert.equal((await send('/v1/betaTesters', 'POST')).status, 400);
+    // Without a valid token nothing is answered.
+    assert.equal((await get(sb, '/v1/users/u-1', 'not-a-token')).status, 401);
   });
 
   test('a key configured as forbidden gets Apple\'s 403 FORBIDDEN_ERROR', async () => {
