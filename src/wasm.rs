@@ -6,6 +6,10 @@
 //! `code`, `status` and `details` set. The clock is read only here, and only when the caller did not
 //! pass a time.
 
+// The any-request module (`--features any-request-only`, pkg/any-request/) exports only
+// loadSpecPack and planAnyRequest; the helpers of the other exports are unused there.
+#![cfg_attr(feature = "any-request-only", allow(dead_code, unused_imports))]
+
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -242,6 +246,7 @@ fn read_options(options: &JsValue) -> Result<(PrivateKey, TokenOptions), JsValue
     Ok((key, token_options))
 }
 
+#[cfg(not(feature = "any-request-only"))]
 /// Mints one signed App Store Connect token.
 ///
 /// `nowSeconds` defaults to the host clock.
@@ -256,12 +261,14 @@ pub fn mint_token(
     Ok(token::mint_token(&key, &options, now)?)
 }
 
+#[cfg(not(feature = "any-request-only"))]
 /// Keeps one token and re-mints it shortly before it expires.
 #[wasm_bindgen(js_name = TokenMinter)]
 pub struct JsTokenMinter {
     inner: token::TokenMinter,
 }
 
+#[cfg(not(feature = "any-request-only"))]
 #[wasm_bindgen(js_class = TokenMinter)]
 impl JsTokenMinter {
     /// Parses the key and checks the options once.
@@ -302,6 +309,7 @@ impl JsTokenMinter {
     }
 }
 
+#[cfg(not(feature = "any-request-only"))]
 /// Decodes a token WITHOUT trusting it and lists every way it breaks Apple's rules.
 ///
 /// The signature is checked only when `publicKeyPem` is given.
@@ -324,6 +332,7 @@ pub fn inspect(
     to_js(&inspection)
 }
 
+#[cfg(not(feature = "any-request-only"))]
 /// The SPKI PEM of a private key's public half (what Apple and verifiers need; not secret).
 #[wasm_bindgen(js_name = publicKeyPem)]
 pub fn public_key_pem(
@@ -334,7 +343,7 @@ pub fn public_key_pem(
     Ok(key.public_key_pem())
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// Matches a request to an operation and validates its query against Apple's parameters.
 ///
 /// Throws `ROUTE_NOT_FOUND`, `METHOD_NOT_ALLOWED` or `REQUEST_INVALID` (with one detail per problem).
@@ -355,7 +364,7 @@ pub fn plan(
     to_js(&plan)
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// Turns Apple's answer into the caller's answer (flat records, or the error shape). String in, string out.
 #[wasm_bindgen(js_name = shapeResponse, unchecked_return_type = "ShapedResponse")]
 pub fn shape(
@@ -414,7 +423,7 @@ pub fn shape(
 }
 
 /// `{ status, body }` for JavaScript.
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 fn shaped_to_js(status: u16, body: String) -> JsValue {
     let result = Object::new();
     let _ = Reflect::set(&result, &"status".into(), &JsValue::from(status));
@@ -422,13 +431,14 @@ fn shaped_to_js(status: u16, body: String) -> JsValue {
     result.into()
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// The operation table: every operation with its path, method and parameters.
 #[wasm_bindgen(js_name = operations, unchecked_return_type = "Array<Record<string, unknown>>")]
 pub fn operations() -> Result<JsValue, JsValue> {
     to_js(&table_json())
 }
 
+#[cfg(not(feature = "any-request-only"))]
 /// The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
 /// crate's one builder (`error::error_document`). The status comes from the code's row in
 /// `errorCodes()`; an unknown code is reported as `INTERNAL` (500) with a fixed message.
@@ -459,6 +469,7 @@ pub fn error_body(
     Ok(error_document(code.http_status(), code.as_str(), &message, details).to_string())
 }
 
+#[cfg(not(feature = "any-request-only"))]
 /// Every error code with the HTTP status the gateway answers with.
 #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "Array<{ code: string; status: number }>")]
 pub fn error_codes() -> Result<JsValue, JsValue> {

@@ -2,6 +2,9 @@
 # Builds pkg/ (npm package asc-connector-wasm) from the crate: one .wasm, wasm-bindgen glue for the
 # web target (ESM; used by Node import, workerd, Deno and browsers) and for the nodejs target (CJS;
 # used by Node require), plus the hand-written entry shims and package.json in tools/pkg-template/.
+# The generic planner is a module of its own, pkg/any-request/ (`asc-connector-wasm/any-request`,
+# `--features any-request-only`: loadSpecPack and planAnyRequest only), with the same entry shims
+# and its own index.d.ts (tools/pkg-template/any-request/); the main module is built without it.
 # Usage: tools/build-pkg.sh [OUT_DIR]   (default: pkg)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,11 +14,15 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}$"; t
   echo "wasm-bindgen ${WASM_BINDGEN_VERSION} is missing: run 'make setup'" >&2
   exit 1
 fi
-cargo build --quiet --release --lib --target wasm32-unknown-unknown
 WASM=target/wasm32-unknown-unknown/release/asc_connector.wasm
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 FLAGS=(--out-name asc_connector --remove-name-section --remove-producers-section --omit-default-module-path)
+# The any-request module first (same output path; cargo keeps both feature sets' builds cached).
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features any-request-only
+wasm-bindgen --target web --out-dir "$TMP/any/web" "${FLAGS[@]}" "$WASM"
+wasm-bindgen --target nodejs --out-dir "$TMP/any/node" "${FLAGS[@]}" "$WASM"
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features gateway
 wasm-bindgen --target web --out-dir "$TMP/web" "${FLAGS[@]}" "$WASM"
 wasm-bindgen --target nodejs --out-dir "$TMP/node" "${FLAGS[@]}" "$WASM"
 rm -rf "$OUT"
@@ -31,7 +38,17 @@ else
   cp "$TMP/node/asc_connector_bg.wasm" "$OUT/asc_connector_node_bg.wasm"
   sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$TMP/node/asc_connector.js" > "$OUT/asc_connector.cjs"
 fi
-cp tools/pkg-template/* "$OUT/"
+find tools/pkg-template -maxdepth 1 -type f -exec cp {} "$OUT/" \;
+# pkg/any-request/: its glue and .wasm, the same entry shims, its own index.d.ts.
+mkdir -p "$OUT/any-request"
+cp "$TMP/any/web/asc_connector.js" "$TMP/any/web/asc_connector.d.ts" "$TMP/any/web/asc_connector_bg.wasm" "$OUT/any-request/"
+if cmp -s "$TMP/any/web/asc_connector_bg.wasm" "$TMP/any/node/asc_connector_bg.wasm"; then
+  cp "$TMP/any/node/asc_connector.js" "$OUT/any-request/asc_connector.cjs"
+else
+  cp "$TMP/any/node/asc_connector_bg.wasm" "$OUT/any-request/asc_connector_node_bg.wasm"
+  sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$TMP/any/node/asc_connector.js" > "$OUT/any-request/asc_connector.cjs"
+fi
+cp tools/pkg-template/index.*.mjs tools/pkg-template/index.*.cjs tools/pkg-template/any-request/* "$OUT/any-request/"
 # The error-code table is written once, in the repository README; the package README gets a copy of
 # its rows (group labels without their source paths) in place of the marker line.
 awk '/^\| Code \| HTTP \| Meaning \|$/ {on=1} on && !/^\|/ {exit} on {print}' README.md \
@@ -44,3 +61,4 @@ node tools/gen-spec-pack.mjs --out "$OUT" >/dev/null
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"${VERSION}\"/" "$OUT/package.json"
 echo "built $OUT: $(wc -c < "$OUT/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$OUT/asc_connector_bg.wasm" | wc -c) gzipped"
+echo "built $OUT/any-request: $(wc -c < "$OUT/any-request/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$OUT/any-request/asc_connector_bg.wasm" | wc -c) gzipped"

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const t0 = process.hrtime.bigint();
 const { default: specPack } = await import('asc-connector-wasm/spec-pack');
-const { loadSpecPack, planAnyRequest, planRequest } = await import('asc-connector-wasm');
+const { loadSpecPack, planAnyRequest } = await import('asc-connector-wasm/any-request');
+const { planRequest } = await import('asc-connector-wasm');
 const tImport = process.hrtime.bigint();
 const loaded = loadSpecPack(specPack);
 const tLoad = process.hrtime.bigint();
@@ -40,11 +41,13 @@ for (const [name, fn] of cases) {
 }
 const packFile = fileURLToPath(new URL('../node_modules/asc-connector-wasm/spec-pack.mjs', import.meta.url));
 const wasmFile = fileURLToPath(new URL('../node_modules/asc-connector-wasm/asc_connector_bg.wasm', import.meta.url));
+const anyWasmFile = fileURLToPath(new URL('../node_modules/asc-connector-wasm/any-request/asc_connector_bg.wasm', import.meta.url));
 console.log(JSON.stringify({
   operations: loaded.operations,
   packBytes: Buffer.byteLength(specPack),
   packGzipBytes: gzipSync(specPack, { level: 9 }).length,
   wasmGzipBytes: gzipSync(readFileSync(wasmFile), { level: 9 }).length,
+  anyRequestWasmGzipBytes: gzipSync(readFileSync(anyWasmFile), { level: 9 }).length,
   packModuleFileBytes: readFileSync(packFile).length,
   importMillis: Number((Number(tImport - t0) / 1e6).toFixed(1)),
   loadSpecPackMillis: Number((Number(tLoad - tImport) / 1e6).toFixed(1)),

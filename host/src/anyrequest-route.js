@@ -8,9 +8,10 @@
 // the document).
 //
 // The spec pack (≈350 KB of text) is read once per process or isolate, on the first call of this
-// route, so a gateway that never serves it pays nothing at start-up. `anyRequestModule` is the one
-// place that names the wasm module holding the planner.
-import * as anyRequestModule from 'asc-connector-wasm';
+// route, so a gateway that never serves it pays nothing at start-up. The planner is its own wasm
+// module (`asc-connector-wasm/any-request`), kept out of the main one; this file is the one place
+// that names it.
+import * as anyRequestModule from 'asc-connector-wasm/any-request';
 import { GatewayError } from './errors.js';
 import { callUpstream } from './upstream.js';
 import { sendWriteOnce } from './write-policy.js';

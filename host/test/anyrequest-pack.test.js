@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import specPack from 'asc-connector-wasm/spec-pack';
-import { loadSpecPack, planAnyRequest } from 'asc-connector-wasm';
+import { loadSpecPack, planAnyRequest } from 'asc-connector-wasm/any-request';
 
 const require = createRequire(import.meta.url);
 
@@ -89,7 +89,7 @@ test('Deno: the browser entry and spec-pack.mjs load without a bundler and plan'
     const pkgDir = new URL('../../pkg/', import.meta.url);
     writeFileSync(script, `
 import specPack from ${JSON.stringify(new URL('spec-pack.mjs', pkgDir).href)};
-import { loadSpecPack, planAnyRequest } from ${JSON.stringify(new URL('index.browser.mjs', pkgDir).href)};
+import { loadSpecPack, planAnyRequest } from ${JSON.stringify(new URL('any-request/index.browser.mjs', pkgDir).href)};
 loadSpecPack(specPack);
 console.log(JSON.stringify(planAnyRequest({ method: 'DELETE', path: '/v1/betaGroups/g1/relationships/betaTesters', body: { data: [{ type: 'betaTesters', id: 't1' }] } })));
 `);

@@ -56,6 +56,8 @@ function workerdModules() {
         visit(join(baseDir, spec), resolve(dirname(file), spec));
       } else if (spec === 'asc-connector-wasm') {
         visit(join(baseDir, spec), join(PKG_DIR, entry));
+      } else if (spec === 'asc-connector-wasm/any-request') {
+        visit(join(baseDir, spec), join(PKG_DIR, pkgJson.exports['./any-request'].workerd));
       } else if (spec === 'asc-connector-wasm/spec-pack') {
         // Loaded by a dynamic import on the first POST /v1/request.
         visit(join(baseDir, spec), join(PKG_DIR, pkgJson.exports['./spec-pack'].import));

@@ -8,8 +8,6 @@ export {
   shapeResponse,
   operations,
   errorCodes,
-  loadSpecPack,
-  planAnyRequest,
 } from './asc_connector.js';
 export type {
   TokenOptions,
@@ -19,6 +17,4 @@ export type {
   ShapeOptions,
   ShapedResponse,
   AscConnectorError,
-  AnyRequest,
-  AnyRequestPlan,
 } from './asc_connector.js';
