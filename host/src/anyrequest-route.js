@@ -94,7 +94,7 @@ export function createAnyRequestRoute(ctx) {
     state.deprecated = deprecatedNames(plan.deprecations);
 
     const target = `${config.baseUrl}${plan.path}${plan.query ? `?${plan.query}` : ''}`;
-    if (!plan.path.startsWith('/v') || new URL(target).origin !== upstreamOrigin) {
+    if (!/^\/v\d+\//.test(plan.path) || new URL(target).origin !== upstreamOrigin) {
       // The planner only emits paths of Apple's templates; this guards the invariant that matters most.
       throw new GatewayError('INTERNAL', 'The planned upstream request left ASC_BASE_URL; it was not sent.');
     }

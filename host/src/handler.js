@@ -1,5 +1,6 @@
 // The runtime-agnostic gateway handler: authenticate the caller, plan the request with the wasm
-// policy module (only paths in its operation table are ever forwarded, and only to ASC_BASE_URL),
+// policy module (only paths in its operation table are ever forwarded, and only to ASC_BASE_URL;
+// POST /v1/request takes any path of Apple's spec, checked by the spec pack: anyrequest-route.js),
 // get a token for the chosen Apple key, call Apple under the upstream policy and shape the answer.
 // Uses WHATWG fetch API types only (Request, Response, Headers, URL, crypto.subtle), so the same
 // code serves Node, Cloudflare Workers and Deno. No `node:` imports here or in what it imports.
