@@ -108,6 +108,22 @@ function inspectToken(jwt, nowSeconds, publicKeyPem) {
 exports.inspectToken = inspectToken;
 
 /**
+ * Reads the spec pack (the default export of `asc-connector-wasm/spec-pack`) for `planAnyRequest`.
+ *
+ * The first pack loaded is kept for the life of the module; later calls return its summary.
+ * @param {string} text
+ * @returns {{ spec: string; operations: number }}
+ */
+function loadSpecPack(text) {
+    const ret = wasm.loadSpecPack(text);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+exports.loadSpecPack = loadSpecPack;
+
+/**
  * Mints one signed App Store Connect token.
  *
  * `nowSeconds` defaults to the host clock.
@@ -147,6 +163,25 @@ function operations() {
     return takeFromExternrefTable0(ret[0]);
 }
 exports.operations = operations;
+
+/**
+ * Checks any request of Apple's spec against the loaded spec pack and returns what to send.
+ *
+ * `request` is an object `{method, path, query?, body?}` or its JSON text/bytes (duplicate keys
+ * refused). Throws `SPEC_PACK_NOT_LOADED`, `REQUEST_TARGET_INVALID`, `ROUTE_NOT_FOUND` (nearest
+ * paths in the message), `METHOD_NOT_ALLOWED`, `ID_INVALID`, `BODY_*`, or `REQUEST_INVALID` with one
+ * detail per query parameter or body field (its name or JSON path in `parameter`).
+ * @param {AnyRequest | string | Uint8Array} request
+ * @returns {AnyRequestPlan}
+ */
+function planAnyRequest(request) {
+    const ret = wasm.planAnyRequest(request);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+exports.planAnyRequest = planAnyRequest;
 
 /**
  * Matches a request to an operation and validates its query against Apple's parameters.
@@ -313,6 +348,10 @@ function __wbg_get_imports() {
         __wbg_set_name_822e3903f3184979: function(arg0, arg1, arg2) {
             arg0.name = getStringFromWasm0(arg1, arg2);
         },
+        __wbg_stringify_0a0fbf2ef722380a: function() { return handleError(function (arg0) {
+            const ret = JSON.stringify(arg0);
+            return ret;
+        }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0) {
             // Cast intrinsic for `F64 -> Externref`.
             const ret = arg0;

@@ -76,6 +76,37 @@ export interface AscConnectorError extends Error {
 
 
 
+/** The request `planAnyRequest` checks: any operation of Apple's spec. */
+export interface AnyRequest {
+    /** GET, POST, PATCH or DELETE (any case). */
+    method: string;
+    /** Apple's path with ids filled in, e.g. "/v1/apps/6446998023/appInfos". */
+    path: string;
+    /** A raw query string, or name → string (Apple's form: "a,b", "10") | number | boolean | array. */
+    query?: string | Record<string, string | number | boolean | Array<string | number | boolean> | null>;
+    /** The JSON:API document (or its JSON text) for operations that take a body. */
+    body?: unknown;
+}
+
+/** What to send upstream, from `planAnyRequest`. */
+export interface AnyRequestPlan {
+    method: "GET" | "POST" | "PATCH" | "DELETE";
+    /** The upstream path (ids percent-encoded). */
+    path: string;
+    /** The canonical query without "?" (may be empty). */
+    query: string;
+    /** The body to send (compact JSON text), or null. */
+    body: string | null;
+    /** Apple's operationId. */
+    operationId: string;
+    /** The matched path template. */
+    template: string;
+    /** Deprecated parameters that were used (warnings). */
+    deprecations: Problem[];
+}
+
+
+
 /**
  * Keeps one token and re-mints it shortly before it expires.
  */
@@ -117,6 +148,13 @@ export function errorCodes(): Array<{ code: string; status: number }>;
 export function inspectToken(jwt: any, nowSeconds: number | undefined, publicKeyPem: string | undefined): TokenInspection;
 
 /**
+ * Reads the spec pack (the default export of `asc-connector-wasm/spec-pack`) for `planAnyRequest`.
+ *
+ * The first pack loaded is kept for the life of the module; later calls return its summary.
+ */
+export function loadSpecPack(text: string): { spec: string; operations: number };
+
+/**
  * Mints one signed App Store Connect token.
  *
  * `nowSeconds` defaults to the host clock.
@@ -127,6 +165,16 @@ export function mintToken(options: TokenOptions, nowSeconds: number | undefined)
  * The operation table: every operation with its path, method and parameters.
  */
 export function operations(): Array<Record<string, unknown>>;
+
+/**
+ * Checks any request of Apple's spec against the loaded spec pack and returns what to send.
+ *
+ * `request` is an object `{method, path, query?, body?}` or its JSON text/bytes (duplicate keys
+ * refused). Throws `SPEC_PACK_NOT_LOADED`, `REQUEST_TARGET_INVALID`, `ROUTE_NOT_FOUND` (nearest
+ * paths in the message), `METHOD_NOT_ALLOWED`, `ID_INVALID`, `BODY_*`, or `REQUEST_INVALID` with one
+ * detail per query parameter or body field (its name or JSON path in `parameter`).
+ */
+export function planAnyRequest(request: AnyRequest | string | Uint8Array): AnyRequestPlan;
 
 /**
  * Matches a request to an operation and validates its query against Apple's parameters.
@@ -152,8 +200,10 @@ export interface InitOutput {
     readonly __wbg_tokenminter_free: (a: number, b: number) => void;
     readonly errorCodes: () => [number, number, number];
     readonly inspectToken: (a: any, b: any, c: any) => [number, number, number];
+    readonly loadSpecPack: (a: any) => [number, number, number];
     readonly mintToken: (a: any, b: any) => [number, number, number, number];
     readonly operations: () => [number, number, number];
+    readonly planAnyRequest: (a: any) => [number, number, number];
     readonly planRequest: (a: any, b: any, c: any) => [number, number, number];
     readonly publicKeyPem: (a: any) => [number, number, number, number];
     readonly shapeResponse: (a: any, b: any, c: any, d: any) => [number, number, number];

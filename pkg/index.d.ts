@@ -8,6 +8,8 @@ export {
   shapeResponse,
   operations,
   errorCodes,
+  loadSpecPack,
+  planAnyRequest,
 } from './asc_connector.js';
 export type {
   TokenOptions,
@@ -17,4 +19,6 @@ export type {
   ShapeOptions,
   ShapedResponse,
   AscConnectorError,
+  AnyRequest,
+  AnyRequestPlan,
 } from './asc_connector.js';

@@ -161,6 +161,44 @@ error_codes! {
     /// The path exists but not with this method.
     MethodNotAllowed = ("METHOD_NOT_ALLOWED", 405),
 
+    // ---- Request bodies and any request (src/body/, src/anyrequest/) ----
+    /// A query parameter Apple marks required is missing.
+    ParameterRequired = ("PARAMETER_REQUIRED", 400),
+    /// The body is not one UTF-8 JSON object (invalid JSON, BOM, not UTF-8, array at the root).
+    BodyMalformed = ("BODY_MALFORMED", 400),
+    /// The body is larger than the cap (64 KiB).
+    BodyTooLarge = ("BODY_TOO_LARGE", 413),
+    /// The body nests arrays and objects deeper than the cap.
+    BodyTooDeep = ("BODY_TOO_DEEP", 400),
+    /// The same key appears twice in one JSON object.
+    BodyDuplicateKey = ("BODY_DUPLICATE_KEY", 400),
+    /// The body does not fit the operation's request schema (see details).
+    BodyInvalid = ("BODY_INVALID", 400),
+    /// The operation needs a body and none was given.
+    BodyRequired = ("BODY_REQUIRED", 400),
+    /// A body was given to an operation that takes none.
+    BodyNotAllowed = ("BODY_NOT_ALLOWED", 400),
+    /// A required body field is missing.
+    FieldRequired = ("FIELD_REQUIRED", 400),
+    /// A body field the schema does not have.
+    FieldUnknown = ("FIELD_UNKNOWN", 400),
+    /// A body field of the wrong JSON type.
+    FieldTypeInvalid = ("FIELD_TYPE_INVALID", 400),
+    /// A body field whose value is not one of the accepted values.
+    FieldEnumInvalid = ("FIELD_ENUM_INVALID", 400),
+    /// A body number, string length or item count outside its limits.
+    FieldOutOfRange = ("FIELD_OUT_OF_RANGE", 400),
+    /// A body string that is not in its format (date, date-time, email).
+    FieldFormatInvalid = ("FIELD_FORMAT_INVALID", 400),
+    /// A relationship names a resource of the wrong type.
+    RelationshipTypeInvalid = ("RELATIONSHIP_TYPE_INVALID", 400),
+    /// A relationship's list of ids is empty.
+    IdListEmpty = ("ID_LIST_EMPTY", 400),
+    /// The spec pack is damaged or of another format version.
+    SpecPackInvalid = ("SPEC_PACK_INVALID", 500),
+    /// No spec pack was loaded before planning a request against it.
+    SpecPackNotLoaded = ("SPEC_PACK_NOT_LOADED", 500),
+
     // ---- Upstream answers (src/shape.rs) ----
     /// Apple rejected the request as invalid (400).
     UpstreamBadRequest = ("UPSTREAM_BAD_REQUEST", 400),

@@ -15,7 +15,13 @@
 //! - [`operations`]: the operation table and the request planner.
 //! - [`shape`]: JSON:API answers to flat records, Apple errors to one error shape.
 //! - [`error`]: the one error type and its stable codes.
+//! - [`body`]: strict JSON intake of request bodies and checks against Apple's request schemas.
+//! - [`anyrequest`]: any request of Apple's spec, checked against the spec pack.
 
+#[cfg(feature = "anyrequest")]
+pub mod anyrequest;
+#[cfg(feature = "gateway")]
+pub mod body;
 pub mod error;
 pub mod inspect;
 pub mod key;

@@ -468,3 +468,102 @@ pub fn error_codes() -> Result<JsValue, JsValue> {
         .collect();
     json_to_js(&serde_json::Value::Array(list))
 }
+
+// ---- Any request, checked against the spec pack (src/anyrequest/, src/body/) ----------------------
+
+#[cfg(feature = "anyrequest")]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ANY_REQUEST: &'static str = r#"
+/** The request `planAnyRequest` checks: any operation of Apple's spec. */
+export interface AnyRequest {
+  /** GET, POST, PATCH or DELETE (any case). */
+  method: string;
+  /** Apple's path with ids filled in, e.g. "/v1/apps/6446998023/appInfos". */
+  path: string;
+  /** A raw query string, or name → string (Apple's form: "a,b", "10") | number | boolean | array. */
+  query?: string | Record<string, string | number | boolean | Array<string | number | boolean> | null>;
+  /** The JSON:API document (or its JSON text) for operations that take a body. */
+  body?: unknown;
+}
+
+/** What to send upstream, from `planAnyRequest`. */
+export interface AnyRequestPlan {
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** The upstream path (ids percent-encoded). */
+  path: string;
+  /** The canonical query without "?" (may be empty). */
+  query: string;
+  /** The body to send (compact JSON text), or null. */
+  body: string | null;
+  /** Apple's operationId. */
+  operationId: string;
+  /** The matched path template. */
+  template: string;
+  /** Deprecated parameters that were used (warnings). */
+  deprecations: Problem[];
+}
+"#;
+
+#[cfg(feature = "anyrequest")]
+static SPEC_PACK: std::sync::OnceLock<crate::anyrequest::SpecPack> = std::sync::OnceLock::new();
+
+#[cfg(feature = "anyrequest")]
+/// Reads the spec pack (the default export of `asc-connector-wasm/spec-pack`) for `planAnyRequest`.
+///
+/// The first pack loaded is kept for the life of the module; later calls return its summary.
+#[wasm_bindgen(js_name = loadSpecPack, unchecked_return_type = "{ spec: string; operations: number }")]
+pub fn load_spec_pack(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+) -> Result<JsValue, JsValue> {
+    if SPEC_PACK.get().is_none() {
+        let text = string_arg(&text, "the spec pack")?;
+        let pack = crate::anyrequest::SpecPack::parse(&text).map_err(|e| to_js_error(&e))?;
+        let _ = SPEC_PACK.set(pack);
+    }
+    let (spec, count) = SPEC_PACK
+        .get()
+        .map_or(("", 0), |p| (p.spec_version(), p.operations().len()));
+    json_to_js(&serde_json::json!({ "spec": spec, "operations": count }))
+}
+
+#[cfg(feature = "anyrequest")]
+/// Checks any request of Apple's spec against the loaded spec pack and returns what to send.
+///
+/// `request` is an object `{method, path, query?, body?}` or its JSON text/bytes (duplicate keys
+/// refused). Throws `SPEC_PACK_NOT_LOADED`, `REQUEST_TARGET_INVALID`, `ROUTE_NOT_FOUND` (nearest
+/// paths in the message), `METHOD_NOT_ALLOWED`, `ID_INVALID`, `BODY_*`, or `REQUEST_INVALID` with one
+/// detail per query parameter or body field (its name or JSON path in `parameter`).
+#[wasm_bindgen(js_name = planAnyRequest, unchecked_return_type = "AnyRequestPlan")]
+pub fn plan_any_request(
+    #[wasm_bindgen(unchecked_param_type = "AnyRequest | string | Uint8Array")] request: JsValue,
+) -> Result<JsValue, JsValue> {
+    let Some(pack) = SPEC_PACK.get() else {
+        return Err(to_js_error(&Error::new(
+            ErrorCode::SpecPackNotLoaded,
+            "call loadSpecPack(specPack) first, with the default export of asc-connector-wasm/spec-pack",
+        )));
+    };
+    let bytes = if let Some(b) = request.dyn_ref::<js_sys::Uint8Array>() {
+        b.to_vec()
+    } else if let Some(s) = request.as_string() {
+        s.into_bytes()
+    } else if request.is_object() && !Array::is_array(&request) {
+        JSON::stringify(&request)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| options_error("the request could not be read as JSON"))?
+            .into_bytes()
+    } else {
+        return Err(options_error(
+            "the request must be an object {method, path, query, body}, or its JSON text",
+        ));
+    };
+    let plan = pack.plan_json(&bytes).map_err(|e| to_js_error(&e))?;
+    let value = serde_json::to_value(&plan).map_err(|_| {
+        to_js_error(&Error::new(
+            ErrorCode::Internal,
+            "could not encode the plan",
+        ))
+    })?;
+    json_to_js(&value)
+}

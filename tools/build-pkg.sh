@@ -32,6 +32,8 @@ else
   sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$TMP/node/asc_connector.js" > "$OUT/asc_connector.cjs"
 fi
 cp tools/pkg-template/* "$OUT/"
+# The spec pack for planAnyRequest (kept out of the .wasm): spec-pack.mjs / spec-pack.cjs.
+node tools/gen-spec-pack.mjs --out "$OUT" >/dev/null
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"${VERSION}\"/" "$OUT/package.json"
 echo "built $OUT: $(wc -c < "$OUT/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$OUT/asc_connector_bg.wasm" | wc -c) gzipped"

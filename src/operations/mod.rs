@@ -26,8 +26,8 @@
 //! collection operations only and is never interpreted, just checked for length and a token-safe
 //! character set (`A-Z a-z 0-9 - . _ ~ + / =`).
 
-mod encoding;
-mod suggest;
+pub(crate) mod encoding;
+pub(crate) mod suggest;
 mod table;
 mod types;
 
@@ -347,12 +347,12 @@ fn check_id(op: &Operation, name: &str, value: &str) -> Result<()> {
 // ---- Query parsing --------------------------------------------------------------------------------
 
 /// One decoded `name=value` piece. `value` is `None` when the piece had no `=`.
-struct RawParam {
-    name: String,
-    value: Option<String>,
+pub(crate) struct RawParam {
+    pub(crate) name: String,
+    pub(crate) value: Option<String>,
 }
 
-fn parse_query(raw_query: &str) -> Result<Vec<RawParam>> {
+pub(crate) fn parse_query(raw_query: &str) -> Result<Vec<RawParam>> {
     if raw_query.len() > MAX_QUERY_BYTES {
         return Err(Error::new(
             ErrorCode::RequestTooLarge,
@@ -415,12 +415,12 @@ fn parse_query(raw_query: &str) -> Result<Vec<RawParam>> {
 // ---- Parameter checks -----------------------------------------------------------------------------
 
 /// One problem: the detail for the caller and a short form for the summary line.
-struct Problem {
-    detail: Detail,
-    short: String,
+pub(crate) struct Problem {
+    pub(crate) detail: Detail,
+    pub(crate) short: String,
 }
 
-fn problem(code: ErrorCode, parameter: &str, message: String, short: String) -> Problem {
+pub(crate) fn problem(code: ErrorCode, parameter: &str, message: String, short: String) -> Problem {
     Problem {
         detail: Detail {
             code,
@@ -654,7 +654,7 @@ fn range_text(param: &Parameter) -> String {
     }
 }
 
-fn canonical_value(
+pub(crate) fn canonical_value(
     param: &'static Parameter,
     value: Option<&str>,
 ) -> std::result::Result<String, Vec<Problem>> {
@@ -806,7 +806,7 @@ fn canonical_list(
     }
 }
 
-fn enum_problem(param: &'static Parameter, item: &str) -> Problem {
+pub(crate) fn enum_problem(param: &'static Parameter, item: &str) -> Problem {
     let name = param.name;
     let trimmed = item.trim();
     let hint = if trimmed != item && param.values.contains(&trimmed) {
