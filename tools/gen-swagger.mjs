@@ -68,7 +68,7 @@ export function readJson(file) {
 /**
  * The part of Apple's spec the generator, the Rust table's tests and the sandbox read: the path items of
  * every operation in the list (their parameters and the listed method) and every component schema
- * reachable from their responses (plus the extra record schemas the presentation names), verbatim.
+ * reachable from their responses and request bodies (plus the extra record schemas the presentation names), verbatim.
  * Vendored so the generator and its tests run from the repository alone.
  */
 export function vendorSubset(spec, pres, list) {
@@ -81,7 +81,7 @@ export function vendorSubset(spec, pres, list) {
     paths[op.path] ??= {};
     if (item.parameters !== undefined) paths[op.path].parameters = item.parameters;
     paths[op.path][method] = item[method];
-    JSON.stringify(item[method].responses, (k, v) => {
+    JSON.stringify([item[method].responses, item[method].requestBody ?? null], (k, v) => {
       if (k === '$ref' && typeof v === 'string') wanted.push(refName(v));
       return v;
     });
@@ -102,7 +102,7 @@ export function vendorSubset(spec, pres, list) {
   const schemas = {};
   for (const name of [...seen].sort()) schemas[name] = spec.components.schemas[name];
   return {
-    'x-vendored': "Subset of Apple's App Store Connect API OpenAPI spec, verbatim: the paths of the connector's operations (src/operations/operations.json) and the component schemas their responses reach. Refresh with `node tools/gen-swagger.mjs --vendor [--spec FULL_SPEC]`.",
+    'x-vendored': "Subset of Apple's App Store Connect API OpenAPI spec, verbatim: the paths of the connector's operations (src/operations/operations.json) and the component schemas their responses and request bodies reach. Refresh with `node tools/gen-swagger.mjs --vendor [--spec FULL_SPEC]`.",
     openapi: spec.openapi,
     info: spec.info,
     paths,
