@@ -20,6 +20,9 @@ const HEADER_CAPS = Object.freeze({
   'x-asc-format': 32,
 });
 
+/** Largest write body read (src/body's cap; a larger one is refused as BODY_TOO_LARGE unread). */
+const MAX_BODY_BYTES = 64 * 1024;
+
 /** Longest path and query accepted (Apple's own URLs for these operations are far shorter). */
 const MAX_PATH_CHARS = 2048;
 const MAX_QUERY_CHARS = 8192;
@@ -125,6 +128,61 @@ function canonical(name) {
 }
 
 /**
+ * Reads a request body up to `cap` bytes from the Node entry's `readBody(cap)` or a fetch Request's
+ * stream. Returns { bytes: Uint8Array, over: false } or { over: true } once more than `cap` arrived.
+ */
+export async function readRequestBody(request, cap) {
+  if (typeof request.readBody === 'function') return request.readBody(cap);
+  const stream = request.body;
+  if (!stream || typeof stream.getReader !== 'function') return { bytes: new Uint8Array(0), over: false };
+  const reader = stream.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      await reader.cancel().catch(() => {});
+      return { over: true };
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return { bytes, over: false };
+}
+
+/** Whether a Content-Type names JSON: application/json, optionally with charset=utf-8. */
+export function isJsonContentType(value) {
+  if (value === null || value === undefined) return false;
+  const [type, ...params] = String(value).split(';').map((s) => s.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((p) => p === '' || p === 'charset=utf-8' || p === 'charset="utf-8"');
+}
+
+/**
+ * The body of a write, checked by the wasm policy (flat fields built into Apple's document, or
+ * Apple's own document with X-ASC-Format: raw): the JSON text to send, or null when the operation
+ * takes none. Throws BODY_TOO_LARGE, CONTENT_TYPE_UNSUPPORTED or the policy's BODY_* errors;
+ * nothing is sent when it throws.
+ */
+export async function writeBody(request, op, raw) {
+  const read = await readRequestBody(request, MAX_BODY_BYTES);
+  if (read.over) {
+    throw new GatewayError('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes; ${op.id} bodies are far smaller.`);
+  }
+  if (read.bytes.length > 0 && op.takesBody && !isJsonContentType(request.headers.get('content-type'))) {
+    throw new GatewayError('CONTENT_TYPE_UNSUPPORTED', `${op.id} takes a JSON body: send it with Content-Type: application/json (UTF-8).`, [{ code: 'CONTENT_TYPE_UNSUPPORTED', message: 'Accepted: application/json, optionally with charset=utf-8.', parameter: 'Content-Type' }]);
+  }
+  return policy.prepareBody(op.id, read.bytes, raw);
+}
+
+/**
  * Chooses the Apple key for a request: the caller's X-ASC-* headers (when this gateway accepts
  * them) or the server key. Returns { source: 'server'|'caller', key } where key is a TokenMinter
  * description; throws CALLER_KEYS_NOT_ALLOWED, CREDENTIALS_MISSING or HEADER_INVALID.
@@ -183,7 +241,11 @@ export function createHandler(config, deps = {}) {
   const apiKeyMatches = config.apiKey ? apiKeyChecker(config.apiKey) : null;
   // Parameter names the log may show; anything else a caller typed is logged as "(unknown)".
   const knownParams = new Set(['cursor']);
-  for (const op of policy.operations()) for (const p of op.parameters ?? []) knownParams.add(p.name);
+  const operationsById = new Map();
+  for (const op of policy.operations()) {
+    operationsById.set(op.id, op);
+    for (const p of op.parameters ?? []) knownParams.add(p.name);
+  }
 
   async function serve(request, meta, state) {
     const url = new URL(request.url);
@@ -218,6 +280,10 @@ export function createHandler(config, deps = {}) {
       throw new GatewayError('HEADER_INVALID', 'X-ASC-Format must be "raw" (Apple\'s JSON:API document) or "records" (the default flat records).', [{ code: 'HEADER_INVALID', message: 'Accepted values: raw, records.', parameter: 'X-ASC-Format' }]);
     }
 
+    // A write's body is checked before any key is used; nothing is sent when it is refused.
+    const op = operationsById.get(plan.operationId);
+    const body = op.write ? await writeBody(request, op, format === 'raw') : null;
+
     const { source, key } = selectKey(config, h);
     state.keySource = source;
     let entry = source === 'server' ? serverEntry : await minters.entryFor(key);
@@ -233,7 +299,8 @@ export function createHandler(config, deps = {}) {
       // The planner only emits table paths; this guards the one invariant that matters most.
       throw new GatewayError('INTERNAL', 'The planned upstream request left ASC_BASE_URL; it was not sent.');
     }
-    const up = await callUpstream({ url: target, getToken, deps: d, policy: upstreamPolicy });
+    const write = op.write ? { operationId: op.id, outcomeHint: op.outcomeHint } : null;
+    const up = await callUpstream({ url: target, method: request.method, body, write, getToken, deps: d, policy: upstreamPolicy });
     state.upstreamStatus = up.status;
     state.retries = up.retries;
     state.minted = up.minted;
@@ -244,13 +311,14 @@ export function createHandler(config, deps = {}) {
       query: plan.pagingQuery,
       upstreamOrigin,
       raw: format === 'raw',
+      outcomeHint: op.outcomeHint,
     });
     const extra = {};
     const rate = up.headers.get('x-rate-limit');
     if (rate !== null && !CONTROL.test(rate) && rate.length <= 256) extra['X-Rate-Limit'] = rate;
     const retryAfter = up.headers.get('retry-after');
     if ((up.status === 429 || up.status === 503) && retryAfter !== null && /^[\w ,:+-]{1,64}$/.test(retryAfter)) extra['Retry-After'] = retryAfter;
-    return { status: shaped.status, body: shaped.body, extra };
+    return { status: shaped.status, body: shaped.status === 204 ? null : shaped.body, extra };
   }
 
   // The headers every answer carries, as lower-case name → value (X-Request-Id is added per request).

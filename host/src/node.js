@@ -46,6 +46,36 @@ function sendResponse(res, response, bodyText, method) {
   res.end(method === 'HEAD' || bodyText === null ? undefined : bodyText);
 }
 
+/**
+ * Reads a request body up to `cap` bytes: { bytes: Uint8Array, over: false }, or { over: true } as soon
+ * as more than `cap` bytes arrived (the rest is drained, never buffered).
+ */
+function readNodeBody(req, cap) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let total = 0;
+    let done = false;
+    req.on('data', (chunk) => {
+      if (done) return;
+      total += chunk.length;
+      if (total > cap) {
+        done = true;
+        resolve({ over: true });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) resolve({ bytes: new Uint8Array(Buffer.concat(chunks, total)), over: false });
+      done = true;
+    });
+    req.on('error', (err) => {
+      if (!done) reject(err);
+      done = true;
+    });
+  });
+}
+
 /** Writes the handler's plain answer ({ status, headers, body }) without a Response in between. */
 function sendPlain(res, out, method) {
   const { headers } = out;
@@ -110,10 +140,16 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   const listenPort = config.port;
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
-    // We never read request bodies: the gateway's operations are GETs.
-    req.resume();
+    // The body is read only when the handler asks (a write's body, capped); otherwise it is
+    // drained once the answer is ready.
+    let bodyRead = false;
+    const readBody = (cap) => {
+      bodyRead = true;
+      return readNodeBody(req, cap);
+    };
     const target = req.url ?? '';
     const fail = (err) => {
+      if (!bodyRead) req.resume();
       const { response } = errorResponse(err, crypto.randomUUID());
       response.text().then((text) => sendResponse(res, response, text, req.method));
     };
@@ -128,7 +164,7 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     }
     if (/^(?:TRACE|TRACK|CONNECT)$/i.test(req.method ?? '')) {
       // fetch's Request refuses these methods outright; answer them like any other non-GET.
-      fail(new GatewayError('METHOD_NOT_ALLOWED', `The gateway answers GET only; ${req.method} is never served.`));
+      fail(new GatewayError('METHOD_NOT_ALLOWED', `The gateway serves the methods of its operations only; ${req.method} is never served.`));
       return;
     }
     const headers = requestHeaders(req.rawHeaders);
@@ -143,9 +179,12 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
       return;
     }
-    const request = { url, method: req.method, headers };
+    const request = { url, method: req.method, headers, readBody };
     handler.respond(request, { rawTarget: target })
-      .then((out) => sendPlain(res, out, req.method))
+      .then((out) => {
+        if (!bodyRead) req.resume();
+        sendPlain(res, out, req.method);
+      })
       .catch(() => fail(new GatewayError('INTERNAL', 'The gateway failed unexpectedly while serving this request.')));
   });
 

@@ -55,6 +55,9 @@ pub struct ShapeContext {
     pub upstream_origin: String,
     /// Return Apple's JSON:API document instead of records.
     pub raw: bool,
+    /// For a write: how to check whether it was applied (the operation's `outcome_hint`). Apple's
+    /// 5xx answer to a write says the change may have been applied and adds this.
+    pub outcome_hint: String,
 }
 
 /// The caller-facing answer.
@@ -70,10 +73,41 @@ pub struct Shaped {
 #[must_use]
 pub fn shape_response(ctx: &ShapeContext, upstream_status: u16, upstream_body: &str) -> Shaped {
     match upstream_status {
+        // Apple's answer to a delete or a relationship change: no body, passed on as it is (a read
+        // never expects one, so there it stays an unusable answer).
+        204 if crate::operations::find_operation(&ctx.operation_id)
+            .is_some_and(|op| op.kind.is_write()) =>
+        {
+            Shaped {
+                status: 204,
+                body: String::new(),
+            }
+        }
         200..=299 if ctx.raw => shape_raw(ctx, upstream_status, upstream_body),
         200..=299 => shape_records(ctx, upstream_status, upstream_body),
+        500..=599 if !ctx.outcome_hint.is_empty() => with_outcome_hint(
+            upstream_error(upstream_status, upstream_body),
+            &ctx.outcome_hint,
+        ),
         400..=599 => upstream_error(upstream_status, upstream_body),
         other => bad_response(&format!("an unexpected HTTP status {other}")),
+    }
+}
+
+/// Apple's server error to a write: the change may or may not have been applied, and the gateway
+/// does not send it again; the message says so and how to check.
+fn with_outcome_hint(shaped: Shaped, hint: &str) -> Shaped {
+    let Ok(mut doc) = serde_json::from_str::<Value>(&shaped.body) else {
+        return shaped;
+    };
+    if let Some(Value::String(message)) = doc.pointer_mut("/error/message") {
+        message.push_str(&format!(
+            " The change may have been applied; it was not sent again. To check: {hint}."
+        ));
+    }
+    Shaped {
+        status: shaped.status,
+        body: doc.to_string(),
     }
 }
 

@@ -164,7 +164,7 @@ export async function startStack({ keys = [], env = {}, deps = {}, sandbox = {},
  * Apple's spec) say which resource each path's id names. Returns { path, type } (type: the records' type).
  */
 export function examplePath(op, catalogue, sandboxOperations) {
-  const sop = sandboxOperations.find((o) => o.path === op.path);
+  const sop = sandboxOperations.find((o) => o.path === op.path && o.method === op.method);
   if (op.pathParameters.length === 0) return { path: op.path, type: sop.type };
   const ownType = sop.kind === 'get' ? sop.type : sop.parentType;
   const records = [...catalogue.resources.get(ownType).values()];
