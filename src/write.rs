@@ -108,10 +108,13 @@ pub fn prepare_body(operation_id: &str, bytes: &[u8], form: BodyForm) -> Result<
             to_flat(op, d);
         }
     }
+    // A field the flat form already refused is not reported again by the document check.
+    let flat_fields = details.len();
     for d in found {
         if !details
             .iter()
-            .any(|x| x.parameter == d.parameter && x.code == d.code)
+            .take(flat_fields)
+            .any(|x| x.parameter == d.parameter)
         {
             details.push(d);
         }
