@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { operations } from 'asc-connector-wasm';
 import { callUpstream } from '../src/upstream.js';
-import { newAppleKey, serverKeyEnv, startStack } from './helpers/gateway.js';
+import { newAppleKey, serverKeyEnv, startStack, writeCases } from './helpers/gateway.js';
 
 const WRITES = operations().filter((o) => o.write);
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -31,75 +31,6 @@ function rawOf(op, flat, store) {
   if (Object.keys(relationships).length) data.relationships = relationships;
   assert.ok(store);
   return { data };
-}
-
-/**
- * One case per write: the path, the flat body (or none), the expected status, and the read that must show the
- * change afterwards. Ids come from the sandbox catalogue (same seed in every stack, so the same ids).
- */
-function casesFor(store, n = 0) {
-  const all = (type) => [...store.get(type).values()];
-  const reviewWithout = all('customerReviews').filter((r) => !r.relationships.response)[n];
-  const reviewWith = all('customerReviews').filter((r) => r.relationships.response)[n];
-  const group = all('betaGroups')[n];
-  const outsider = all('betaTesters').find((t) => !group.relationships.betaTesters.includes(t.id) && t.relationships.apps.length > 0);
-  const member = store.get('betaTesters').get(group.relationships.betaTesters[0]);
-  const invitee = all('betaTesters').filter((t) => t.relationships.apps.length > 0)[n + 1];
-  const email = `writes.${n}.${Date.now()}@example.com`;
-  return {
-    CreateCustomerReviewResponse: {
-      path: '/v1/customerReviewResponses',
-      flat: { review: reviewWithout.id, responseBody: 'Thank you! Fixed in 2.1.' },
-      status: 201,
-      read: [`/v1/customerReviews/${reviewWithout.id}/response`, (r) => r.status === 200 && r.json.responseBody === 'Thank you! Fixed in 2.1.'],
-      invalid: [[{ reviw: reviewWithout.id, responseBody: 5 }, [['FIELD_UNKNOWN', 'reviw'], ['FIELD_TYPE_INVALID', 'responseBody'], ['FIELD_REQUIRED', 'review']]]],
-    },
-    DeleteCustomerReviewResponse: {
-      path: `/v1/customerReviewResponses/${reviewWith.relationships.response}`,
-      flat: null,
-      status: 204,
-      read: [`/v1/customerReviews/${reviewWith.id}/response`, (r) => r.status === 404],
-      invalid: [],
-    },
-    CreateBetaTester: {
-      path: '/v1/betaTesters',
-      flat: { email, firstName: 'Ada', betaGroups: [group.id] },
-      status: 201,
-      read: [`/v1/betaTesters?filter[email]=${encodeURIComponent(email)}&filter[betaGroups]=${group.id}`, (r) => r.status === 200 && r.json.value.length === 1 && r.json.value[0].firstName === 'Ada'],
-      invalid: [
-        [{ emial: 'x', betaGroups: [], builds: 'b1', firstName: 3 }, [['FIELD_UNKNOWN', 'emial'], ['FIELD_REQUIRED', 'email'], ['ID_LIST_EMPTY', 'betaGroups'], ['FIELD_TYPE_INVALID', 'builds'], ['FIELD_TYPE_INVALID', 'firstName']]],
-        [{ email: 'not-an-email', betaGroups: ['ok', 'bad id'] }, [['FIELD_FORMAT_INVALID', 'email'], ['ID_INVALID', 'betaGroups[1]']]],
-      ],
-    },
-    DeleteBetaTester: {
-      path: `/v1/betaTesters/${member.id}`,
-      flat: null,
-      status: 204,
-      read: [`/v1/betaTesters?filter[email]=${encodeURIComponent(member.attributes.email)}`, (r) => r.status === 200 && r.json.value.length === 0],
-      invalid: [],
-    },
-    AddBetaTestersToGroup: {
-      path: `/v1/betaGroups/${group.id}/relationships/betaTesters`,
-      flat: { betaTesters: [outsider.id] },
-      status: 204,
-      read: [`/v1/betaTesters?filter[betaGroups]=${group.id}&limit=200`, (r) => r.status === 200 && r.json.value.some((t) => t.id === outsider.id)],
-      invalid: [[{ betaTesters: [], testers: 1 }, [['ID_LIST_EMPTY', 'betaTesters'], ['FIELD_UNKNOWN', 'testers']]], [{ betaTesters: 'one' }, [['FIELD_TYPE_INVALID', 'betaTesters']]]],
-    },
-    RemoveBetaTestersFromGroup: {
-      path: `/v1/betaGroups/${group.id}/relationships/betaTesters`,
-      flat: { betaTesters: [member.id] },
-      status: 204,
-      read: [`/v1/betaTesters?filter[betaGroups]=${group.id}&limit=200`, (r) => r.status === 200 && !r.json.value.some((t) => t.id === member.id)],
-      invalid: [[{}, [['FIELD_REQUIRED', 'betaTesters']]]],
-    },
-    SendBetaTesterInvitation: {
-      path: '/v1/betaTesterInvitations',
-      flat: { app: invitee.relationships.apps[0], betaTester: invitee.id },
-      status: 201,
-      read: [`/v1/betaTesters?filter[email]=${encodeURIComponent(invitee.attributes.email)}`, (r) => r.status === 200 && r.json.value[0].state === 'INVITED'],
-      invalid: [[{ app: 'com.example.app', betaTester: 7 }, [['ID_INVALID', 'app'], ['FIELD_TYPE_INVALID', 'betaTester']]], [{ betaTester: invitee.id }, [['FIELD_REQUIRED', 'app']]]],
-    },
-  };
 }
 
 /** A stack whose gateway counts what it forwards. */
@@ -144,8 +75,8 @@ describe('every write through the gateway: flat and raw bodies, the change shows
 
   for (const op of WRITES) {
     test(`${op.id}: flat and raw reach Apple as the same document; the change shows; invalid bodies refused, nothing forwarded`, async () => {
-      const cf = casesFor(flat.sandbox.catalogue.resources)[op.id];
-      const cr = casesFor(raw.sandbox.catalogue.resources)[op.id];
+      const cf = writeCases(flat.sandbox.catalogue.resources)[op.id];
+      const cr = writeCases(raw.sandbox.catalogue.resources)[op.id];
       assert.ok(cf, `a case for ${op.id}`);
       // Invalid bodies first (the state is untouched): every problem listed, nothing forwarded.
       for (const [body, want] of cf.invalid) {
