@@ -185,6 +185,33 @@ describe('retries never write twice (counted at the sandbox)', () => {
   });
 });
 
+describe('Apple refusing a write (the sandbox\'s 404/409/422): passed on with Apple\'s details, sent once, nothing changed', () => {
+  let s;
+  before(async () => {
+    s = await countingStack();
+  });
+  after(async () => s?.close());
+
+  test('an email that exists → 422, a group that does not → 409, a tester that does not → 404', async () => {
+    const taken = [...s.sandbox.catalogue.resources.get('betaTesters').values()][0].attributes.email;
+    const rows = [
+      ['POST', '/v1/betaTesters', { email: taken }, 422, /already exists/],
+      ['POST', '/v1/betaTesters', { email: 'new.person@example.com', betaGroups: ['no-such-group'] }, 409, /no-such-group/],
+      ['DELETE', '/v1/betaTesters/no-such-tester', undefined, 404, /no-such-tester/],
+    ];
+    for (const [method, path, body, status, detail] of rows) {
+      const [req, ch] = [s.sandbox.stats.requests, s.sandbox.stats.changes];
+      const r = await s.send(method, path, body === undefined ? undefined : JSON.stringify(body));
+      assert.equal(r.status, status, r.text);
+      assert.match(r.json.error.code, /^UPSTREAM_/);
+      assert.match(JSON.stringify(r.json.error.details), detail);
+      assert.doesNotMatch(r.json.error.message, /may have been applied/);
+      assert.equal(s.sandbox.stats.requests - req, 1);
+      assert.equal(s.sandbox.stats.changes - ch, 0);
+    }
+  });
+});
+
 describe('callUpstream for a write: connection failures before and after sending', () => {
   const deps = { clockMs: () => 0, wallMs: () => 0, random: () => 0.5, sleep: async () => {}, setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (t) => clearTimeout(t) };
   const write = { operationId: 'CreateBetaTester', outcomeHint: 'look the tester up with ListBetaTesters' };
