@@ -22,7 +22,7 @@ import { buildSwagger, generate, loadInputs, renderSwagger, SWAGGER_PATH } from 
 import { buildConnectorPackage, validateHost, CONNECTOR_FILES } from '../src/connector.js';
 import { run as runConnector, readSources } from '../src/commands/connector.js';
 import { specTables } from '../src/sandbox/spec.js';
-import { startStack, newAppleKey, serverKeyEnv, examplePath } from './helpers/gateway.js';
+import { startStack, newAppleKey, serverKeyEnv, examplePath, writeCases } from './helpers/gateway.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (rel) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
@@ -787,6 +787,39 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
         }
       }
       assert.ok(checked >= 2 * operations(SWAGGER).filter((o) => o.method === 'get').length - 2);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('every write: the swagger body is what the gateway accepts, and its 201 record or 204 is what comes back', { skip: NO_PKG }, async () => {
+    const team = newAppleKey();
+    const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
+    try {
+      for (const { path: p, method, op } of operations(SWAGGER).filter((o) => o.method !== 'get')) {
+        const c = writeCases(stack.sandbox.catalogue.resources)[op.operationId];
+        assert.ok(c, op.operationId);
+        const body = op.parameters.find((x) => x.in === 'body');
+        if (c.flat !== null) {
+          // The flat body the gateway accepts validates against the swagger's body schema (no undeclared keys).
+          const ajv = new Ajv04({ strict: false, allErrors: true });
+          const schema = { ...body.schema, additionalProperties: false };
+          assert.ok(ajv.validate(schema, c.flat), `${op.operationId}: ${JSON.stringify(ajv.errors)}`);
+        } else assert.equal(body, undefined, op.operationId);
+        const tpl = p.split('/');
+        const segs = c.path.split('/');
+        assert.ok(tpl.length === segs.length && tpl.every((s, i) => s.startsWith('{') || s === segs[i]), `${c.path} fits ${p}`);
+        const r = await stack.get(c.path, c.flat === null ? {} : { 'Content-Type': 'application/json' }, { method: method.toUpperCase(), ...(c.flat === null ? {} : { body: JSON.stringify(c.flat) }) });
+        assert.equal(r.status, c.status, `${op.operationId}: ${r.text.slice(0, 300)}`);
+        if (c.status === 201) {
+          const def = op.responses['201'].schema.$ref.replace('#/definitions/', '');
+          const validate = validatorFor(def);
+          assert.ok(validate(r.json), `${op.operationId}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+        } else {
+          assert.ok(op.responses['204'], op.operationId);
+          assert.equal(r.text, '');
+        }
+      }
     } finally {
       await stack.close();
     }
