@@ -663,6 +663,15 @@ fn writes_pass_204_on_and_say_a_5xx_may_have_applied_the_change() {
         message.ends_with("To check: look the tester up with ListBetaTesters."),
         "{message}"
     );
+    // A 2xx to a write whose body is cut off: the change was made, and the message says so.
+    let out = shape_response(&c, 201, r#"{"data":{"type":"betaTesters","id""#);
+    assert_eq!(out.status, 502);
+    let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
+    assert_eq!(v["error"]["code"], "UPSTREAM_BAD_RESPONSE");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("answered 201, so the change was made"));
     // A 4xx to a write is Apple refusing it: no hint.
     let out = shape_response(&c, 409, body.replace("500", "409").as_str());
     assert!(!out.body.contains("may have been applied"));

@@ -849,6 +849,8 @@ function writeDocs(spec, pres, list, entry) {
     const body = flatBodySchema(spec, pres, list, entry);
     const fields = Object.entries(body.properties).map(([k, v]) => `\`${k}\`${body.required.includes(k) ? ' (required)' : ''}: ${v.type === 'array' ? 'a list of IDs' : entry.bodyIds?.[k] ? 'an ID' : v.type}`);
     L.push(`Flat body: ${fields.join(', ')}; or Apple's own document with \`X-ASC-Format: raw\`.`);
+    const unpicked = Object.entries(entry.bodyIds ?? {}).filter(([k, b]) => b.picker && !bodyPicker(list, entry, k));
+    for (const [k, b] of unpicked) L.push(`\`${k}\` has no picker: ${b.picker} needs an ID the body does not carry; take the ID from ${b.picker}.`);
   } else L.push('No body.');
   const answer = apple.responses?.['201'] ? '201 with the created resource as one record' : '204 with no body';
   L.push(`Answers ${answer}. Never sent twice: if no complete answer comes, the error is UPSTREAM_OUTCOME_UNKNOWN and the way to check is to ${entry.outcomeHint}.`);

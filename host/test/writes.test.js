@@ -163,6 +163,17 @@ describe('retries never write twice (counted at the sandbox)', () => {
     }
   });
 
+  test('Apple answered 201 but the body is cut off → 502 saying the change was made; one request, one change', async () => {
+    const [req, ch] = [s.sandbox.stats.requests, s.sandbox.stats.changes];
+    s.sandbox.faults.next({ truncate: true });
+    const r = await create(8);
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'UPSTREAM_BAD_RESPONSE');
+    assert.match(r.json.error.message, /answered 201, so the change was made.*GetCustomerReviewResponse/);
+    assert.equal(s.sandbox.stats.requests - req, 1);
+    assert.equal(s.sandbox.stats.changes - ch, 1);
+  });
+
   test('429 is waited out as for reads: Apple refused it unread, one change in the end', async () => {
     const [req, ch] = [s.sandbox.stats.requests, s.sandbox.stats.changes];
     s.sandbox.faults.next({ status: 429, retryAfter: 0 });
