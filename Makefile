@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 NODE_MODULES := host/node_modules/.package-lock.json
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := key_parser planner shaper any_request
+FUZZ_TARGETS := key_parser planner shaper any_request write_body
 
 .PHONY: help setup setup-rust setup-node setup-browser pkg pkg-check demo test test-rust test-wasm test-fuzz-smoke \
         test-js lint fmt bench fuzz clean

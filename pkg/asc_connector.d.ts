@@ -58,6 +58,8 @@ export interface ShapeOptions {
     upstreamOrigin: string;
     /** Return Apple's JSON:API document instead of flat records. */
     raw?: boolean;
+    /** For a write: how to check whether it was applied; added to Apple's 5xx answers. */
+    outcomeHint?: string;
 }
 
 /** The caller-facing answer built by `shapeResponse`. */
@@ -143,6 +145,17 @@ export function operations(): Array<Record<string, unknown>>;
 export function planRequest(method: any, path: any, rawQuery: any): RequestPlan;
 
 /**
+ * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
+ * the operation takes no body and none was given.
+ *
+ * `body` is the request body's bytes (or text); `raw` is true for `X-ASC-Format: raw` (Apple's
+ * own document), false for the flat form. Throws `BODY_NOT_ALLOWED`, `BODY_REQUIRED`,
+ * `BODY_MALFORMED`, `BODY_TOO_LARGE`, `BODY_TOO_DEEP`, `BODY_DUPLICATE_KEY` or `BODY_INVALID`
+ * (one detail per problem).
+ */
+export function prepareBody(operationId: any, body: Uint8Array | string, raw: any): string | null;
+
+/**
  * The SPKI PEM of a private key's public half (what Apple and verifiers need; not secret).
  */
 export function publicKeyPem(privateKey: any): string;
@@ -163,6 +176,7 @@ export interface InitOutput {
     readonly mintToken: (a: any, b: any) => [number, number, number, number];
     readonly operations: () => [number, number, number];
     readonly planRequest: (a: any, b: any, c: any) => [number, number, number];
+    readonly prepareBody: (a: any, b: any, c: any) => [number, number, number];
     readonly publicKeyPem: (a: any) => [number, number, number, number];
     readonly shapeResponse: (a: any, b: any, c: any, d: any) => [number, number, number];
     readonly tokenminter_expiresAt: (a: number) => [number, number];

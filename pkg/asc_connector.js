@@ -189,6 +189,27 @@ export function planRequest(method, path, rawQuery) {
 }
 
 /**
+ * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
+ * the operation takes no body and none was given.
+ *
+ * `body` is the request body's bytes (or text); `raw` is true for `X-ASC-Format: raw` (Apple's
+ * own document), false for the flat form. Throws `BODY_NOT_ALLOWED`, `BODY_REQUIRED`,
+ * `BODY_MALFORMED`, `BODY_TOO_LARGE`, `BODY_TOO_DEEP`, `BODY_DUPLICATE_KEY` or `BODY_INVALID`
+ * (one detail per problem).
+ * @param {any} operationId
+ * @param {Uint8Array | string} body
+ * @param {any} raw
+ * @returns {string | null}
+ */
+export function prepareBody(operationId, body, raw) {
+    const ret = wasm.prepareBody(operationId, body, raw);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
  * The SPKI PEM of a private key's public half (what Apple and verifiers need; not secret).
  * @param {any} privateKey
  * @returns {string}

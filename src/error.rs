@@ -222,8 +222,8 @@ error_codes! {
     UpstreamTimeout = ("UPSTREAM_TIMEOUT", 504),
     /// Apple could not be reached (connection refused or reset, DNS).
     UpstreamUnreachable = ("UPSTREAM_UNREACHABLE", 502),
-    /// A write (POST, PATCH, DELETE) may have reached Apple but no usable answer came back (timeout,
-    /// reset, cut-off answer, 5xx); it was not sent again.
+    /// A write may have reached Apple but no answer came (reset, truncated answer; 504 when it timed
+    /// out): the change may have been applied, so it is not retried.
     UpstreamOutcomeUnknown = ("UPSTREAM_OUTCOME_UNKNOWN", 502),
 
     // ---- Gateway (host/) ----
@@ -233,6 +233,8 @@ error_codes! {
     CallerKeysNotAllowed = ("CALLER_KEYS_NOT_ALLOWED", 403),
     /// No Apple key is configured and the caller sent none.
     CredentialsMissing = ("CREDENTIALS_MISSING", 401),
+    /// A write's body is not sent as JSON (`Content-Type` other than `application/json`).
+    ContentTypeUnsupported = ("CONTENT_TYPE_UNSUPPORTED", 415),
     /// A request header is malformed (control characters, too long, contradictory).
     HeaderInvalid = ("HEADER_INVALID", 400),
     /// The request line, query or headers are larger than the gateway accepts.

@@ -36,6 +36,8 @@ pub mod operations;
 #[cfg(feature = "gateway")]
 pub mod shape;
 pub mod token;
+#[cfg(feature = "gateway")]
+pub mod write;
 
 /// The JavaScript bindings (wasm32 only). Public so the wasm-bindgen tests can call them.
 #[cfg(target_arch = "wasm32")]

@@ -82,6 +82,8 @@ export interface ShapeOptions {
   upstreamOrigin: string;
   /** Return Apple's JSON:API document instead of flat records. */
   raw?: boolean;
+  /** For a write: how to check whether it was applied; added to Apple's 5xx answers. */
+  outcomeHint?: string;
 }
 
 /** The caller-facing answer built by `shapeResponse`. */
@@ -417,9 +419,42 @@ pub fn shape(
         raw: get(&options, "raw")?
             .and_then(|v| v.as_bool())
             .unwrap_or(false),
+        outcome_hint: text("outcomeHint")?,
     };
     let shaped = shape_response(&ctx, status, &body);
     Ok(shaped_to_js(shaped.status, shaped.body))
+}
+
+#[cfg(feature = "gateway")]
+/// Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
+/// the operation takes no body and none was given.
+///
+/// `body` is the request body's bytes (or text); `raw` is true for `X-ASC-Format: raw` (Apple's
+/// own document), false for the flat form. Throws `BODY_NOT_ALLOWED`, `BODY_REQUIRED`,
+/// `BODY_MALFORMED`, `BODY_TOO_LARGE`, `BODY_TOO_DEEP`, `BODY_DUPLICATE_KEY` or `BODY_INVALID`
+/// (one detail per problem).
+#[wasm_bindgen(js_name = prepareBody, unchecked_return_type = "string | null")]
+pub fn prepare_body(
+    #[wasm_bindgen(js_name = operationId)] operation_id: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] body: JsValue,
+    raw: JsValue,
+) -> Result<JsValue, JsValue> {
+    let operation_id = string_arg(&operation_id, "operationId")?;
+    let bytes = match body.dyn_ref::<js_sys::Uint8Array>() {
+        Some(b) => b.to_vec(),
+        None if body.is_undefined() || body.is_null() => Vec::new(),
+        None => string_arg(&body, "body")?.into_bytes(),
+    };
+    let form = if raw.as_bool().unwrap_or(false) {
+        crate::write::BodyForm::Raw
+    } else {
+        crate::write::BodyForm::Flat
+    };
+    match crate::write::prepare_body(&operation_id, &bytes, form) {
+        Ok(Some(document)) => Ok(JsValue::from(document)),
+        Ok(None) => Ok(JsValue::NULL),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `{ status, body }` for JavaScript.

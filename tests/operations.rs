@@ -209,8 +209,25 @@ fn table_equals_the_vendored_spec_both_ways() {
             OperationKind::Get => "_getInstance",
             OperationKind::RelatedList => "_getToManyRelated",
             OperationKind::RelatedGet => "_getToOneRelated",
+            OperationKind::Create => "_createInstance",
+            OperationKind::Update => "_updateInstance",
+            OperationKind::Delete => "_deleteInstance",
+            OperationKind::AddRelationship => "_createToManyRelationship",
+            OperationKind::RemoveRelationship => "_deleteToManyRelationship",
         };
         assert!(op.apple_operation_id.ends_with(suffix), "{}", op.id);
+        // A body exactly when Apple's spec requires one; only writes have one, and every write can
+        // be checked afterwards.
+        let spec_op = &spec_paths[op.path][op.method.to_ascii_lowercase()];
+        assert_eq!(
+            op.takes_body(),
+            spec_op["requestBody"]["required"] == true,
+            "{}: body",
+            op.id
+        );
+        assert!(!op.takes_body() || op.kind.is_write(), "{}", op.id);
+        assert_eq!(op.kind.is_write(), op.check_with.is_some(), "{}", op.id);
+        assert_eq!(op.kind.is_write(), !op.outcome_hint.is_empty(), "{}", op.id);
         covered += 1;
     }
     // And the vendored subset has no operation the table lacks.

@@ -16,6 +16,7 @@ fn ctx(query: &str) -> ShapeContext {
         query: query.into(),
         upstream_origin: APPLE.into(),
         raw: false,
+        outcome_hint: String::new(),
     }
 }
 
@@ -637,4 +638,39 @@ fn bench_page_is_realistic_and_shapes() {
         assert!(versions.iter().all(|v| v["versionString"].is_string()));
     }
     assert_eq!(bench_page(3), bench_page(3));
+}
+
+#[test]
+fn writes_pass_204_on_and_say_a_5xx_may_have_applied_the_change() {
+    let mut c = ctx("");
+    c.operation_id = "DeleteBetaTester".into();
+    let out = shape_response(&c, 204, "");
+    assert_eq!((out.status, out.body.as_str()), (204, ""));
+    // A read never expects an empty 204.
+    assert_eq!(shape_response(&ctx(""), 204, "").status, 502);
+    c.operation_id = "CreateBetaTester".into();
+    c.outcome_hint = "look the tester up with ListBetaTesters".into();
+    let body = r#"{"errors":[{"status":"500","code":"UNEXPECTED_ERROR","title":"An unexpected error occurred.","detail":"x"}]}"#;
+    let out = shape_response(&c, 500, body);
+    assert_eq!(out.status, 502);
+    let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
+    assert_eq!(v["error"]["code"], "UPSTREAM_SERVER_ERROR");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("may have been applied"), "{message}");
+    assert!(
+        message.ends_with("To check: look the tester up with ListBetaTesters."),
+        "{message}"
+    );
+    // A 2xx to a write whose body is cut off: the change was made, and the message says so.
+    let out = shape_response(&c, 201, r#"{"data":{"type":"betaTesters","id""#);
+    assert_eq!(out.status, 502);
+    let v: serde_json::Value = serde_json::from_str(&out.body).unwrap();
+    assert_eq!(v["error"]["code"], "UPSTREAM_BAD_RESPONSE");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("answered 201, so the change was made"));
+    // A 4xx to a write is Apple refusing it: no hint.
+    let out = shape_response(&c, 409, body.replace("500", "409").as_str());
+    assert!(!out.body.contains("may have been applied"));
 }

@@ -341,3 +341,35 @@ fn error_body_is_the_crates_error_document() {
     assert_eq!(doc["error"]["status"], 500);
     assert!(!body.contains("secret text"));
 }
+
+#[wasm_bindgen_test]
+fn prepare_body_builds_and_refuses() {
+    let flat = js_sys::Uint8Array::from(&br#"{"betaTesters":["t-1"]}"#[..]);
+    let doc =
+        wasm::prepare_body("AddBetaTestersToGroup".into(), flat.into(), JsValue::FALSE).unwrap();
+    assert_eq!(
+        doc.as_string().as_deref(),
+        Some(r#"{"data":[{"type":"betaTesters","id":"t-1"}]}"#)
+    );
+    let none = wasm::prepare_body(
+        "DeleteBetaTester".into(),
+        JsValue::UNDEFINED,
+        JsValue::FALSE,
+    )
+    .unwrap();
+    assert!(none.is_null());
+    let message = assert_error(
+        wasm::prepare_body(
+            "CreateBetaTester".into(),
+            r#"{"emial":"a@b.co"}"#.into(),
+            JsValue::FALSE,
+        )
+        .unwrap_err(),
+        "BODY_INVALID",
+    );
+    assert!(message.contains("did you mean email?"), "{message}");
+    assert_error(
+        wasm::prepare_body("CreateBetaTester".into(), "[]".into(), JsValue::TRUE).unwrap_err(),
+        "BODY_MALFORMED",
+    );
+}

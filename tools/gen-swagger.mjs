@@ -68,7 +68,7 @@ export function readJson(file) {
 /**
  * The part of Apple's spec the generator, the Rust table's tests and the sandbox read: the path items of
  * every operation in the list (their parameters and the listed method) and every component schema
- * reachable from their responses (plus the extra record schemas the presentation names), verbatim.
+ * reachable from their responses and request bodies (plus the extra record schemas the presentation names), verbatim.
  * Vendored so the generator and its tests run from the repository alone.
  */
 export function vendorSubset(spec, pres, list) {
@@ -81,7 +81,7 @@ export function vendorSubset(spec, pres, list) {
     paths[op.path] ??= {};
     if (item.parameters !== undefined) paths[op.path].parameters = item.parameters;
     paths[op.path][method] = item[method];
-    JSON.stringify(item[method].responses, (k, v) => {
+    JSON.stringify([item[method].responses, item[method].requestBody ?? null], (k, v) => {
       if (k === '$ref' && typeof v === 'string') wanted.push(refName(v));
       return v;
     });
@@ -102,7 +102,7 @@ export function vendorSubset(spec, pres, list) {
   const schemas = {};
   for (const name of [...seen].sort()) schemas[name] = spec.components.schemas[name];
   return {
-    'x-vendored': "Subset of Apple's App Store Connect API OpenAPI spec, verbatim: the paths of the connector's operations (src/operations/operations.json) and the component schemas their responses reach. Refresh with `node tools/gen-swagger.mjs --vendor [--spec FULL_SPEC]`.",
+    'x-vendored': "Subset of Apple's App Store Connect API OpenAPI spec, verbatim: the paths of the connector's operations (src/operations/operations.json) and the component schemas their responses and request bodies reach. Refresh with `node tools/gen-swagger.mjs --vendor [--spec FULL_SPEC]`.",
     openapi: spec.openapi,
     info: spec.info,
     paths,
@@ -701,13 +701,125 @@ function anyRequestOperation(pres, action) {
 
 /** Builders of gateway actions by kind. */
 const GATEWAY_ACTION_KINDS = { anyRequest: anyRequestOperation };
+// Write operations
+
+/** Whether a list entry is a write (its kind is one of the write kinds). */
+export function isWrite(entry) {
+  return ['create', 'update', 'delete', 'addRelationship', 'removeRelationship'].includes(entry.kind);
+}
+
+/** The picker of a body id field, when the list that fills it needs no path parameters. */
+function bodyPicker(list, entry, field) {
+  const b = entry.bodyIds?.[field];
+  const picker = b?.picker ? list.operations.find((o) => o.id === b.picker) : undefined;
+  if (!picker || /\{/.test(picker.path)) return undefined;
+  return { operationId: picker.id, 'value-collection': 'value', 'value-path': 'id', 'value-title': picker.pickerTitle };
+}
+
+/** One flat body field from Apple's attribute schema or relationship, with the presentation's words. */
+function bodyField(spec, pres, list, entry, name, raw, kind) {
+  const words = pres.bodyFields?.[name];
+  if (!words) throw new Error(`${entry.id}: no words for body field ${name}: add it to bodyFields in connector/presentation.json`);
+  let out;
+  if (kind === 'attribute') {
+    const s = resolve(spec, raw).schema ?? {};
+    out = { type: s.type ?? 'string' };
+    if (typeof s.format === 'string' && ALLOWED_FORMATS.has(s.format)) out.format = s.format;
+    if (s.enum) out.enum = [...s.enum];
+  } else {
+    const picker = bodyPicker(list, entry, name);
+    const id = { type: 'string' };
+    const rule = list.idRules[entry.bodyIds?.[name]?.idRule];
+    if (rule) id.pattern = `^${rule.charset === 'Digits' ? '[0-9]' : '[A-Za-z0-9-]'}{${rule.minLength},${rule.maxLength}}$`;
+    if (picker) id['x-ms-dynamic-values'] = picker;
+    out = kind === 'many' ? { type: 'array', items: id } : id;
+  }
+  out['x-ms-summary'] = words.summary;
+  out.description = words.description;
+  if (words.visibility) out['x-ms-visibility'] = words.visibility;
+  return reorder(out);
+}
+
+/**
+ * The flat body schema of a write, read from Apple's request schema: attributes by name, each relationship by
+ * name with one id (to-one) or a list of ids (to-many); for a relationship change, the relationship by name.
+ */
+export function flatBodySchema(spec, pres, list, entry) {
+  const apple = spec.paths[entry.path][entry.method.toLowerCase()];
+  const req = resolve(spec, apple.requestBody.content['application/json'].schema).schema;
+  const data = resolve(spec, req.properties.data).schema;
+  const properties = {};
+  const required = [];
+  if (data.type === 'array') {
+    const name = entry.path.split('/').pop();
+    properties[name] = bodyField(spec, pres, list, entry, name, data, 'many');
+    required.push(name);
+  } else {
+    const attrs = resolve(spec, data.properties.attributes ?? {}).schema ?? {};
+    for (const [k, v] of Object.entries(attrs.properties ?? {})) properties[k] = bodyField(spec, pres, list, entry, k, v, 'attribute');
+    required.push(...(attrs.required ?? []));
+    const rels = resolve(spec, data.properties.relationships ?? {}).schema ?? {};
+    for (const [k, v] of Object.entries(rels.properties ?? {})) {
+      const relData = resolve(spec, v).schema.properties.data;
+      properties[k] = bodyField(spec, pres, list, entry, k, v, relData.type === 'array' ? 'many' : 'one');
+    }
+    required.push(...(rels.required ?? []));
+  }
+  return { type: 'object', required, properties };
+}
+
+/** The swagger operation of a write and the schema name of the resource it creates (or null). */
+function writeOperation(spec, pres, entry, list) {
+  const method = entry.method.toLowerCase();
+  const apple = spec.paths[entry.path][method];
+  const model = {
+    id: entry.id,
+    entry,
+    pathParameters: entry.pathParameters ?? {},
+    idRules: list.idRules,
+    summaries: Object.fromEntries(list.operations.map((o) => [o.id, o.summary])),
+    resource: { schema: '' },
+  };
+  const params = appleParameters(spec, entry.path, method).map((p) => convertParameter(p, pres, model));
+  for (const prm of params.filter((x) => x.in === 'path')) {
+    const dv = pickerFor(list, entry, prm.name);
+    if (dv) prm['x-ms-dynamic-values'] = dv;
+  }
+  const takesBody = apple.requestBody?.required === true;
+  if (takesBody) {
+    params.push({ name: 'body', in: 'body', required: true, schema: flatBodySchema(spec, pres, list, entry), 'x-ms-summary': 'Request Body', description: 'The fields of the request, flat; the gateway builds App Store Connect\'s document from them.' });
+  }
+  const createdRef = apple.responses?.['201']?.content?.['application/json']?.schema?.$ref;
+  const created = createdRef ? refName(resolve(spec, { $ref: createdRef }).schema.properties.data.$ref) : null;
+  const responses = {};
+  if (created) responses['201'] = { description: `The created ${nounFor(pres, created)} as one flat record.`, schema: { $ref: `#/definitions/${created}` } };
+  else responses['204'] = { description: pres.writeResponses['204'] };
+  const codes = ['400', '401', '403', ...(params.some((x) => x.in === 'path') ? ['404'] : []), '409', ...(takesBody ? ['413', '415', '422'] : []), '429', '502', '504', 'default'];
+  for (const code of codes) {
+    if (code === '404') {
+      const rule = Object.values(model.pathParameters)[0].idRule;
+      responses['404'] = { description: pres.errors['404'].replace('{noun}', list.idRules[rule].noun) };
+    } else responses[code] = { description: pres.writeResponses[code] ?? pres.errors[code] };
+  }
+  const operation = {
+    operationId: entry.id,
+    summary: entry.summary,
+    description: entry.description,
+    'x-ms-visibility': pres.operationVisibility?.[entry.id] ?? 'important',
+    ...(takesBody ? { consumes: ['application/json'] } : {}),
+    produces: ['application/json'],
+    parameters: params,
+    responses,
+  };
+  return { operation, created };
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The document
 
 /** Builds the whole swagger document from the operation list, Apple's spec and the presentation words. */
 export function buildSwagger(spec, pres, list, { host } = {}) {
-  const models = list.operations.map((entry) => operationModel(spec, pres, entry, list));
+  const models = list.operations.filter((entry) => !isWrite(entry)).map((entry) => operationModel(spec, pres, entry, list));
   const definitions = {};
   // Primary records, each named after Apple's schema, with every relationship its operations can include.
   const primaries = new Map();
@@ -763,6 +875,13 @@ export function buildSwagger(spec, pres, list, { host } = {}) {
     paths[entry.path][method] = operation;
   }
 
+  for (const entry of list.operations.filter(isWrite)) {
+    const { operation, created } = writeOperation(spec, pres, entry, list);
+    if (created && !definitions[created]) definitions[created] = primaryDefinition(spec, pres, created, []);
+    paths[entry.path] ??= {};
+    paths[entry.path][entry.method.toLowerCase()] = operation;
+  }
+
   // Actions the gateway serves itself (not one Apple operation), built from their kind.
   for (const action of list.gatewayActions ?? []) {
     const build = GATEWAY_ACTION_KINDS[action.kind];
@@ -807,6 +926,10 @@ export function renderProperties(text, list) {
 export function renderOperationDocs(spec, pres, list) {
   const L = [DOC_START, ''];
   for (const entry of list.operations) {
+    if (isWrite(entry)) {
+      L.push(...writeDocs(spec, pres, list, entry));
+      continue;
+    }
     const m = operationModel(spec, pres, entry, list);
     const params = appleParameters(spec, entry.path, entry.method.toLowerCase()).filter((p) => p.in === 'query');
     L.push(`### ${entry.summary}`, '');
@@ -836,6 +959,25 @@ export function renderOperationDocs(spec, pres, list) {
   }
   L.push(DOC_END);
   return L.join('\n');
+}
+
+/** The docs section of one write: path, body fields, answer and the read that shows whether it was applied. */
+function writeDocs(spec, pres, list, entry) {
+  const L = [`### ${entry.summary}`, ''];
+  L.push(`\`${entry.method} ${entry.path}\` — operation \`${entry.id}\` (Apple: \`${entry.appleOperationId}\`, kind \`${entry.kind}\`, a write).`);
+  L.push(entry.description);
+  const apple = spec.paths[entry.path][entry.method.toLowerCase()];
+  if (apple.requestBody?.required) {
+    const body = flatBodySchema(spec, pres, list, entry);
+    const fields = Object.entries(body.properties).map(([k, v]) => `\`${k}\`${body.required.includes(k) ? ' (required)' : ''}: ${v.type === 'array' ? 'a list of IDs' : entry.bodyIds?.[k] ? 'an ID' : v.type}`);
+    L.push(`Flat body: ${fields.join(', ')}; or Apple's own document with \`X-ASC-Format: raw\`.`);
+    const unpicked = Object.entries(entry.bodyIds ?? {}).filter(([k, b]) => b.picker && !bodyPicker(list, entry, k));
+    for (const [k, b] of unpicked) L.push(`\`${k}\` has no picker: ${b.picker} needs an ID the body does not carry; take the ID from ${b.picker}.`);
+  } else L.push('No body.');
+  const answer = apple.responses?.['201'] ? '201 with the created resource as one record' : '204 with no body';
+  L.push(`Answers ${answer}. Never sent twice: if no complete answer comes, the error is UPSTREAM_OUTCOME_UNKNOWN and the way to check is to ${entry.outcomeHint}.`);
+  L.push('');
+  return L;
 }
 
 /** Replaces the generated section of one document (between the markers), or returns null when it has none. */

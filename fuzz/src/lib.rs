@@ -126,6 +126,7 @@ pub fn shaper(data: &[u8]) {
         query: if flags & 4 == 0 { "limit=2" } else { "" }.into(),
         upstream_origin: "https://api.appstoreconnect.apple.com".into(),
         raw: flags & 1 == 1,
+        outcome_hint: if flags & 8 == 0 { "" } else { "read it back" }.into(),
     };
     let body = String::from_utf8_lossy(body);
     let out = shape_response(&ctx, status, &body);

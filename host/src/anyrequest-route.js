@@ -14,6 +14,7 @@
 import * as anyRequestModule from 'asc-connector-wasm/any-request';
 import { GatewayError } from './errors.js';
 import { callUpstream } from './upstream.js';
+import { readRequestBody } from './request-body.js';
 import { sendWriteOnce } from './write-policy.js';
 
 /** The route's path. Apple has no path `/v1/request`, so it cannot hide one of Apple's. */
@@ -41,35 +42,15 @@ function tooLarge() {
 }
 
 /**
- * Reads the request body as bytes, at most MAX_ENVELOPE_BYTES. Uses `meta.readBody(max)` when the
- * entry provides one (Node), else the fetch Request's body stream; a declared Content-Length over
- * the cap is refused before reading.
+ * Reads the request body as bytes, at most MAX_ENVELOPE_BYTES (request-body.js); a declared
+ * Content-Length over the cap is refused before reading.
  */
-export async function readRequestBody(request, meta) {
+async function readEnvelope(request) {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > MAX_ENVELOPE_BYTES) throw tooLarge();
-  if (typeof meta.readBody === 'function') return meta.readBody(MAX_ENVELOPE_BYTES);
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_ENVELOPE_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return bytes;
+  const read = await readRequestBody(request, MAX_ENVELOPE_BYTES);
+  if (read.over) throw tooLarge();
+  return read.bytes;
 }
 
 /**
@@ -87,7 +68,7 @@ export function createAnyRequestRoute(ctx) {
     if (rawQuery !== '') {
       throw new GatewayError('REQUEST_TARGET_INVALID', `${ANY_REQUEST_PATH} takes no query string; put Apple's query parameters in the body's "query" member.`);
     }
-    const envelope = await readRequestBody(request, meta);
+    const envelope = await readEnvelope(request);
     const planAnyRequest = await anyRequestPlanner();
     const plan = planAnyRequest(envelope);
     state.operation = plan.operationId;

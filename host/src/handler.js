@@ -10,6 +10,7 @@ import { GatewayError, baseHeaders, describeError, errorResponse } from './error
 import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
 import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
 import { callUpstream } from './upstream.js';
+import { readRequestBody } from './request-body.js';
 import { ANY_REQUEST_PATH, createAnyRequestRoute } from './anyrequest-route.js';
 
 /** Caller headers the gateway reads, each with its size cap in bytes. */
@@ -21,6 +22,9 @@ const HEADER_CAPS = Object.freeze({
   'x-asc-private-key': 16 * 1024,
   'x-asc-format': 32,
 });
+
+/** Largest write body read (src/body's cap; a larger one is refused as BODY_TOO_LARGE unread). */
+const MAX_BODY_BYTES = 64 * 1024;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const encoder = new TextEncoder();
@@ -125,6 +129,31 @@ function canonical(name) {
   return name.split('-').map((p) => (p === 'asc' || p === 'api' ? p.toUpperCase() : p[0].toUpperCase() + p.slice(1))).join('-');
 }
 
+/** Whether a Content-Type names JSON: application/json, optionally with charset=utf-8. */
+export function isJsonContentType(value) {
+  if (value === null || value === undefined) return false;
+  const [type, ...params] = String(value).split(';').map((s) => s.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((p) => p === '' || p === 'charset=utf-8' || p === 'charset="utf-8"');
+}
+
+/**
+ * The body of a write, checked by the wasm policy (flat fields built into Apple's document, or
+ * Apple's own document with X-ASC-Format: raw): the JSON text to send, or null when the operation
+ * takes none. Throws BODY_TOO_LARGE, CONTENT_TYPE_UNSUPPORTED or the policy's BODY_* errors;
+ * nothing is sent when it throws.
+ */
+export async function writeBody(request, op, raw) {
+  const read = await readRequestBody(request, MAX_BODY_BYTES);
+  if (read.over) {
+    throw new GatewayError('BODY_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes; ${op.id} bodies are far smaller.`);
+  }
+  if (read.bytes.length > 0 && op.takesBody && !isJsonContentType(request.headers.get('content-type'))) {
+    throw new GatewayError('CONTENT_TYPE_UNSUPPORTED', `${op.id} takes a JSON body: send it with Content-Type: application/json (UTF-8).`, [{ code: 'CONTENT_TYPE_UNSUPPORTED', message: 'Accepted: application/json, optionally with charset=utf-8.', parameter: 'Content-Type' }]);
+  }
+  return policy.prepareBody(op.id, read.bytes, raw);
+}
+
 /**
  * Chooses the Apple key for a request: the caller's X-ASC-* headers (when this gateway accepts
  * them) or the server key. Returns { source: 'server'|'caller', key } where key is a TokenMinter
@@ -184,12 +213,12 @@ export function createHandler(config, deps = {}) {
   const apiKeyMatches = config.apiKey ? apiKeyChecker(config.apiKey) : null;
   // Parameter names the log may show; anything else a caller typed is logged as "(unknown)".
   const knownParams = new Set(['cursor']);
-  // Operations that take a request body (an operation lists `requestBody` in the table); every
-  // other operation refuses one (checkNoBody).
-  const takesBody = new Set();
+  // Every operation by id; an operation takes a request body when the table says so (`takesBody`),
+  // and every other one refuses a body (checkNoBody).
+  const operationsById = new Map();
   for (const op of policy.operations()) {
+    operationsById.set(op.id, op);
     for (const p of op.parameters ?? []) knownParams.add(p.name);
-    if (op.requestBody) takesBody.add(op.id);
   }
 
   /** X-Rate-Limit (and Retry-After on 429/503) of Apple's answer, when safe to pass on. */
@@ -246,13 +275,16 @@ export function createHandler(config, deps = {}) {
     const plan = policy.planRequest(request.method, path, rawQuery);
     state.operation = plan.operationId;
     state.deprecated = deprecatedNames(plan.deprecations);
-    checkNoBody(request.headers, takesBody.has(plan.operationId), plan.operationId);
+    checkNoBody(request.headers, operationsById.get(plan.operationId)?.takesBody === true, plan.operationId);
 
     const format = (h['x-asc-format'] ?? '').toLowerCase();
     if (format !== '' && format !== 'raw' && format !== 'records') {
       throw new GatewayError('HEADER_INVALID', 'X-ASC-Format must be "raw" (Apple\'s JSON:API document) or "records" (the default flat records).', [{ code: 'HEADER_INVALID', message: 'Accepted values: raw, records.', parameter: 'X-ASC-Format' }]);
     }
 
+    // A write's body is checked before any key is used; nothing is sent when it is refused.
+    const op = operationsById.get(plan.operationId);
+    const body = op.write ? await writeBody(request, op, format === 'raw') : null;
     const getToken = await tokenGetter(h, state);
 
     const target = `${config.baseUrl}${plan.upstreamPath}${plan.upstreamQuery ? `?${plan.upstreamQuery}` : ''}`;
@@ -260,7 +292,8 @@ export function createHandler(config, deps = {}) {
       // The planner only emits table paths; this guards the one invariant that matters most.
       throw new GatewayError('INTERNAL', 'The planned upstream request left ASC_BASE_URL; it was not sent.');
     }
-    const up = await callUpstream({ url: target, getToken, deps: d, policy: upstreamPolicy });
+    const write = op.write ? { operationId: op.id, outcomeHint: op.outcomeHint } : null;
+    const up = await callUpstream({ url: target, method: request.method, body, write, getToken, deps: d, policy: upstreamPolicy });
     state.upstreamStatus = up.status;
     state.retries = up.retries;
     state.minted = up.minted;
@@ -271,8 +304,9 @@ export function createHandler(config, deps = {}) {
       query: plan.pagingQuery,
       upstreamOrigin,
       raw: format === 'raw',
+      outcomeHint: op.outcomeHint,
     });
-    return { status: shaped.status, body: shaped.body, extra: passThrough(up) };
+    return { status: shaped.status, body: shaped.status === 204 ? null : shaped.body, extra: passThrough(up) };
   }
 
   // The headers every answer carries, as lower-case name → value (X-Request-Id is added per request).

@@ -137,8 +137,7 @@ class NodeResponse {
 }
 
 /**
- * Builds a fetch(url, { method, headers, body, signal }) over keep-alive agents (body: a string or
- * bytes, for writes). Returns the
+ * Builds a fetch(url, { method, headers, body, signal }) over keep-alive agents (body: text or null). Returns the
  * function and `close()` (destroys the pooled sockets, for shutdown).
  */
 export function createNodeFetch({ maxSockets = 256 } = {}) {
@@ -166,8 +165,9 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
       }
       const headers = { 'accept-encoding': 'gzip, deflate, br' };
       for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
-      // Node sends a DELETE body without framing unless the length is given.
-      if (init.body !== undefined && init.body !== null) headers['content-length'] = String(Buffer.byteLength(init.body));
+      // A write's body is JSON text; it is sent with its length, in one piece.
+      const body = init.body === undefined || init.body === null ? null : Buffer.from(String(init.body), 'utf8');
+      if (body !== null) headers['content-length'] = String(body.length);
       const lib = url.protocol === 'https:' ? https : http;
       const req = lib.request(url, { method: init.method ?? 'GET', headers, agent });
       let response = null;
@@ -188,9 +188,7 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
         response = new NodeResponse(res, signal, detach);
         resolve(response);
       });
-      // A write's JSON text (POST /v1/request); GETs send none.
-      if (init.body !== undefined && init.body !== null) req.end(init.body);
-      else req.end();
+      req.end(body ?? undefined);
     });
   }
 

@@ -31,6 +31,36 @@ function sendResponse(res, response, bodyText, method) {
   res.end(method === 'HEAD' || bodyText === null ? undefined : bodyText);
 }
 
+/**
+ * Reads a request body up to `cap` bytes: { bytes: Uint8Array, over: false }, or { over: true } as soon
+ * as more than `cap` bytes arrived (the rest is drained, never buffered).
+ */
+function readNodeBody(req, cap) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let total = 0;
+    let done = false;
+    req.on('data', (chunk) => {
+      if (done) return;
+      total += chunk.length;
+      if (total > cap) {
+        done = true;
+        resolve({ over: true });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) resolve({ bytes: new Uint8Array(Buffer.concat(chunks, total)), over: false });
+      done = true;
+    });
+    req.on('error', (err) => {
+      if (!done) reject(err);
+      done = true;
+    });
+  });
+}
+
 /** Writes the handler's plain answer ({ status, headers, body }) without a Response in between. */
 function sendPlain(res, out, method) {
   const { headers } = out;
@@ -75,34 +105,6 @@ function hostValue(raw) {
   return value ?? '';
 }
 
-/**
- * Reads a request body into one Uint8Array, at most `max` bytes; more rejects with BODY_TOO_LARGE
- * (the rest of the body is discarded).
- */
-function readNodeBody(req, max) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let total = 0;
-    let failed = false;
-    req.on('data', (chunk) => {
-      if (failed) return;
-      total += chunk.length;
-      if (total > max) {
-        failed = true;
-        reject(new GatewayError('BODY_TOO_LARGE', `The request body may have at most ${max} bytes (the JSON:API body inside it at most 65536).`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(new Uint8Array(Buffer.concat(chunks, total)));
-    });
-    req.on('error', () => {
-      if (!failed) reject(new GatewayError('REQUEST_TARGET_INVALID', 'The request body could not be read.'));
-    });
-  });
-}
-
 /** The Node default log sink: one JSON line per request on standard output. */
 function stdoutLog(entry) {
   process.stdout.write(`${JSON.stringify(entry)}\n`);
@@ -134,16 +136,16 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   let hostAllowed = () => false;
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
-    // Bodies are read only when the handler asks (POST /v1/request, through meta.readBody);
-    // otherwise they are discarded.
+    // The body is read only when the handler asks (a write's body, capped); otherwise it is
+    // drained once the answer is ready.
     let bodyRead = false;
-    const readBody = (max) => {
+    const readBody = (cap) => {
       bodyRead = true;
-      return readNodeBody(req, max);
+      return readNodeBody(req, cap);
     };
     const target = req.url ?? '';
     const fail = (err) => {
-      req.resume();
+      if (!bodyRead) req.resume();
       const { response } = errorResponse(err, crypto.randomUUID());
       response.text().then((text) => sendResponse(res, response, text, req.method));
     };
@@ -155,7 +157,7 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     }
     if (/^(?:TRACE|TRACK|CONNECT)$/i.test(req.method ?? '')) {
       // fetch's Request refuses these methods outright; answer them like any other non-GET.
-      fail(new GatewayError('METHOD_NOT_ALLOWED', `The gateway answers GET only; ${req.method} is never served.`));
+      fail(new GatewayError('METHOD_NOT_ALLOWED', `The gateway serves the methods of its operations only; ${req.method} is never served.`));
       return;
     }
     const headers = requestHeaders(req.rawHeaders);
@@ -170,8 +172,8 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
       return;
     }
-    const request = { url, method: req.method, headers };
-    handler.respond(request, { rawTarget: target, readBody })
+    const request = { url, method: req.method, headers, readBody };
+    handler.respond(request, { rawTarget: target })
       .then((out) => {
         if (!bodyRead) req.resume();
         sendPlain(res, out, req.method);

@@ -2,6 +2,12 @@
 // total budget that fits inside Power Platform's 120 s; GET is retried on 429/503 with capped
 // exponential backoff and jitter (honouring Retry-After); after a 401 the token is re-minted and the
 // request retried once; bodies larger than the cap are refused. Runtime-agnostic (fetch API only).
+//
+// Writes are never sent twice. A write is retried only when Apple cannot have acted on it: after its
+// 401 (re-mint, once), its 429 (within the budget, as reads), or a connection that failed before the
+// request was sent (refused, name not resolved). Once it may have reached Apple (timeout, reset,
+// an answer cut off) the caller gets UPSTREAM_OUTCOME_UNKNOWN (504 after a timeout, else 502) with
+// the read that shows whether it was applied; Apple's own 5xx answer is passed on, not retried.
 import { GatewayError } from './errors.js';
 
 /** Defaults; each can be overridden through the gateway config (tests shorten them). */
@@ -22,6 +28,34 @@ export const UPSTREAM_DEFAULTS = Object.freeze({
 
 /** Statuses worth retrying for a GET. */
 const RETRYABLE = new Set([429, 503]);
+/** Statuses worth retrying for a write: only Apple's "too many requests", which it refused unread. */
+const RETRYABLE_WRITE = new Set([429]);
+
+/**
+ * Error codes of a connection that failed before any byte of the request was sent (Node's and
+ * undici's names; looked for on the error and its causes). Anything else may have reached Apple.
+ */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Whether a fetch failure certainly happened before the request was sent. */
+export function failedBeforeSending(err) {
+  let e = err;
+  for (let i = 0; i < 5 && e; i += 1) {
+    if (typeof e.code === 'string' && NOT_SENT.has(e.code)) return true;
+    e = e.cause;
+  }
+  return false;
+}
+
+/** The error for a write that may have been applied: 504 after a timeout, else 502. */
+export function outcomeUnknown(write, why, timedOut) {
+  const err = new GatewayError(
+    'UPSTREAM_OUTCOME_UNKNOWN',
+    `${write.operationId} may have been applied by App Store Connect, but no complete answer came (${why}); the gateway did not send it again. To check: ${write.outcomeHint}.`,
+  );
+  if (timedOut) err.status = 504;
+  return err;
+}
 
 /**
  * Parses Retry-After (delta seconds or an HTTP date) into milliseconds, or null when absent or
@@ -107,29 +141,46 @@ function tooLarge(maxBytes) {
  * where body is the raw bytes (Uint8Array).
  * Throws GatewayError UPSTREAM_TIMEOUT / UPSTREAM_UNREACHABLE / UPSTREAM_TOO_LARGE.
  */
-export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setTimer, clearTimer }) {
+export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setTimer, clearTimer, method = 'GET', body = null }) {
   const controller = new AbortController();
   let timedOut = false;
+  let answered = false;
   const timer = setTimer(() => {
     timedOut = true;
     controller.abort();
   }, Math.max(1, timeoutMs));
   try {
+    const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+    if (body !== null) headers['Content-Type'] = 'application/json';
     const response = await fetch(url, {
-      method: 'GET',
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      method,
+      headers,
+      ...(body !== null ? { body } : {}),
       redirect: 'manual',
       signal: controller.signal,
     });
-    const body = await readCapped(response, maxBodyBytes);
-    return { status: response.status, headers: response.headers, body };
+    answered = true;
+    const bytes = await readCapped(response, maxBodyBytes).catch((err) => {
+      // Too large: Apple did answer, so for a write the request certainly reached it.
+      if (err instanceof GatewayError) {
+        err.sent = true;
+        err.why = `the answer (status ${response.status}) was larger than ${maxBodyBytes} bytes`;
+      }
+      throw err;
+    });
+    return { status: response.status, headers: response.headers, body: bytes };
   } catch (err) {
     if (err instanceof GatewayError) throw err;
+    // `sent`: the request may have reached Apple (anything but a failure to connect at all).
+    const sent = answered || !failedBeforeSending(err);
     if (timedOut) {
       const limit = timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`;
-      throw new GatewayError('UPSTREAM_TIMEOUT', `App Store Connect did not answer within ${limit}; try again later.`);
+      throw Object.assign(new GatewayError('UPSTREAM_TIMEOUT', `App Store Connect did not answer within ${limit}; try again later.`), { sent: true, why: `no answer within ${limit}` });
     }
-    throw new GatewayError('UPSTREAM_UNREACHABLE', 'App Store Connect could not be reached (connection refused, reset or name not resolved); try again later.');
+    throw Object.assign(new GatewayError('UPSTREAM_UNREACHABLE', 'App Store Connect could not be reached (connection refused, reset or name not resolved); try again later.'), {
+      sent,
+      why: answered ? 'the answer was cut off' : 'the connection failed or was reset',
+    });
   } finally {
     clearTimer(timer);
   }
@@ -139,9 +190,11 @@ export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setT
  * Calls Apple for one planned request with the whole policy. `getToken({ fresh })` returns
  * { token, minted, invalidate } (fresh: the previous token was refused). Returns
  * { status, headers, body, retries, minted }, where a 429/503 that could not be retried within the
- * budget is returned as Apple sent it (the shaper turns it into the error shape).
+ * budget is returned as Apple sent it (the shaper turns it into the error shape). `method` and
+ * `body` (JSON text or null) are what to send; `write` ({ operationId, outcomeHint }) marks a write,
+ * which is never sent again once it may have reached Apple (see the header).
  */
-export async function callUpstream({ url, getToken, deps, policy }) {
+export async function callUpstream({ url, method = 'GET', body = null, write = null, getToken, deps, policy }) {
   const p = { ...UPSTREAM_DEFAULTS, ...policy };
   const started = deps.clockMs();
   let retries = 0;
@@ -154,15 +207,32 @@ export async function callUpstream({ url, getToken, deps, policy }) {
     if (remaining <= 0) {
       throw new GatewayError('UPSTREAM_TIMEOUT', `App Store Connect did not answer within the gateway's budget of ${Math.round(p.budgetMs / 1000)} s; try again later.`);
     }
-    const res = await attempt({
-      fetch: deps.fetch,
-      url,
-      token: tok.token,
-      timeoutMs: Math.min(p.attemptTimeoutMs, remaining),
-      maxBodyBytes: p.maxBodyBytes,
-      setTimer: deps.setTimer,
-      clearTimer: deps.clearTimer,
-    });
+    let res;
+    try {
+      res = await attempt({
+        fetch: deps.fetch,
+        url,
+        method,
+        body,
+        token: tok.token,
+        timeoutMs: Math.min(p.attemptTimeoutMs, remaining),
+        maxBodyBytes: p.maxBodyBytes,
+        setTimer: deps.setTimer,
+        clearTimer: deps.clearTimer,
+      });
+    } catch (err) {
+      if (write === null || !(err instanceof GatewayError) || err.sent === undefined) throw err;
+      if (err.sent) throw outcomeUnknown(write, err.why, err.code === 'UPSTREAM_TIMEOUT');
+      // Never sent: Apple cannot have acted on it, so it may be tried again within the budget.
+      const wait = backoffDelayMs(backoffs, p, deps.random);
+      if (backoffs < p.maxRetries && deps.clockMs() - started + wait < p.budgetMs) {
+        backoffs += 1;
+        retries += 1;
+        await deps.sleep(wait);
+        continue;
+      }
+      throw err;
+    }
     if (res.status === 401 && !reminted) {
       // Apple's 401 never says why; a transient or stale token is fixed by one fresh mint.
       reminted = true;
@@ -172,7 +242,7 @@ export async function callUpstream({ url, getToken, deps, policy }) {
       minted = minted || tok.minted;
       continue;
     }
-    if (RETRYABLE.has(res.status) && backoffs < p.maxRetries) {
+    if ((write === null ? RETRYABLE : RETRYABLE_WRITE).has(res.status) && backoffs < p.maxRetries) {
       const retryAfter = parseRetryAfter(res.headers.get('retry-after'), deps.wallMs());
       const wait = retryAfter != null
         ? retryAfter + Math.round(Math.min(250, retryAfter * 0.1) * deps.random())

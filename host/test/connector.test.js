@@ -22,7 +22,7 @@ import { buildSwagger, generate, loadInputs, renderSwagger, SWAGGER_PATH } from 
 import { buildConnectorPackage, validateHost, CONNECTOR_FILES } from '../src/connector.js';
 import { run as runConnector, readSources } from '../src/commands/connector.js';
 import { specTables } from '../src/sandbox/spec.js';
-import { startStack, newAppleKey, serverKeyEnv, examplePath } from './helpers/gateway.js';
+import { startStack, newAppleKey, serverKeyEnv, examplePath, writeCases } from './helpers/gateway.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (rel) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
@@ -137,6 +137,7 @@ const EXTENSIONS = {
   query: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value'],
   path: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value', 'x-ms-url-encoding'],
   header: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value'],
+  // Dynamic extensions are not allowed on a body parameter itself, only inside its schema.
   body: ['x-ms-summary', 'x-ms-visibility'],
   items: [],
   response: [],
@@ -247,10 +248,33 @@ const RULES = [
   }],
   ['every operation has x-ms-visibility', ({ sw }) => operations(sw)
     .filter(({ op }) => !['important', 'advanced', 'internal'].includes(op['x-ms-visibility'])).map(({ op }) => op.operationId)],
-  ['OperationShouldHaveSuccessfulResponse / SchemaDefinitionSetIncorrectly: 200 with a schema', ({ sw }) => operations(sw)
-    .filter(({ op }) => !op.responses?.['200']?.schema).map(({ op }) => op.operationId)],
-  ['OperationHasManyResponsesWithSchema: one response with a schema', ({ sw }) => operations(sw)
-    .filter(({ op }) => Object.values(op.responses ?? {}).filter((r) => r.schema).length !== 1).map(({ op }) => op.operationId)],
+  ['OperationShouldHaveSuccessfulResponse / SchemaDefinitionSetIncorrectly: reads 200 with a schema, creates 201 with one, other writes 204', ({ sw }) => operations(sw)
+    .filter(({ method, op }) => (method === 'get' ? !op.responses?.['200']?.schema : !(op.responses?.['201']?.schema || (op.responses?.['204'] && !op.responses['204'].schema))))
+    .map(({ op }) => op.operationId)],
+  ['OperationHasManyResponsesWithSchema: one response with a schema (none for a 204 write)', ({ sw }) => operations(sw)
+    .filter(({ op }) => Object.values(op.responses ?? {}).filter((r) => r.schema).length !== (op.responses?.['204'] ? 0 : 1)).map(({ op }) => op.operationId)],
+  ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', ({ sw }) => {
+    const p = [];
+    for (const { method, op } of operations(sw)) {
+      if (method === 'get') continue;
+      const body = (op.parameters ?? []).filter((x) => x.in === 'body');
+      const table = LIST.operations.find((o) => o.id === op.operationId);
+      const takes = method === 'post' || table?.kind === 'removeRelationship';
+      if (body.length !== (takes ? 1 : 0)) p.push(`${op.operationId}: ${body.length} body parameters`);
+      if (takes && JSON.stringify(op.consumes) !== '["application/json"]') p.push(`${op.operationId}: consumes`);
+      for (const b of body) {
+        if (b.required !== true || b.schema?.type !== 'object') p.push(`${op.operationId}: body not a required object`);
+        for (const [k, v] of Object.entries(b.schema?.properties ?? {})) {
+          if (!['string', 'array', 'integer', 'number', 'boolean'].includes(v.type) || v.properties) p.push(`${op.operationId}.${k}: not flat`);
+          if (!v['x-ms-summary'] || !isTitleCase(v['x-ms-summary']) || !/^[A-Z].*\.$/.test(v.description ?? '')) p.push(`${op.operationId}.${k}: words`);
+          const id = table?.bodyIds?.[k] ? (v.type === 'array' ? v.items : v) : null;
+          if (id && !id.pattern) p.push(`${op.operationId}.${k}: id without a pattern`);
+        }
+        for (const r of b.schema?.required ?? []) if (!b.schema.properties[r] || b.schema.properties[r]['x-ms-visibility'] !== 'important') p.push(`${op.operationId}.${r}: required but not important`);
+      }
+    }
+    return p;
+  }],
   ['DefaultResponseHasSchema: the default response has no schema', ({ sw }) => operations(sw)
     .filter(({ op }) => !op.responses?.default || op.responses.default.schema).map(({ op }) => op.operationId)],
   ['every response has a sentence description (400, 401, 403, 429 at least; 404 for reads)', ({ sw }) => {
@@ -346,7 +370,11 @@ const RULES = [
   }],
   ['dynamic values point at an operation that returns the collection and the properties', ({ sw }) => {
     const p = [];
-    for (const { where, p: prm } of parameters(sw)) {
+    const bodyIds = [];
+    for (const { where, p: prm } of parameters(sw).filter((x) => x.p.in === 'body')) {
+      for (const [k, v] of Object.entries(prm.schema?.properties ?? {})) bodyIds.push({ where: `${where}.${k}`, p: v.items ?? v });
+    }
+    for (const { where, p: prm } of [...parameters(sw), ...bodyIds]) {
       const dv = prm['x-ms-dynamic-values'];
       if (!dv) continue;
       const target = operations(sw).find((o) => o.op.operationId === dv.operationId);
@@ -494,7 +522,12 @@ const BREAKS = [
   ['summary: present, sentence case, at most 80 characters, letters/digits/spaces/parentheses only', (c) => { c.sw.paths['/v1/apps'].get.summary = 'List Apps.'; }],
   ['operation description: a sentence ending in punctuation that differs from the summary', (c) => { c.sw.paths['/v1/apps'].get.description = 'List apps'; }],
   ['DefaultResponseHasSchema: the default response has no schema', (c) => { c.sw.paths['/v1/apps'].get.responses.default.schema = { type: 'object', properties: { a: { type: 'string' } } }; }],
-  ['OperationHasManyResponsesWithSchema: one response with a schema', (c) => { c.sw.paths['/v1/apps'].get.responses['400'].schema = { $ref: '#/definitions/App' }; }],
+  ['OperationHasManyResponsesWithSchema: one response with a schema (none for a 204 write)', (c) => { c.sw.paths['/v1/apps'].get.responses['400'].schema = { $ref: '#/definitions/App' }; }],
+  ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', (c) => { delete c.sw.paths['/v1/betaTesters'].post.parameters[0].schema.properties.betaGroups.items.pattern; }],
+  ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', (c) => { c.sw.paths['/v1/betaTesters/{id}'].delete.parameters.push({ name: 'body', in: 'body', required: true, schema: { type: 'object' } }); }],
+  ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', (c) => { c.sw.paths['/v1/customerReviewResponses'].post.parameters[0].schema.properties.responseBody['x-ms-visibility'] = 'advanced'; }],
+  ['dynamic values point at an operation that returns the collection and the properties', (c) => { c.sw.paths['/v1/betaTesters'].post.parameters[0].schema.properties.betaGroups.items['x-ms-dynamic-values'].operationId = 'ListNothing'; }],
+  ['OperationShouldHaveSuccessfulResponse / SchemaDefinitionSetIncorrectly: reads 200 with a schema, creates 201 with one, other writes 204', (c) => { delete c.sw.paths['/v1/customerReviewResponses'].post.responses['201']; }],
   ['visible parameters have an x-ms-summary in Title Case of at most 80 characters', (c) => { c.sw.paths['/v1/apps'].get.parameters[0]['x-ms-summary'] = 'app name'; }],
   ['parameters have a description that is a sentence ending with a period', (c) => { c.sw.paths['/v1/apps'].get.parameters[1].description = 'filter by attribute'; }],
   ['PathParameterMustBeRequired / PathParameterMissingEncoding', (c) => { delete c.sw.paths['/v1/apps/{id}'].get.parameters[0]['x-ms-url-encoding']; }],
@@ -774,7 +807,7 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
     const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
     try {
       let checked = 0;
-      for (const { path: p, method, op } of appleOperations(SWAGGER)) {
+      for (const { path: p, method, op } of appleOperations(SWAGGER).filter((o) => o.method === 'get')) {
         const def = op.responses['200'].schema.$ref.replace('#/definitions/', '');
         const validate = validatorFor(def);
         const table = WASM.operations().find((o) => o.id === op.operationId);
@@ -789,7 +822,40 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
           checked += 1;
         }
       }
-      assert.ok(checked >= 2 * appleOperations(SWAGGER).length - 2);
+      assert.ok(checked >= 2 * appleOperations(SWAGGER).filter((o) => o.method === 'get').length - 2);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('every write: the swagger body is what the gateway accepts, and its 201 record or 204 is what comes back', { skip: NO_PKG }, async () => {
+    const team = newAppleKey();
+    const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
+    try {
+      for (const { path: p, method, op } of appleOperations(SWAGGER).filter((o) => o.method !== 'get')) {
+        const c = writeCases(stack.sandbox.catalogue.resources)[op.operationId];
+        assert.ok(c, op.operationId);
+        const body = op.parameters.find((x) => x.in === 'body');
+        if (c.flat !== null) {
+          // The flat body the gateway accepts validates against the swagger's body schema (no undeclared keys).
+          const ajv = new Ajv04({ strict: false, allErrors: true });
+          const schema = { ...body.schema, additionalProperties: false };
+          assert.ok(ajv.validate(schema, c.flat), `${op.operationId}: ${JSON.stringify(ajv.errors)}`);
+        } else assert.equal(body, undefined, op.operationId);
+        const tpl = p.split('/');
+        const segs = c.path.split('/');
+        assert.ok(tpl.length === segs.length && tpl.every((s, i) => s.startsWith('{') || s === segs[i]), `${c.path} fits ${p}`);
+        const r = await stack.get(c.path, c.flat === null ? {} : { 'Content-Type': 'application/json' }, { method: method.toUpperCase(), ...(c.flat === null ? {} : { body: JSON.stringify(c.flat) }) });
+        assert.equal(r.status, c.status, `${op.operationId}: ${r.text.slice(0, 300)}`);
+        if (c.status === 201) {
+          const def = op.responses['201'].schema.$ref.replace('#/definitions/', '');
+          const validate = validatorFor(def);
+          assert.ok(validate(r.json), `${op.operationId}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+        } else {
+          assert.ok(op.responses['204'], op.operationId);
+          assert.equal(r.text, '');
+        }
+      }
     } finally {
       await stack.close();
     }
@@ -800,6 +866,10 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
       const sw = operations(SWAGGER).find((o) => o.op.operationId === entry.id).op;
       for (const [name, pp] of Object.entries(entry.pathParameters)) {
         const dv = sw.parameters.find((x) => x.in === 'path' && x.name === name)['x-ms-dynamic-values'];
+        if (pp.picker === undefined) {
+          assert.equal(dv, undefined, `${entry.id} ${name}`);
+          continue;
+        }
         const picker = LIST.operations.find((o) => o.id === pp.picker);
         assert.equal(dv.operationId, picker.id, `${entry.id} ${name}`);
         assert.equal(dv['value-title'], picker.pickerTitle);

@@ -1,7 +1,7 @@
 // The same gateway handler in the other runtimes: workerd (the Cloudflare Workers runtime, run
 // directly with a generated capnp config that loads the wasm package through its workerd entry)
-// and Deno (host/deno/main.js). Each answers a List Apps round trip and one request per operation of
-// the table against the sandbox, which runs in this Node process. Child processes are killed in `after` hooks, start-up waits are bounded.
+// and Deno (host/deno/main.js). Each answers a List Apps round trip, one request per read of the table
+// and one round trip per write (with the read that shows it) against the sandbox, which runs in this Node process. Child processes are killed in `after` hooks, start-up waits are bounded.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { startSandbox } from '../src/sandbox/server.js';
 import { specTables } from '../src/sandbox/spec.js';
 import { operations } from 'asc-connector-wasm';
-import { newAppleKey, leakedSecrets, rawRequest, examplePath } from './helpers/gateway.js';
+import { newAppleKey, leakedSecrets, rawRequest, examplePath, writeCases } from './helpers/gateway.js';
 import { DENO, HOST_DIR, WORKERD, denoEnv, freePort, spawnRuntime, workerdConfig } from './helpers/runtimes.js';
 
 const PKG_DIR = resolve(HOST_DIR, 'node_modules/asc-connector-wasm');
@@ -102,9 +102,9 @@ async function roundTrip(url, apiKey, sb) {
   assert.equal((await denied.json()).error.code, 'UNAUTHENTICATED');
 }
 
-/** One request per operation of the table: 200, records of the operation's type. Returns the count. */
+/** One request per read of the table: 200, records of the operation's type. Returns the count. */
 async function everyOperation(url, apiKey, sb) {
-  const ops = operations();
+  const ops = operations().filter((o) => !o.write);
   for (const op of ops) {
     const { path, type } = examplePath(op, sb.sandbox.catalogue, specTables().operations);
     const res = await fetch(`${url}${path}?${op.pageable ? 'limit=2' : ''}`, { headers: { 'X-API-Key': apiKey } });
@@ -142,6 +142,36 @@ async function anyRequest(url, apiKey, sb, name) {
   assert.equal(sb.sandbox.stats.requests - before, 2);
   RUNTIME_TIMINGS[`${name} first /v1/request (loads the spec pack)`] = Math.round(firstMs);
   RUNTIME_TIMINGS[`${name} next /v1/request`] = Math.round(laterMs);
+}
+
+/**
+ * One round trip per write (flat body; `n` picks records no other run touches), each followed by the read that
+ * shows the change. Returns the number of upstream requests made.
+ */
+async function everyWrite(url, apiKey, sb, n) {
+  const writes = operations().filter((o) => o.write);
+  const changes = sb.sandbox.stats.changes;
+  for (const op of writes) {
+    // Fresh cases each time: an earlier write may have changed the records (a tester deleted).
+    const c = writeCases(sb.sandbox.catalogue.resources, n)[op.id];
+    const headers = { 'X-API-Key': apiKey, ...(c.flat === null ? {} : { 'Content-Type': 'application/json' }) };
+    const res = await fetch(`${url}${c.path}`, { method: op.method, headers, ...(c.flat === null ? {} : { body: JSON.stringify(c.flat) }) });
+    const text = await res.text();
+    assert.equal(res.status, c.status, `${op.id}: ${text.slice(0, 300)}`);
+    if (c.status === 201) assert.equal(JSON.parse(text).type, op.path.split('/')[2], op.id);
+    const [readPath, shows] = c.read;
+    const read = await fetch(`${url}${readPath}`, { headers: { 'X-API-Key': apiKey } });
+    const rt = await read.text();
+    let json = null;
+    try {
+      json = JSON.parse(rt);
+    } catch {
+      // not JSON
+    }
+    assert.ok(shows({ status: read.status, json }), `${op.id}: ${readPath} → ${read.status} ${rt.slice(0, 300)}`);
+  }
+  assert.equal(sb.sandbox.stats.changes - changes, writes.length);
+  return writes.length * 2;
 }
 
 describe('gateway in other runtimes', () => {
@@ -186,6 +216,8 @@ describe('gateway in other runtimes', () => {
     assert.equal(sb.sandbox.stats.requests - before, 3);
     const n = await everyOperation(url, apiKey, sb);
     assert.equal(sb.sandbox.stats.requests - before, 3 + n);
+    const w = await everyWrite(url, apiKey, sb, 0);
+    assert.equal(sb.sandbox.stats.requests - before, 3 + n + w);
     assert.deepEqual(leakedSecrets(child.output, { pem: key.pem, apiKey }), [], 'workerd output leaks nothing');
     assert.match(child.output, /"operation":"ListApps"/, 'the worker logged its requests');
     RUNTIME_TIMINGS.workerd = Math.round(startupMs);
@@ -220,6 +252,8 @@ describe('gateway in other runtimes', () => {
     assert.equal(sb.sandbox.stats.requests - before, 3);
     const n = await everyOperation(url, apiKey, sb);
     assert.equal(sb.sandbox.stats.requests - before, 3 + n);
+    const w = await everyWrite(url, apiKey, sb, 1);
+    assert.equal(sb.sandbox.stats.requests - before, 3 + n + w);
     assert.deepEqual(leakedSecrets(child.output, { pem: key.pem, apiKey }), [], 'Deno output leaks nothing');
     await anyRequest(url, apiKey, sb, 'Deno');
     // The same Host allowlist as the Node entry (hosts.js): a foreign Host gets 421, not forwarded.

@@ -280,7 +280,7 @@ describe('every operation in operations(): auth, bad input, parameters, paging, 
   const sentHeaders = [];
   const OPS = operations();
   // The sandbox's own idea of each path (read from Apple's spec), to pick ids from its catalogue.
-  const sandboxOps = new Map(specTables().operations.map((o) => [o.path, o]));
+  const sandboxOps = new Map(specTables().operations.map((o) => [`${o.method} ${o.path}`, o]));
   const pathFor = (op) => examplePath(op, stack.sandbox.catalogue, [...sandboxOps.values()]).path;
   before(async () => {
     stack = await startStack({
@@ -298,13 +298,15 @@ describe('every operation in operations(): auth, bad input, parameters, paging, 
     const list = JSON.parse(readFileSync(new URL('../../src/operations/operations.json', import.meta.url), 'utf8'));
     assert.deepEqual(OPS.map((o) => o.id), list.operations.map((o) => o.id));
     for (const op of OPS) {
-      assert.ok(['list', 'get', 'relatedList', 'relatedGet'].includes(op.kind), op.id);
+      assert.ok(['list', 'get', 'relatedList', 'relatedGet', 'create', 'delete', 'addRelationship', 'removeRelationship'].includes(op.kind), op.id);
+      assert.equal(op.write, !['list', 'get', 'relatedList', 'relatedGet'].includes(op.kind), op.id);
       assert.equal(op.pageable, op.kind === 'list' || op.kind === 'relatedList');
       for (const pp of op.pathParameters) assert.match(pp.example, new RegExp(pp.pattern), op.id);
     }
   });
 
-  for (const op of OPS) {
+  // The reads; the writes have their own suite (writes.test.js).
+  for (const op of OPS.filter((o) => !o.write)) {
     describe(`${op.id} (${op.method} ${op.path})`, () => {
       test('no or a wrong X-API-Key, unknown and bad parameters, bad ids → refused, nothing forwarded', async () => {
         const path = pathFor(op);
@@ -384,7 +386,7 @@ describe('every operation in operations(): auth, bad input, parameters, paging, 
 
       const fields = op.parameters.find((p) => p.name.startsWith('fields[') && p.enum?.length > 2);
       test('fields limits the attributes Apple returns', async () => {
-        const sop = sandboxOps.get(op.path);
+        const sop = sandboxOps.get(`${op.method} ${op.path}`);
         const own = op.parameters.find((p) => p.name === `fields[${sop.type}]`) ?? fields;
         const [keep, drop] = own.enum;
         const r = await stack.get(`${pathFor(op)}?${encodeURIComponent(own.name)}=${keep}`);

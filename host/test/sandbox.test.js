@@ -614,7 +614,8 @@ describe('every operation of the spec subset (the connector\'s operations), serv
     const sb = newSandbox();
     const tok = await token();
     const store = sb.catalogue.resources;
-    for (const op of operations) {
+    // The reads; the writes are checked in writes.test.js.
+    for (const op of operations.filter((o) => o.requestSchema === undefined)) {
       // An id whose record has data for the related operations (a review with a response, an app with reviews).
       const ownType = op.kind === 'list' ? op.type : op.kind === 'get' ? op.type : op.parentType;
       const records = [...(store.get(ownType)?.values() ?? [])];

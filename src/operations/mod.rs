@@ -37,9 +37,10 @@ use std::collections::HashSet;
 use crate::error::{Detail, Error, ErrorCode, Result};
 use encoding::{decode, encode, encode_into, show, DecodeError};
 
+pub use table::BODY_PACK;
 pub use table::SPEC_VERSION;
 pub use types::{
-    IdCharset, IdRule, Operation, OperationKind, Parameter, ParameterType, PathParameter,
+    BodyId, IdCharset, IdRule, Operation, OperationKind, Parameter, ParameterType, PathParameter,
 };
 
 /// The name of the paging parameter (not in Apple's spec; it appears only in `links.next`).
@@ -904,6 +905,17 @@ fn operation_json(op: &Operation) -> serde_json::Value {
         "description": op.description,
         "kind": op.kind.as_str(),
         "pageable": op.kind.is_pageable(),
+        "write": op.kind.is_write(),
+        "takesBody": op.takes_body(),
+        "checkWith": op.check_with,
+        "outcomeHint": op.outcome_hint,
+        "bodyIds": op.body_ids.iter().map(|b| serde_json::json!({
+            "field": b.field,
+            "noun": b.rule.noun,
+            "pattern": b.rule.pattern(),
+            "minLength": b.rule.min_length,
+            "maxLength": b.rule.max_length,
+        })).collect::<Vec<_>>(),
         "pathParameters": path_parameters,
         "parameters": op.parameters.iter().map(parameter_json).collect::<Vec<_>>(),
     })
@@ -911,8 +923,9 @@ fn operation_json(op: &Operation) -> serde_json::Value {
 
 /// The operation table as JSON, for the connector definition and documentation.
 ///
-/// An array of `{id, appleOperationId, method, path, summary, description, kind, pageable,
-/// pathParameters: [{name, type, required, description, pattern, minLength, maxLength, example,
+/// An array of `{id, appleOperationId, method, path, summary, description, kind, pageable, write,
+/// takesBody, checkWith (null for reads), outcomeHint ("" for reads), bodyIds: [{field, noun,
+/// pattern, minLength, maxLength}], pathParameters: [{name, type, required, description, pattern, minLength, maxLength, example,
 /// help}], parameters: [{name, type, enum?, minimum?, maximum?, deprecated, replacement?,
 /// description}]}`. `cursor` is not listed (it is not Apple's parameter); `pageable` operations
 /// accept it.

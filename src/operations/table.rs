@@ -5,11 +5,15 @@
 //! spec defines for it (generated; see `tools/gen-operations.mjs`).
 
 use super::types::{
-    IdCharset, IdRule, Operation, OperationKind, Parameter, ParameterType, PathParameter,
+    BodyId, IdCharset, IdRule, Operation, OperationKind, Parameter, ParameterType, PathParameter,
 };
 
 /// The version of Apple's spec the table was generated from.
 pub const SPEC_VERSION: &str = "4.4.1";
+
+/// The request-body schemas of the write operations: a spec pack of just these operations
+/// (`buildPack` of `tools/gen-spec-pack.mjs`), read by `body::Schemas::from_pack`.
+pub const BODY_PACK: &str = "{\"format\":1,\"spec\":\"4.4.1\",\"enums\":[[\"betaTesterInvitations\"],[\"betaTesters\"],[\"apps\"],[\"betaGroups\"],[\"builds\"],[\"customerReviewResponses\"],[\"customerReviews\"]],\"nodes\":[{\"t\":\"s\",\"e\":0},{\"t\":\"s\",\"e\":1},{\"t\":\"s\"},{\"t\":\"o\",\"p\":{\"type\":1,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"o\",\"p\":{\"data\":3},\"d\":1},{\"t\":\"s\",\"e\":2},{\"t\":\"o\",\"p\":{\"type\":5,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"o\",\"p\":{\"data\":6},\"r\":[\"data\"]},{\"t\":\"o\",\"p\":{\"betaTester\":4,\"app\":7},\"r\":[\"app\"]},{\"t\":\"o\",\"p\":{\"type\":0,\"relationships\":8},\"r\":[\"relationships\",\"type\"]},{\"t\":\"o\",\"p\":{\"data\":9},\"r\":[\"data\"]},{\"t\":\"s\",\"z\":1},{\"t\":\"s\",\"f\":\"email\"},{\"t\":\"o\",\"p\":{\"firstName\":11,\"lastName\":11,\"email\":12},\"r\":[\"email\"]},{\"t\":\"s\",\"e\":3},{\"t\":\"o\",\"p\":{\"type\":14,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"a\",\"i\":15,\"min\":1},{\"t\":\"o\",\"p\":{\"data\":16}},{\"t\":\"s\",\"e\":4},{\"t\":\"o\",\"p\":{\"type\":18,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"a\",\"i\":19,\"min\":1},{\"t\":\"o\",\"p\":{\"data\":20}},{\"t\":\"o\",\"p\":{\"betaGroups\":17,\"builds\":21}},{\"t\":\"o\",\"p\":{\"type\":1,\"attributes\":13,\"relationships\":22},\"r\":[\"attributes\",\"type\"]},{\"t\":\"o\",\"p\":{\"data\":23},\"r\":[\"data\"]},{\"t\":\"s\",\"e\":5},{\"t\":\"o\",\"p\":{\"responseBody\":2},\"r\":[\"responseBody\"]},{\"t\":\"s\",\"e\":6},{\"t\":\"o\",\"p\":{\"type\":27,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"o\",\"p\":{\"data\":28},\"r\":[\"data\"]},{\"t\":\"o\",\"p\":{\"review\":29},\"r\":[\"review\"]},{\"t\":\"o\",\"p\":{\"type\":25,\"attributes\":26,\"relationships\":30},\"r\":[\"relationships\",\"attributes\",\"type\"]},{\"t\":\"o\",\"p\":{\"data\":31},\"r\":[\"data\"]},{\"t\":\"a\",\"i\":3,\"min\":1},{\"t\":\"o\",\"p\":{\"data\":33},\"r\":[\"data\"]}]}";
 
 /// `filter[name]`: filter by attribute 'name'
 const FILTER_NAME: Parameter = Parameter {
@@ -2211,6 +2215,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_REVIEW_SUBMISSIONS,
             LIMIT_SUBSCRIPTION_GROUPS,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "GetApp",
@@ -2225,6 +2233,7 @@ pub static OPERATIONS: &[Operation] = &[
                 name: "id",
                 description: "the id of the requested resource",
                 rule: IdRule {
+                    noun: "app",
                     charset: IdCharset::Digits,
                     min_length: 1,
                     max_length: 20,
@@ -2279,6 +2288,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_REVIEW_SUBMISSIONS,
             LIMIT_SUBSCRIPTION_GROUPS,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "ListCustomerReviews",
@@ -2293,6 +2306,7 @@ pub static OPERATIONS: &[Operation] = &[
                 name: "id",
                 description: "the id of the requested resource",
                 rule: IdRule {
+                    noun: "app",
                     charset: IdCharset::Digits,
                     min_length: 1,
                     max_length: 20,
@@ -2313,6 +2327,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT,
             INCLUDE_2,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "GetCustomerReview",
@@ -2327,6 +2345,7 @@ pub static OPERATIONS: &[Operation] = &[
                 name: "id",
                 description: "the id of the requested resource",
                 rule: IdRule {
+                    noun: "customer review",
                     charset: IdCharset::Token,
                     min_length: 1,
                     max_length: 64,
@@ -2341,6 +2360,10 @@ pub static OPERATIONS: &[Operation] = &[
             FIELDS_TERRITORIES,
             INCLUDE_2,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "GetCustomerReviewResponse",
@@ -2355,6 +2378,7 @@ pub static OPERATIONS: &[Operation] = &[
                 name: "id",
                 description: "the id of the requested resource",
                 rule: IdRule {
+                    noun: "customer review",
                     charset: IdCharset::Token,
                     min_length: 1,
                     max_length: 64,
@@ -2368,6 +2392,10 @@ pub static OPERATIONS: &[Operation] = &[
             FIELDS_CUSTOMER_REVIEWS,
             INCLUDE_3,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "ListBuilds",
@@ -2415,6 +2443,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_ICONS,
             LIMIT_INDIVIDUAL_TESTERS,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "GetBuild",
@@ -2429,6 +2461,7 @@ pub static OPERATIONS: &[Operation] = &[
                 name: "id",
                 description: "the id of the requested resource",
                 rule: IdRule {
+                    noun: "build",
                     charset: IdCharset::Token,
                     min_length: 1,
                     max_length: 64,
@@ -2458,6 +2491,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_ICONS,
             LIMIT_INDIVIDUAL_TESTERS,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "ListAppStoreVersions",
@@ -2472,6 +2509,7 @@ pub static OPERATIONS: &[Operation] = &[
                 name: "id",
                 description: "the id of the requested resource",
                 rule: IdRule {
+                    noun: "app",
                     charset: IdCharset::Digits,
                     min_length: 1,
                     max_length: 20,
@@ -2504,6 +2542,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_APP_STORE_VERSION_EXPERIMENTS,
             LIMIT_APP_STORE_VERSION_EXPERIMENTS_V2,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "GetAppStoreVersion",
@@ -2518,6 +2560,7 @@ pub static OPERATIONS: &[Operation] = &[
                 name: "id",
                 description: "the id of the requested resource",
                 rule: IdRule {
+                    noun: "App Store version",
                     charset: IdCharset::Token,
                     min_length: 1,
                     max_length: 64,
@@ -2544,6 +2587,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_APP_STORE_VERSION_EXPERIMENTS_V2,
             LIMIT_APP_STORE_VERSION_LOCALIZATIONS,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "ListBetaGroups",
@@ -2574,6 +2621,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_BETA_TESTERS,
             LIMIT_BUILDS_2,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "GetBetaGroup",
@@ -2588,11 +2639,12 @@ pub static OPERATIONS: &[Operation] = &[
                 name: "id",
                 description: "the id of the requested resource",
                 rule: IdRule {
+                    noun: "beta group",
                     charset: IdCharset::Token,
                     min_length: 1,
                     max_length: 64,
-                    example: "9a1c4b9e-8b1f-4f5e-a3b2-5f3c2f9e7d11",
-                    help: "A beta group ID is the opaque ID App Store Connect gives a TestFlight group (letters, digits and hyphens), not its name; take it from the id of a record returned by ListBetaGroups (filter[name] finds a group by its name).",
+                    example: "7a2e1f0c-5b1d-4c3e-8f9a-0b1c2d3e4f50",
+                    help: "A beta group ID is the opaque ID App Store Connect gives a TestFlight group (letters, digits and hyphens), not its name; take it from the id of a record returned by ListBetaGroups (filter[name] finds a group by name).",
                 },
             },
         ],
@@ -2606,6 +2658,10 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_BETA_TESTERS,
             LIMIT_BUILDS_2,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
     },
     Operation {
         id: "ListBetaTesters",
@@ -2636,5 +2692,255 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_BETA_GROUPS,
             LIMIT_BUILDS,
         ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
+    },
+    Operation {
+        id: "CreateCustomerReviewResponse",
+        apple_operation_id: "customerReviewResponses_createInstance",
+        method: "POST",
+        path: "/v1/customerReviewResponses",
+        summary: "Reply to a customer review",
+        description: "Publishes a developer response to one customer review (or replaces the existing one). The response is shown on the App Store after Apple's review.",
+        kind: OperationKind::Create,
+        path_parameters: &[],
+        parameters: &[
+        ],
+        body: Some(32),
+        body_ids: &[
+            BodyId {
+                field: "review",
+                rule: IdRule {
+                    noun: "customer review",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "00000029-2d3c-9e01-0000-000000000000",
+                    help: "A customer review ID is the opaque ID App Store Connect gives a review (letters, digits and hyphens); take it from the id of a record returned by ListCustomerReviews.",
+                },
+            },
+        ],
+        check_with: Some("GetCustomerReviewResponse"),
+        outcome_hint: "read the review's response with GetCustomerReviewResponse (GET /v1/customerReviews/{review id}/response) before sending it again",
+    },
+    Operation {
+        id: "DeleteCustomerReviewResponse",
+        apple_operation_id: "customerReviewResponses_deleteInstance",
+        method: "DELETE",
+        path: "/v1/customerReviewResponses/{id}",
+        summary: "Delete a response to a customer review",
+        description: "Removes a developer response from a customer review.",
+        kind: OperationKind::Delete,
+        path_parameters: &[
+            PathParameter {
+                name: "id",
+                description: "the id of the requested resource",
+                rule: IdRule {
+                    noun: "customer review response",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "00000030-1a2b-3c4d-0000-000000000000",
+                    help: "A customer review response ID is the opaque ID App Store Connect gives a developer response (letters, digits and hyphens); take it from the id returned by CreateCustomerReviewResponse or GetCustomerReviewResponse.",
+                },
+            },
+        ],
+        parameters: &[
+        ],
+        body: None,
+        body_ids: &[],
+        check_with: Some("GetCustomerReviewResponse"),
+        outcome_hint: "read the review's response with GetCustomerReviewResponse (GET /v1/customerReviews/{review id}/response; 404 means it is gone) before sending it again",
+    },
+    Operation {
+        id: "CreateBetaTester",
+        apple_operation_id: "betaTesters_createInstance",
+        method: "POST",
+        path: "/v1/betaTesters",
+        summary: "Add a beta tester",
+        description: "Creates a TestFlight beta tester by email address and adds them to the given beta groups (or gives them the given builds); TestFlight sends the invitation.",
+        kind: OperationKind::Create,
+        path_parameters: &[],
+        parameters: &[
+        ],
+        body: Some(24),
+        body_ids: &[
+            BodyId {
+                field: "betaGroups",
+                rule: IdRule {
+                    noun: "beta group",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "7a2e1f0c-5b1d-4c3e-8f9a-0b1c2d3e4f50",
+                    help: "A beta group ID is the opaque ID App Store Connect gives a TestFlight group (letters, digits and hyphens), not its name; take it from the id of a record returned by ListBetaGroups (filter[name] finds a group by name).",
+                },
+            },
+            BodyId {
+                field: "builds",
+                rule: IdRule {
+                    noun: "build",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "c6b6a8f6-1234-4f3e-9a55-2f0e8d8f7a10",
+                    help: "A build ID is the opaque ID App Store Connect gives a build (letters, digits and hyphens), not its version or build number; take it from the id of a record returned by ListBuilds (filter[version] finds a build by its number).",
+                },
+            },
+        ],
+        check_with: Some("ListBetaTesters"),
+        outcome_hint: "look the tester up with ListBetaTesters (GET /v1/betaTesters?filter[email]=<email>) before sending it again",
+    },
+    Operation {
+        id: "DeleteBetaTester",
+        apple_operation_id: "betaTesters_deleteInstance",
+        method: "DELETE",
+        path: "/v1/betaTesters/{id}",
+        summary: "Remove a beta tester",
+        description: "Removes a beta tester from all of the team's apps and beta groups; they can no longer test.",
+        kind: OperationKind::Delete,
+        path_parameters: &[
+            PathParameter {
+                name: "id",
+                description: "the id of the requested resource",
+                rule: IdRule {
+                    noun: "beta tester",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "3c9d8e7f-6a5b-4c3d-9e8f-7a6b5c4d3e2f",
+                    help: "A beta tester ID is the opaque ID App Store Connect gives a tester (letters, digits and hyphens), not the email address; take it from the id of a record returned by ListBetaTesters (filter[email] finds a tester by email) or CreateBetaTester.",
+                },
+            },
+        ],
+        parameters: &[
+        ],
+        body: None,
+        body_ids: &[],
+        check_with: Some("ListBetaTesters"),
+        outcome_hint: "look the tester up with ListBetaTesters (GET /v1/betaTesters?filter[email]=<email>; no record means they are gone) before sending it again",
+    },
+    Operation {
+        id: "AddBetaTestersToGroup",
+        apple_operation_id: "betaGroups_betaTesters_createToManyRelationship",
+        method: "POST",
+        path: "/v1/betaGroups/{id}/relationships/betaTesters",
+        summary: "Add beta testers to a group",
+        description: "Adds existing beta testers to one TestFlight beta group.",
+        kind: OperationKind::AddRelationship,
+        path_parameters: &[
+            PathParameter {
+                name: "id",
+                description: "the id of the requested resource",
+                rule: IdRule {
+                    noun: "beta group",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "7a2e1f0c-5b1d-4c3e-8f9a-0b1c2d3e4f50",
+                    help: "A beta group ID is the opaque ID App Store Connect gives a TestFlight group (letters, digits and hyphens), not its name; take it from the id of a record returned by ListBetaGroups (filter[name] finds a group by name).",
+                },
+            },
+        ],
+        parameters: &[
+        ],
+        body: Some(34),
+        body_ids: &[
+            BodyId {
+                field: "betaTesters",
+                rule: IdRule {
+                    noun: "beta tester",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "3c9d8e7f-6a5b-4c3d-9e8f-7a6b5c4d3e2f",
+                    help: "A beta tester ID is the opaque ID App Store Connect gives a tester (letters, digits and hyphens), not the email address; take it from the id of a record returned by ListBetaTesters (filter[email] finds a tester by email) or CreateBetaTester.",
+                },
+            },
+        ],
+        check_with: Some("ListBetaTesters"),
+        outcome_hint: "list the group's testers with ListBetaTesters (GET /v1/betaTesters?filter[betaGroups]=<group id>); adding a tester who is already in the group changes nothing",
+    },
+    Operation {
+        id: "RemoveBetaTestersFromGroup",
+        apple_operation_id: "betaGroups_betaTesters_deleteToManyRelationship",
+        method: "DELETE",
+        path: "/v1/betaGroups/{id}/relationships/betaTesters",
+        summary: "Remove beta testers from a group",
+        description: "Removes beta testers from one TestFlight beta group; they stay testers of the team.",
+        kind: OperationKind::RemoveRelationship,
+        path_parameters: &[
+            PathParameter {
+                name: "id",
+                description: "the id of the requested resource",
+                rule: IdRule {
+                    noun: "beta group",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "7a2e1f0c-5b1d-4c3e-8f9a-0b1c2d3e4f50",
+                    help: "A beta group ID is the opaque ID App Store Connect gives a TestFlight group (letters, digits and hyphens), not its name; take it from the id of a record returned by ListBetaGroups (filter[name] finds a group by name).",
+                },
+            },
+        ],
+        parameters: &[
+        ],
+        body: Some(34),
+        body_ids: &[
+            BodyId {
+                field: "betaTesters",
+                rule: IdRule {
+                    noun: "beta tester",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "3c9d8e7f-6a5b-4c3d-9e8f-7a6b5c4d3e2f",
+                    help: "A beta tester ID is the opaque ID App Store Connect gives a tester (letters, digits and hyphens), not the email address; take it from the id of a record returned by ListBetaTesters (filter[email] finds a tester by email) or CreateBetaTester.",
+                },
+            },
+        ],
+        check_with: Some("ListBetaTesters"),
+        outcome_hint: "list the group's testers with ListBetaTesters (GET /v1/betaTesters?filter[betaGroups]=<group id>); removing a tester who is not in the group changes nothing",
+    },
+    Operation {
+        id: "SendBetaTesterInvitation",
+        apple_operation_id: "betaTesterInvitations_createInstance",
+        method: "POST",
+        path: "/v1/betaTesterInvitations",
+        summary: "Send a TestFlight invitation",
+        description: "Sends (or sends again) the TestFlight invitation email for one app to one beta tester.",
+        kind: OperationKind::Create,
+        path_parameters: &[],
+        parameters: &[
+        ],
+        body: Some(10),
+        body_ids: &[
+            BodyId {
+                field: "app",
+                rule: IdRule {
+                    noun: "app",
+                    charset: IdCharset::Digits,
+                    min_length: 1,
+                    max_length: 20,
+                    example: "6446998023",
+                    help: "The App ID is the numeric Apple ID shown in App Store Connect under App Information (for example 6446998023), not the bundle ID; to find an app by bundle ID, use ListApps with filter[bundleId].",
+                },
+            },
+            BodyId {
+                field: "betaTester",
+                rule: IdRule {
+                    noun: "beta tester",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "3c9d8e7f-6a5b-4c3d-9e8f-7a6b5c4d3e2f",
+                    help: "A beta tester ID is the opaque ID App Store Connect gives a tester (letters, digits and hyphens), not the email address; take it from the id of a record returned by ListBetaTesters (filter[email] finds a tester by email) or CreateBetaTester.",
+                },
+            },
+        ],
+        check_with: Some("ListBetaTesters"),
+        outcome_hint: "App Store Connect has no read for invitations; sending again only sends the email again, so ListBetaTesters (the tester's inviteType and state) is the closest check",
     },
 ];

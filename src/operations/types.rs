@@ -5,8 +5,9 @@
 
 /// What an operation does, as the operation list states it (never guessed from a name).
 ///
-/// The reads are here; the write issue adds `Create`, `Update`, `Delete`, `AddRelationship` and
-/// `RemoveRelationship` next to them.
+/// Reads (`List`, `Get`, `RelatedList`, `RelatedGet`) and writes (`Create`, `Update`, `Delete`,
+/// `AddRelationship`, `RemoveRelationship`); a write may change something at Apple, so it is never
+/// sent twice (see `host/src/upstream.js`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OperationKind {
     /// A collection (`/v1/apps`): paged with `cursor`, shaped into `{value, nextLink, total}`.
@@ -17,6 +18,18 @@ pub enum OperationKind {
     RelatedList,
     /// The to-one relationship of one resource (`/v1/customerReviews/{id}/response`): one record.
     RelatedGet,
+    /// Creates a resource (`POST /v1/customerReviewResponses`): a body, answered 201 with the resource.
+    Create,
+    /// Changes a resource (`PATCH /v1/.../{id}`): a body, answered 200 with the resource.
+    Update,
+    /// Deletes a resource (`DELETE /v1/betaTesters/{id}`): no body, answered 204.
+    Delete,
+    /// Adds to a to-many relationship (`POST /v1/betaGroups/{id}/relationships/betaTesters`): a list
+    /// of linkages, answered 204.
+    AddRelationship,
+    /// Removes from a to-many relationship (`DELETE .../relationships/betaTesters`): a list of
+    /// linkages, answered 204.
+    RemoveRelationship,
 }
 
 impl OperationKind {
@@ -28,7 +41,25 @@ impl OperationKind {
             OperationKind::Get => "get",
             OperationKind::RelatedList => "relatedList",
             OperationKind::RelatedGet => "relatedGet",
+            OperationKind::Create => "create",
+            OperationKind::Update => "update",
+            OperationKind::Delete => "delete",
+            OperationKind::AddRelationship => "addRelationship",
+            OperationKind::RemoveRelationship => "removeRelationship",
         }
+    }
+
+    /// Whether the operation may change something at Apple (and so is never retried once it may
+    /// have reached Apple).
+    #[must_use]
+    pub const fn is_write(self) -> bool {
+        !matches!(
+            self,
+            OperationKind::List
+                | OperationKind::Get
+                | OperationKind::RelatedList
+                | OperationKind::RelatedGet
+        )
     }
 
     /// Whether the answer is a page of records (accepts `cursor`, has a `nextLink`).
@@ -115,6 +146,8 @@ impl IdCharset {
 /// What a resource id in the path must look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdRule {
+    /// What the id names, in words (`beta group`), for messages.
+    pub noun: &'static str,
     /// Allowed characters.
     pub charset: IdCharset,
     /// Fewest characters.
@@ -151,6 +184,16 @@ pub struct PathParameter {
     pub rule: IdRule,
 }
 
+/// One id in a write's request body: the flat field that carries it (a relationship name such as
+/// `review` or `betaGroups`) and the rule each id must follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyId {
+    /// The relationship's name in Apple's document and the field's name in the flat body.
+    pub field: &'static str,
+    /// What each id must look like.
+    pub rule: IdRule,
+}
+
 /// One operation the gateway forwards to Apple.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operation {
@@ -172,6 +215,15 @@ pub struct Operation {
     pub path_parameters: &'static [PathParameter],
     /// Every query parameter Apple's spec defines for the operation, in Apple's order.
     pub parameters: &'static [Parameter],
+    /// The root node of Apple's request-body schema in `table::BODY_PACK`, when the operation takes
+    /// a body (only writes do; a `DELETE` of one resource takes none).
+    pub body: Option<usize>,
+    /// The ids a write's body carries, with their rules.
+    pub body_ids: &'static [BodyId],
+    /// For a write: the read that shows whether it was applied.
+    pub check_with: Option<&'static str>,
+    /// For a write: how to check whether it was applied (a sentence for error messages); empty for reads.
+    pub outcome_hint: &'static str,
 }
 
 impl Operation {
@@ -179,6 +231,18 @@ impl Operation {
     #[must_use]
     pub fn parameter(&self, name: &str) -> Option<&'static Parameter> {
         self.parameters.iter().find(|p| p.name == name)
+    }
+
+    /// Whether the operation takes a request body (Apple's spec marks one required).
+    #[must_use]
+    pub const fn takes_body(&self) -> bool {
+        self.body.is_some()
+    }
+
+    /// The id rule of a body field, if it carries ids.
+    #[must_use]
+    pub fn body_id(&self, field: &str) -> Option<&'static BodyId> {
+        self.body_ids.iter().find(|b| b.field == field)
     }
 
     /// The path parameter with this name.

@@ -52,6 +52,10 @@ pub struct ShapeContext {
     pub upstream_origin: String,
     /// Return Apple's JSON:API document instead of records.
     pub raw: bool,
+    /// For a write: how to check whether it was applied (the operation's `outcome_hint`). Apple's
+    /// 5xx answer to a write says the change may have been applied and adds this; a 2xx answer that
+    /// cannot be read says the change was made.
+    pub outcome_hint: String,
 }
 
 /// The caller-facing answer.
@@ -67,10 +71,61 @@ pub struct Shaped {
 #[must_use]
 pub fn shape_response(ctx: &ShapeContext, upstream_status: u16, upstream_body: &str) -> Shaped {
     match upstream_status {
-        200..=299 if ctx.raw => shape_raw(ctx, upstream_status, upstream_body),
-        200..=299 => shape_records(ctx, upstream_status, upstream_body),
+        // Apple's answer to a delete or a relationship change: no body, passed on as it is (a read
+        // never expects one, so there it stays an unusable answer).
+        204 if crate::operations::find_operation(&ctx.operation_id)
+            .is_some_and(|op| op.kind.is_write()) =>
+        {
+            Shaped {
+                status: 204,
+                body: String::new(),
+            }
+        }
+        200..=299 => {
+            let shaped = if ctx.raw {
+                shape_raw(ctx, upstream_status, upstream_body)
+            } else {
+                shape_records(ctx, upstream_status, upstream_body)
+            };
+            // A write Apple accepted whose answer cannot be read: the change was made.
+            if shaped.status >= 500 && !ctx.outcome_hint.is_empty() {
+                with_note(
+                    shaped,
+                    &format!(
+                        " App Store Connect answered {upstream_status}, so the change was made; \
+                         do not send it again. To see it: {}.",
+                        ctx.outcome_hint
+                    ),
+                )
+            } else {
+                shaped
+            }
+        }
+        500..=599 if !ctx.outcome_hint.is_empty() => with_note(
+            upstream_error(upstream_status, upstream_body),
+            &format!(
+                " The change may have been applied; it was not sent again. To check: {}.",
+                ctx.outcome_hint
+            ),
+        ),
         400..=599 => upstream_error(upstream_status, upstream_body),
         other => bad_response(&format!("an unexpected HTTP status {other}")),
+    }
+}
+
+/// Adds `note` to the message of an error answer to a write: after Apple's 5xx the change may or
+/// may not have been applied; after a 2xx whose body cannot be read it was. Either way the gateway
+/// did not send it again, and the note says how to check.
+fn with_note(shaped: Shaped, note: &str) -> Shaped {
+    let Ok(mut doc) = serde_json::from_str::<Value>(&shaped.body) else {
+        return shaped;
+    };
+    if let Some(Value::String(message)) = doc.pointer_mut("/error/message") {
+        message.push_str(note);
+    }
+    Shaped {
+        status: shaped.status,
+        body: doc.to_string(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 const KNOWN = new Set([
   'status', 'count', 'retryAfter', 'body', 'latencyMs', 'rateLimitBurst', 'truncate', 'reset', 'bodyBytes', 'html',
-  'rejectToken', 'nextLinkHost',
+  'rejectToken', 'nextLinkHost', 'apply',
 ]);
 
 function checkSpec(spec) {

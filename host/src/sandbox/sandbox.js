@@ -1,5 +1,5 @@
 // The sandbox: a local stand-in for App Store Connect, serving every path of the vendored spec subset (the
-// connector's operations: lists, reads, related lists and related reads), for `make demo`, tests and trying flows
+// connector's operations: lists, reads, related lists and related reads, and the writes), for `make demo`, tests and trying flows
 // without an Apple account. Routes, parameter tables and relationships come from Apple's spec at start-up
 // (spec.js), never from the gateway's table. It checks bearer tokens the way Apple does (verify.js, WebCrypto
 // only, independent of our signer), serves deterministic realistic data (data.js) with Apple's paging, include,
@@ -47,6 +47,12 @@
 //     { html: true }                  an HTML error page (text/html), status 502 unless `status` is given
 //     { rejectToken: true }           Apple's 401 even for a good token (stats.lastRejection = 'FAULT_REJECT_TOKEN')
 //     { nextLinkHost: 'evil.example' } links.next points at that host instead of the sandbox's own origin
+//     { apply: true, ... }            serve the request first (a write is applied), then answer as the other options
+//                                     say: { apply: true, reset: true } stores the change and drops the connection,
+//                                     { apply: true, status: 500 } stores it and answers 500
+//
+// Writes (writes.js): create, delete and relationship changes checked against Apple's request schemas and applied
+// to the in-memory catalogue, so later reads show them; `stats.changes` counts applied changes.
 //
 // `sandbox.stats` (plain object, read it any time):
 //   requests, byPath { '/v1/apps': n, ... }, tokensSeen (distinct bearer tokens, counted by SHA-256 hash only —
@@ -58,6 +64,7 @@ import { createFaults } from './faults.js';
 import { genericAnswer } from './generic.js';
 import { specTables } from './spec.js';
 import { importPublicKey, verifyBearer } from './verify.js';
+import { createWrites } from './writes.js';
 
 /** Page size used when a request has no `limit` (Apple's default is undocumented). */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -158,6 +165,8 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     lastRejection: null,
     faultsServed: 0,
     rateLimited: 0,
+    changes: 0,
+    lastWrite: null,
   };
   const faults = createFaults(() => {
     stats.faultsServed += 1;
@@ -423,6 +432,14 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     return { status: 200, body };
   }
 
+  const applyWrite = createWrites({
+    store,
+    find,
+    stats,
+    one: (url, rec) => one(url, rec, new Map()).body,
+    nowIso: () => new Date(Math.floor(now()) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  });
+
   /** Serves one operation of the spec tables with validated parameters. */
   function serve(op, url, ids, params, fault) {
     if (op.kind === 'list') return page(url, [...(store.get(op.type)?.values() ?? [])], params, fault);
@@ -543,6 +560,13 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     }
     const pageable = fit.op.kind === 'list' || fit.op.kind === 'relatedList';
     const parsed = parseQuery(url, fit.op.params, pageable);
+    if (parsed.params && fit.op.requestSchema !== undefined) {
+      // A write (writes.js): the change lands in the store; later reads show it.
+      const w = await applyWrite(fit.op, fit.ids, request, url);
+      if (w.notFound) return json(404, errorBody(notFound(...w.notFound).error), rate);
+      if (w.errors) return json(w.status, JSON.stringify({ errors: w.errors }), rate);
+      return json(w.status, w.body === null ? null : JSON.stringify(w.body), rate);
+    }
     const result = parsed.params ? serve(fit.op, url, fit.ids, parsed.params, fault) : parsed;
     if (result.error) return json(result.status, errorBody(result.error), rate);
     return json(result.status, JSON.stringify(result.body), rate);
@@ -554,8 +578,10 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     stats.byPath[url.pathname] = (stats.byPath[url.pathname] ?? 0) + 1;
     const fault = faults.take();
     if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
-    if (fault?.reset) return Response.error();
     const t = now();
+    // `apply`: the request is served (a write lands in the store) before the fault decides the answer.
+    if (fault?.apply) await answer(request, url, null, t);
+    if (fault?.reset) return Response.error();
     const extra = fault?.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
 
     if (fault?.html) {
@@ -584,6 +610,7 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
 
     const spec = await answer(request, url, fault, t);
     let body = spec.body;
+    if (body === null) return new Response(null, { status: spec.status, headers: { ...spec.headers, ...extra } });
     if (fault?.truncate) body = body.slice(0, Math.max(1, Math.floor(body.length / 2)));
     if (fault?.bodyBytes) {
       const size = new TextEncoder().encode(body).length;

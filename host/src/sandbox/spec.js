@@ -18,7 +18,21 @@ const KINDS = [
   ['_getInstance', 'get'],
   ['_getToManyRelated', 'relatedList'],
   ['_getToOneRelated', 'relatedGet'],
+  ['_createInstance', 'create'],
+  ['_deleteInstance', 'delete'],
+  ['_createToManyRelationship', 'addRelationship'],
+  ['_deleteToManyRelationship', 'removeRelationship'],
 ];
+
+/** A schema with every $ref replaced by what it names (request schemas are small and not recursive). */
+function inline(spec, schema, depth = 0) {
+  if (depth > 32 || schema === null || typeof schema !== 'object') return schema;
+  if (Array.isArray(schema)) return schema.map((s) => inline(spec, s, depth + 1));
+  const s = schema.$ref ? { ...resolve(spec, schema), ...(schema.deprecated ? { deprecated: true } : {}) } : schema;
+  const out = {};
+  for (const [k, v] of Object.entries(s)) out[k] = inline(spec, v, depth + 1);
+  return out;
+}
 
 const refName = (ref) => ref.split('/').pop();
 
@@ -64,7 +78,8 @@ function resourceShape(spec, schemaName, pathNames) {
  * Reads the tables from the two spec files (or from the given objects).
  * @returns {{ operations: object[], resources: Map<string, object> }}
  *   operations: { appleOperationId, kind, method, path, segments, params: { name → rule }, type (the primary
- *   resource type), parentType?, relationship? (for related kinds) }; resources: type → shape.
+ *   resource type), parentType?, relationship? (for related and relationship kinds), requestSchema? (writes:
+ *   Apple's request schema with $refs inlined, or null) }; resources: type → shape.
  */
 export function loadSpecTables({ subset, pathNames } = {}) {
   const spec = subset ?? JSON.parse(readFileSync(SUBSET_URL, 'utf8'));
@@ -80,7 +95,24 @@ export function loadSpecTables({ subset, pathNames } = {}) {
     for (const [method, op] of Object.entries(item)) {
       if (method === 'parameters') continue;
       const kind = KINDS.find(([suffix]) => op.operationId.endsWith(suffix))?.[1];
+      // (reads: list, get, relatedList, relatedGet; writes: create, delete, addRelationship, removeRelationship)
       if (!kind) throw new Error(`sandbox: cannot serve ${op.operationId} (${method.toUpperCase()} ${path})`);
+      const segments = path.split('/').slice(1);
+      const params = {};
+      for (const p of [...(item.parameters ?? []), ...(op.parameters ?? [])]) if (p.in === 'query') params[p.name] = parameterRule(p);
+      if (!kind.startsWith('get') && !kind.startsWith('related') && kind !== 'list') {
+        // A write: Apple's request schema (inlined) and, for a create, the type of the 201 resource.
+        const requestSchema = op.requestBody ? inline(spec, op.requestBody.content['application/json'].schema) : null;
+        const created = op.responses['201']?.content?.['application/json']?.schema;
+        const type = created ? shapeOf(refName(resolve(spec, created).properties.data.$ref)).type : segments[1];
+        const entry = { appleOperationId: op.operationId, kind, method: method.toUpperCase(), path, segments, params, type, requestSchema };
+        if (kind === 'addRelationship' || kind === 'removeRelationship') {
+          entry.parentType = segments[1];
+          entry.relationship = segments[4];
+        }
+        operations.push(entry);
+        continue;
+      }
       const response = resolve(spec, op.responses['200'].content['application/json'].schema);
       const data = response.properties.data;
       const primary = shapeOf(refName((data.type === 'array' ? data.items : data).$ref));
@@ -89,9 +121,6 @@ export function loadSpecTables({ subset, pathNames } = {}) {
       for (const ref of [...Object.values(included?.discriminator?.mapping ?? {}), ...(included?.oneOf ?? []).map((o) => o.$ref), included?.$ref].filter(Boolean)) {
         shapeOf(refName(ref));
       }
-      const params = {};
-      for (const p of [...(item.parameters ?? []), ...(op.parameters ?? [])]) if (p.in === 'query') params[p.name] = parameterRule(p);
-      const segments = path.split('/').slice(1);
       const entry = { appleOperationId: op.operationId, kind, method: method.toUpperCase(), path, segments, params, type: primary.type };
       if (kind === 'relatedList' || kind === 'relatedGet') {
         entry.parentType = segments[1];

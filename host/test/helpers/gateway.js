@@ -141,7 +141,7 @@ export async function startStack({ keys = [], env = {}, deps = {}, sandbox = {},
  * Apple's spec) say which resource each path's id names. Returns { path, type } (type: the records' type).
  */
 export function examplePath(op, catalogue, sandboxOperations) {
-  const sop = sandboxOperations.find((o) => o.path === op.path);
+  const sop = sandboxOperations.find((o) => o.path === op.path && o.method === op.method);
   if (op.pathParameters.length === 0) return { path: op.path, type: sop.type };
   const ownType = sop.kind === 'get' ? sop.type : sop.parentType;
   const records = [...catalogue.resources.get(ownType).values()];
@@ -149,4 +149,74 @@ export function examplePath(op, catalogue, sandboxOperations) {
     ? records.find((r) => [r.relationships[sop.relationship]].flat().filter(Boolean).length >= (sop.kind === 'relatedList' ? 3 : 1))
     : records[0];
   return { path: op.path.replace('{id}', encodeURIComponent(rec.id)), type: sop.type };
+}
+
+/**
+ * One case per write: the path, the flat body (or none), the expected status, and the read that must show the
+ * change afterwards, and invalid flat bodies with the problems each must get. Ids come from the sandbox catalogue
+ * (same seed in every stack, so the same ids); `n` picks other records, so several runs can share one sandbox.
+ */
+export function writeCases(store, n = 0) {
+  const all = (type) => [...store.get(type).values()];
+  const reviewWithout = all('customerReviews').filter((r) => !r.relationships.response)[n];
+  const reviewWith = all('customerReviews').filter((r) => r.relationships.response)[n];
+  const group = all('betaGroups')[n];
+  const outsider = all('betaTesters').find((t) => !group.relationships.betaTesters.includes(t.id) && t.relationships.apps.length > 0);
+  const member = store.get('betaTesters').get(group.relationships.betaTesters[0]);
+  const invitee = all('betaTesters').filter((t) => t.relationships.apps.length > 0)[n + 1];
+  const email = `writes.${n}.${Date.now()}@example.com`;
+  return {
+    CreateCustomerReviewResponse: {
+      path: '/v1/customerReviewResponses',
+      flat: { review: reviewWithout.id, responseBody: 'Thank you! Fixed in 2.1.' },
+      status: 201,
+      read: [`/v1/customerReviews/${reviewWithout.id}/response`, (r) => r.status === 200 && r.json.responseBody === 'Thank you! Fixed in 2.1.'],
+      invalid: [[{ reviw: reviewWithout.id, responseBody: 5 }, [['FIELD_UNKNOWN', 'reviw'], ['FIELD_TYPE_INVALID', 'responseBody'], ['FIELD_REQUIRED', 'review']]]],
+    },
+    DeleteCustomerReviewResponse: {
+      path: `/v1/customerReviewResponses/${reviewWith.relationships.response}`,
+      flat: null,
+      status: 204,
+      read: [`/v1/customerReviews/${reviewWith.id}/response`, (r) => r.status === 404],
+      invalid: [],
+    },
+    CreateBetaTester: {
+      path: '/v1/betaTesters',
+      flat: { email, firstName: 'Ada', betaGroups: [group.id] },
+      status: 201,
+      read: [`/v1/betaTesters?filter[email]=${encodeURIComponent(email)}&filter[betaGroups]=${group.id}`, (r) => r.status === 200 && r.json.value.length === 1 && r.json.value[0].firstName === 'Ada'],
+      invalid: [
+        [{ emial: 'x', betaGroups: [], builds: 'b1', firstName: 3 }, [['FIELD_UNKNOWN', 'emial'], ['FIELD_REQUIRED', 'email'], ['ID_LIST_EMPTY', 'betaGroups'], ['FIELD_TYPE_INVALID', 'builds'], ['FIELD_TYPE_INVALID', 'firstName']]],
+        [{ email: 'not-an-email', betaGroups: ['ok', 'bad id'] }, [['FIELD_FORMAT_INVALID', 'email'], ['ID_INVALID', 'betaGroups[1]']]],
+      ],
+    },
+    DeleteBetaTester: {
+      path: `/v1/betaTesters/${member.id}`,
+      flat: null,
+      status: 204,
+      read: [`/v1/betaTesters?filter[email]=${encodeURIComponent(member.attributes.email)}`, (r) => r.status === 200 && r.json.value.length === 0],
+      invalid: [],
+    },
+    AddBetaTestersToGroup: {
+      path: `/v1/betaGroups/${group.id}/relationships/betaTesters`,
+      flat: { betaTesters: [outsider.id] },
+      status: 204,
+      read: [`/v1/betaTesters?filter[betaGroups]=${group.id}&limit=200`, (r) => r.status === 200 && r.json.value.some((t) => t.id === outsider.id)],
+      invalid: [[{ betaTesters: [], testers: 1 }, [['ID_LIST_EMPTY', 'betaTesters'], ['FIELD_UNKNOWN', 'testers']]], [{ betaTesters: 'one' }, [['FIELD_TYPE_INVALID', 'betaTesters']]]],
+    },
+    RemoveBetaTestersFromGroup: {
+      path: `/v1/betaGroups/${group.id}/relationships/betaTesters`,
+      flat: { betaTesters: [member.id] },
+      status: 204,
+      read: [`/v1/betaTesters?filter[betaGroups]=${group.id}&limit=200`, (r) => r.status === 200 && !r.json.value.some((t) => t.id === member.id)],
+      invalid: [[{}, [['FIELD_REQUIRED', 'betaTesters']]]],
+    },
+    SendBetaTesterInvitation: {
+      path: '/v1/betaTesterInvitations',
+      flat: { app: invitee.relationships.apps[0], betaTester: invitee.id },
+      status: 201,
+      read: [`/v1/betaTesters?filter[email]=${encodeURIComponent(invitee.attributes.email)}`, (r) => r.status === 200 && r.json.value[0].state === 'INVITED'],
+      invalid: [[{ app: 'com.example.app', betaTester: 7 }, [['ID_INVALID', 'app'], ['FIELD_TYPE_INVALID', 'betaTester']]], [{ betaTester: invitee.id }, [['FIELD_REQUIRED', 'app']]]],
+    },
+  };
 }
