@@ -34,12 +34,47 @@ function planAnyRequest(request) {
     return takeFromExternrefTable0(ret[0]);
 }
 exports.planAnyRequest = planAnyRequest;
+
+/**
+ * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
+ * the operation takes no body and none was given.
+ *
+ * `body` is the request body's bytes (or text); `raw` is true for `X-ASC-Format: raw` (Apple's
+ * own document), false for the flat form. Throws `BODY_NOT_ALLOWED`, `BODY_REQUIRED`,
+ * `BODY_MALFORMED`, `BODY_TOO_LARGE`, `BODY_TOO_DEEP`, `BODY_DUPLICATE_KEY` or `BODY_INVALID`
+ * (one detail per problem).
+ * @param {any} operationId
+ * @param {Uint8Array | string} body
+ * @param {any} raw
+ * @returns {string | null}
+ */
+function prepareBody(operationId, body, raw) {
+    const ret = wasm.prepareBody(operationId, body, raw);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+exports.prepareBody = prepareBody;
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
+        __wbg___wbindgen_boolean_get_4f1baf9a00be3c74: function(arg0) {
+            const v = arg0;
+            const ret = typeof(v) === 'boolean' ? v : undefined;
+            return isLikeNone(ret) ? 0xFFFFFF : ret ? 1 : 0;
+        },
+        __wbg___wbindgen_is_null_c22311b1cc228e3a: function(arg0) {
+            const ret = arg0 === null;
+            return ret;
+        },
         __wbg___wbindgen_is_object_8b968c3ab8e96595: function(arg0) {
             const val = arg0;
             const ret = typeof(val) === 'object' && val !== null;
+            return ret;
+        },
+        __wbg___wbindgen_is_undefined_be5b34249ff1fc15: function(arg0) {
+            const ret = arg0 === undefined;
             return ret;
         },
         __wbg___wbindgen_string_get_7ce8eee7fd327545: function(arg0, arg1) {

@@ -58,6 +58,8 @@ export interface ShapeOptions {
     upstreamOrigin: string;
     /** Return Apple's JSON:API document instead of flat records. */
     raw?: boolean;
+    /** For a write: how to check whether it was applied; added to Apple's 5xx answers. */
+    outcomeHint?: string;
 }
 
 /** The caller-facing answer built by `shapeResponse`. */
@@ -128,12 +130,24 @@ export function loadSpecPack(text: string): { spec: string; operations: number }
  */
 export function planAnyRequest(request: AnyRequest | string | Uint8Array): AnyRequestPlan;
 
+/**
+ * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
+ * the operation takes no body and none was given.
+ *
+ * `body` is the request body's bytes (or text); `raw` is true for `X-ASC-Format: raw` (Apple's
+ * own document), false for the flat form. Throws `BODY_NOT_ALLOWED`, `BODY_REQUIRED`,
+ * `BODY_MALFORMED`, `BODY_TOO_LARGE`, `BODY_TOO_DEEP`, `BODY_DUPLICATE_KEY` or `BODY_INVALID`
+ * (one detail per problem).
+ */
+export function prepareBody(operationId: any, body: Uint8Array | string, raw: any): string | null;
+
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly loadSpecPack: (a: any) => [number, number, number];
     readonly planAnyRequest: (a: any) => [number, number, number];
+    readonly prepareBody: (a: any, b: any, c: any) => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
