@@ -25,7 +25,7 @@
 //! `UPSTREAM_BAD_RESPONSE` describing what arrived.
 
 mod bench;
-mod links;
+pub(crate) mod links;
 mod parse;
 mod records;
 mod upstream_error;
