@@ -8,6 +8,14 @@ export {
   shapeResponse,
   operations,
   errorCodes,
+  triggerFamilies,
+  checkCallbackUrl,
+  readSubscribeBody,
+  planSubscribe,
+  webhookLimitError,
+  createdWebhookId,
+  planUnsubscribe,
+  reviewPoll,
 } from './asc_connector.js';
 export type {
   TokenOptions,
@@ -17,4 +25,8 @@ export type {
   ShapeOptions,
   ShapedResponse,
   AscConnectorError,
+  TriggerFamily,
+  SubscribePlan,
+  ReviewPollRequest,
+  ReviewPollStep,
 } from './asc_connector.js';
