@@ -337,22 +337,6 @@ function triggerFamilies() {
     return takeFromExternrefTable0(ret[0]);
 }
 exports.triggerFamilies = triggerFamilies;
-
-/**
- * The `WEBHOOK_LIMIT_REACHED` answer `{ status, body }` for an app, from Apple's list of its
- * webhooks (used when Apple itself refuses the create at its limit).
- * @param {any} appId
- * @param {any} listBody
- * @returns {ShapedResponse}
- */
-function webhookLimitError(appId, listBody) {
-    const ret = wasm.webhookLimitError(appId, listBody);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-exports.webhookLimitError = webhookLimitError;
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,

@@ -214,12 +214,6 @@ export function shapeResponse(operationId: any, upstreamStatus: any, upstreamBod
  */
 export function triggerFamilies(): TriggerFamily[];
 
-/**
- * The `WEBHOOK_LIMIT_REACHED` answer `{ status, body }` for an app, from Apple's list of its
- * webhooks (used when Apple itself refuses the create at its limit).
- */
-export function webhookLimitError(appId: any, listBody: any): ShapedResponse;
-
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
@@ -244,7 +238,6 @@ export interface InitOutput {
     readonly tokenminter_new: (a: any) => [number, number, number];
     readonly tokenminter_token: (a: number, b: any) => [number, number, number, number];
     readonly triggerFamilies: () => [number, number, number];
-    readonly webhookLimitError: (a: any, b: any) => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

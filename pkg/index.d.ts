@@ -12,7 +12,6 @@ export {
   checkCallbackUrl,
   readSubscribeBody,
   planSubscribe,
-  webhookLimitError,
   createdWebhookId,
   planUnsubscribe,
   reviewPoll,

@@ -589,24 +589,6 @@ pub fn plan_subscribe_js(
 }
 
 #[cfg(feature = "gateway")]
-/// The `WEBHOOK_LIMIT_REACHED` answer `{ status, body }` for an app, from Apple's list of its
-/// webhooks (used when Apple itself refuses the create at its limit).
-#[wasm_bindgen(js_name = webhookLimitError, unchecked_return_type = "ShapedResponse")]
-pub fn webhook_limit_error_js(
-    #[wasm_bindgen(js_name = appId)] app_id: JsValue,
-    #[wasm_bindgen(js_name = listBody)] list_body: JsValue,
-) -> Result<JsValue, JsValue> {
-    let app_id = string_arg(&app_id, "appId")?;
-    let list_body = string_arg(&list_body, "listBody")?;
-    let listed = crate::triggers::parse_webhook_list(&list_body).map_err(|e| to_js_error(&e))?;
-    let error = crate::triggers::limit_error(&app_id, &listed);
-    Ok(shaped_to_js(
-        error.http_status(),
-        error.to_document().to_string(),
-    ))
-}
-
-#[cfg(feature = "gateway")]
 /// Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
 #[wasm_bindgen(js_name = createdWebhookId)]
 pub fn created_webhook_id_js(body: JsValue) -> Result<String, JsValue> {
