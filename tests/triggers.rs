@@ -524,3 +524,28 @@ fn subscribe_body_reports_every_problem() {
         ErrorCode::CallbackUrlNotHttps
     );
 }
+
+#[test]
+fn a_quiet_poll_after_a_tie_larger_than_a_page_still_costs_one_request() {
+    let mut apple = FakeApple::default();
+    let mut w = apple.poll(None, 4, T0).watermark;
+    for i in 0..9 {
+        apple.add(&format!("t{i}"), T0 + 10);
+    }
+    let mut fired = 0;
+    for _ in 0..3 {
+        let done = apple.poll(Some(&w), 4, T0);
+        fired += done.value.len();
+        w = done.watermark;
+    }
+    assert_eq!(fired, 9);
+    assert_eq!(Watermark::decode(&w).unwrap().ids.len(), 9);
+    let before = apple.requests;
+    let quiet = apple.poll(Some(&w), 4, T0);
+    assert!(quiet.value.is_empty());
+    assert_eq!(apple.requests - before, 1);
+    // A late review in the same second still fires once.
+    apple.add("late", T0 + 10);
+    let late = apple.poll(Some(&w), 4, T0);
+    assert_eq!(ids(&late), ["late"]);
+}

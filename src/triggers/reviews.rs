@@ -13,7 +13,8 @@
 //!   id is not among the ids the watermark remembers for that second: reviews sharing a second fire
 //!   once each, even when a poll boundary falls between them.
 //! - Reading stops at the first review older than the watermark's second, so a poll with nothing
-//!   new costs one request (unless an entire page shares the watermark's second).
+//!   new costs one request: the page asked for holds at least every remembered review of that
+//!   second plus one (up to Apple's 200).
 //! - At most one page size of reviews fires per poll: the OLDEST new ones. The next poll continues
 //!   from them, so a burst larger than a page fires completely over several polls, oldest batch
 //!   first. Within an answer, `value` is newest-first, as the platform expects of polling triggers.
@@ -254,7 +255,13 @@ fn prepare(req: &ReviewPollRequest) -> Result<(String, String, Option<Watermark>
     if let Some(t) = territory {
         query.push(format!("filter%5Bterritory%5D={}", encode_component(t)));
     }
-    query.push(format!("limit={page_size}"));
+    // Page 1 must be able to hold every review of the watermark's second plus one older review,
+    // so that a quiet poll is decided by one request even when many reviews share that second.
+    let remembered = since.as_ref().map_or(0, |w| w.ids.len());
+    let limit = page_size
+        .max(u32::try_from(remembered + 1).unwrap_or(MAX_PAGE_SIZE))
+        .min(MAX_PAGE_SIZE);
+    query.push(format!("limit={limit}"));
     query.push("sort=-createdDate".to_owned());
     Ok((
         format!("/v1/apps/{}/customerReviews", req.app_id),
