@@ -77,19 +77,6 @@ if (Symbol.dispose) TokenMinter.prototype[Symbol.dispose] = TokenMinter.prototyp
 exports.TokenMinter = TokenMinter;
 
 /**
- * Checks a flow callback URL; throws `CALLBACK_URL_*` (never echoing the URL).
- * @param {any} url
- * @param {boolean | undefined} allowLoopbackHttp
- */
-function checkCallbackUrl(url, allowLoopbackHttp) {
-    const ret = wasm.checkCallbackUrl(url, allowLoopbackHttp);
-    if (ret[1]) {
-        throw takeFromExternrefTable0(ret[0]);
-    }
-}
-exports.checkCallbackUrl = checkCallbackUrl;
-
-/**
  * Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
  * @param {any} body
  * @returns {string}

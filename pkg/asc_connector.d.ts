@@ -135,11 +135,6 @@ export class TokenMinter {
 }
 
 /**
- * Checks a flow callback URL; throws `CALLBACK_URL_*` (never echoing the URL).
- */
-export function checkCallbackUrl(url: any, allowLoopbackHttp: boolean | undefined): void;
-
-/**
  * Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
  */
 export function createdWebhookId(body: any): string;
@@ -219,7 +214,6 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_tokenminter_free: (a: number, b: number) => void;
-    readonly checkCallbackUrl: (a: any, b: any) => [number, number];
     readonly createdWebhookId: (a: any) => [number, number, number, number];
     readonly errorCodes: () => [number, number, number];
     readonly inspectToken: (a: any, b: any, c: any) => [number, number, number];

@@ -528,19 +528,6 @@ pub fn trigger_families() -> Result<JsValue, JsValue> {
 }
 
 #[cfg(feature = "gateway")]
-/// Checks a flow callback URL; throws `CALLBACK_URL_*` (never echoing the URL).
-#[wasm_bindgen(js_name = checkCallbackUrl)]
-pub fn check_callback_url_js(
-    url: JsValue,
-    #[wasm_bindgen(js_name = allowLoopbackHttp, unchecked_param_type = "boolean | undefined")]
-    allow_loopback_http: JsValue,
-) -> Result<(), JsValue> {
-    let url = string_arg(&url, "url")?;
-    crate::triggers::check_callback_url(&url, bool_arg(&allow_loopback_http))
-        .map_err(|e| to_js_error(&e))
-}
-
-#[cfg(feature = "gateway")]
 /// Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
 #[wasm_bindgen(js_name = readSubscribeBody, unchecked_return_type = "{ callbackUrl: string; name: string | null }")]
 pub fn read_subscribe_body_js(

@@ -9,7 +9,6 @@ export {
   operations,
   errorCodes,
   triggerFamilies,
-  checkCallbackUrl,
   readSubscribeBody,
   planSubscribe,
   createdWebhookId,
