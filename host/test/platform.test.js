@@ -225,17 +225,23 @@ describe('instant triggers through the emulator', () => {
   });
   after(() => backend.close());
 
-  for (const deleteWithoutHeaders of [false, true]) {
-    test(`each family: one webhook, its events only, valid payloads, no duplicate, unsubscribed${deleteWithoutHeaders ? ' (DELETE without connector headers)' : ''}`, async () => {
+  const variants = [
+    { deleteWithoutHeaders: false, referrerPrefix: true, label: '' },
+    { deleteWithoutHeaders: true, referrerPrefix: true, label: ' (DELETE without connector headers)' },
+    { deleteWithoutHeaders: false, referrerPrefix: false, label: ' (no X-MS-APIM-Referrer-Prefix: Location on the gateway host)' },
+  ];
+  for (const { deleteWithoutHeaders, referrerPrefix, label } of variants) {
+    test(`each family: one webhook, its events only, valid payloads, no duplicate, unsubscribed${label}`, async () => {
       const { swagger, apiProperties } = triggerConnector();
-      const platform = createPlatform({ swagger, apiProperties, backend: backend.url, connection: { api_key: apiKey }, deleteWithoutHeaders });
+      const platform = createPlatform({ swagger, apiProperties, backend: backend.url, connection: { api_key: apiKey }, deleteWithoutHeaders, referrerPrefix });
       const app = backend.APPS[0];
       const triggers = {};
       for (const [family, f] of Object.entries(FAMILIES)) {
         triggers[family] = await platform.webhookTrigger(f.op, { id: app });
         const sub = await triggers[family].subscribe();
         assert.equal(sub.status, 201, sub.text);
-        assert.ok(triggers[family].location.startsWith(`${platform.apimPrefix}/v1/apps/${app}/triggers/${family}/`), triggers[family].location);
+        const base = referrerPrefix ? platform.apimPrefix : backend.url;
+        assert.ok(triggers[family].location.startsWith(`${base}/v1/apps/${app}/triggers/${family}/`), triggers[family].location);
         const again = await triggers[family].subscribe();
         assert.equal(again.json.reused, true);
       }
@@ -262,6 +268,10 @@ describe('instant triggers through the emulator', () => {
         await t.close();
       }
       assert.equal(backend.webhooks.list(app).length, 0, 'all webhooks gone');
+      const deletes = platform.requests.filter((r) => r.method === 'DELETE');
+      assert.equal(deletes.length, 4);
+      const throughConnector = !deleteWithoutHeaders && referrerPrefix;
+      assert.ok(deletes.every((r) => r.sentApiKey === throughConnector && r.viaConnector === throughConnector));
     });
   }
 
