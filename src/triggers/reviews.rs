@@ -359,6 +359,17 @@ pub fn review_poll(req: &ReviewPollRequest, pages: &[&str]) -> Result<PollStep> 
         }));
     };
 
+    // Only the last page can decide that another one is needed (an earlier page that reached the
+    // watermark would have ended the poll), so each step parses one page until the last one.
+    if pages.len() > 1 && pages.len() < MAX_PAGES_PER_POLL {
+        let (items, cursor) = read_page(pages[pages.len() - 1])?;
+        if let (false, Some(cursor)) = (items.iter().any(|i| i.seconds < since.seconds), cursor) {
+            return Ok(PollStep::Fetch {
+                path,
+                query: format!("{query}&cursor={}", encode_component(&cursor)),
+            });
+        }
+    }
     let mut fresh: Vec<Item> = Vec::new();
     let mut seen_now: HashSet<String> = HashSet::new();
     let mut reached = false;
