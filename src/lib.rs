@@ -14,6 +14,7 @@
 //! - [`inspect`]: explain why a token breaks Apple's rules (decodes without trusting it).
 //! - [`operations`]: the operation table and the request planner.
 //! - [`shape`]: JSON:API answers to flat records, Apple errors to one error shape.
+//! - [`triggers`]: the pure decisions behind the flow triggers (review polling, webhook subscriptions).
 //! - [`error`]: the one error type and its stable codes.
 //!
 //! The items most callers need are re-exported at the crate root, in the spirit of jsonwebtoken's
@@ -30,6 +31,8 @@ pub mod operations;
 #[cfg(feature = "gateway")]
 pub mod shape;
 pub mod token;
+#[cfg(feature = "gateway")]
+pub mod triggers;
 
 /// The JavaScript bindings (wasm32 only). Public so the wasm-bindgen tests can call them.
 #[cfg(target_arch = "wasm32")]
