@@ -524,7 +524,7 @@ pub fn trigger_families() -> Result<JsValue, JsValue> {
             })
         })
         .collect();
-    json_to_js(&serde_json::Value::Array(list))
+    to_js(&serde_json::Value::Array(list))
 }
 
 #[cfg(feature = "gateway")]
@@ -536,9 +536,8 @@ pub fn read_subscribe_body_js(
     allow_loopback_http: JsValue,
 ) -> Result<JsValue, JsValue> {
     let body = string_arg(&body, "body")?;
-    let req = crate::triggers::read_subscribe_body(&body, bool_arg(&allow_loopback_http))
-        .map_err(|e| to_js_error(&e))?;
-    json_to_js(&serde_json::json!({ "callbackUrl": req.callback_url, "name": req.name }))
+    let req = crate::triggers::read_subscribe_body(&body, bool_arg(&allow_loopback_http))?;
+    to_js(&serde_json::json!({ "callbackUrl": req.callback_url, "name": req.name }))
 }
 
 #[cfg(feature = "gateway")]
@@ -556,16 +555,15 @@ pub fn plan_subscribe_js(
 ) -> Result<JsValue, JsValue> {
     use crate::triggers::{plan_subscribe, Family, SubscribePlan, SubscribeRequest};
     let app_id = string_arg(&app_id, "appId")?;
-    let family = Family::from_slug(&string_arg(&family, "family")?).map_err(|e| to_js_error(&e))?;
+    let family = Family::from_slug(&string_arg(&family, "family")?)?;
     let request = SubscribeRequest {
         callback_url: string_arg(&callback_url, "callbackUrl")?,
         name: name.as_string(),
     };
     let list_body = string_arg(&list_body, "listBody")?;
     let secret = string_arg(&secret, "secret")?;
-    let plan = plan_subscribe(&app_id, family, &request, &list_body, &secret)
-        .map_err(|e| to_js_error(&e))?;
-    json_to_js(&match plan {
+    let plan = plan_subscribe(&app_id, family, &request, &list_body, &secret)?;
+    to_js(&match plan {
         SubscribePlan::Reuse { webhook_id } => {
             serde_json::json!({ "action": "reuse", "webhookId": webhook_id })
         }
@@ -580,7 +578,7 @@ pub fn plan_subscribe_js(
 #[wasm_bindgen(js_name = createdWebhookId)]
 pub fn created_webhook_id_js(body: JsValue) -> Result<String, JsValue> {
     let body = string_arg(&body, "body")?;
-    crate::triggers::created_webhook_id(&body).map_err(|e| to_js_error(&e))
+    Ok(crate::triggers::created_webhook_id(&body)?)
 }
 
 #[cfg(feature = "gateway")]
@@ -594,7 +592,7 @@ pub fn plan_unsubscribe_js(
     use crate::triggers::{plan_unsubscribe, UnsubscribePlan};
     let webhook_id = string_arg(&webhook_id, "webhookId")?;
     let list_body = string_arg(&list_body, "listBody")?;
-    match plan_unsubscribe(&webhook_id, &list_body).map_err(|e| to_js_error(&e))? {
+    match plan_unsubscribe(&webhook_id, &list_body)? {
         UnsubscribePlan::Delete => Ok("delete".to_owned()),
         UnsubscribePlan::AlreadyGone => Ok("gone".to_owned()),
     }
@@ -653,8 +651,8 @@ pub fn review_poll_js(
         );
     }
     let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
-    let step = review_poll(&req, &refs).map_err(|e| to_js_error(&e))?;
-    json_to_js(&match step {
+    let step = review_poll(&req, &refs)?;
+    to_js(&match step {
         PollStep::Fetch { path, query } => {
             serde_json::json!({ "fetch": { "path": path, "query": query } })
         }

@@ -31,7 +31,8 @@ use std::collections::HashSet;
 
 use super::time::{format_rfc3339, parse_rfc3339};
 use crate::error::{Detail, Error, ErrorCode, Result};
-use crate::shape::links::{encode_component, next_cursor, origin_of};
+use crate::operations::encoding::encode as encode_component;
+use crate::shape::links::{next_cursor, origin_of};
 
 /// Apple's largest page (`limit` ≤ 200), and the default page and batch size.
 pub const MAX_PAGE_SIZE: u32 = 200;
