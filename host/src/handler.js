@@ -8,7 +8,8 @@ import { loadConfig } from './config.js';
 import { GatewayError, baseHeaders, describeError, errorResponse } from './errors.js';
 import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
 import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
-import { callUpstream } from './upstream.js';
+import { UPSTREAM_DEFAULTS, callUpstream, readCapped } from './upstream.js';
+import { MAX_SUBSCRIBE_BODY_BYTES, createTriggerHandlers, matchTriggerRoute } from './triggers.js';
 
 /** Caller headers the gateway reads, each with its size cap in bytes. */
 const HEADER_CAPS = Object.freeze({
@@ -22,6 +23,13 @@ const HEADER_CAPS = Object.freeze({
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The Apple paths the trigger routes may call (docs/TRIGGERS.md): an app's webhooks and customer
+ * reviews, creating a webhook and deleting one. Every one is a path of Apple's spec.
+ */
+const TRIGGER_UPSTREAM = /^\/v1\/(?:apps\/[^/?#]+\/(?:webhooks|customerReviews)|webhooks(?:\/[^/?#]+)?)$/;
 
 /** The default dependencies: real clock, fetch, timers and a JSON-line console log. */
 export function defaultDeps() {
@@ -166,9 +174,61 @@ export function selectKey(config, h) {
 }
 
 /**
+ * Reads a request body as text, at most `maxBytes` (a longer body throws TRIGGER_BODY_INVALID
+ * without being buffered whole). `request` is a fetch Request (its `body` stream) or the Node
+ * entry's stand-in (its own capped `readBody(max)`).
+ */
+export async function readRequestBody(request, maxBytes) {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  const tooLong = () => new GatewayError('TRIGGER_BODY_INVALID', `The request body is longer than ${maxBytes} bytes; send only {"callbackUrl", "name"}.`);
+  if (declared > maxBytes) throw tooLong();
+  if (typeof request.readBody === 'function') {
+    const bytes = await request.readBody(maxBytes);
+    if (bytes === null) throw tooLong();
+    return decoder.decode(bytes);
+  }
+  if (!request.body) return '';
+  try {
+    return decoder.decode(await readCapped({ headers: new Headers(), body: request.body }, maxBytes));
+  } catch {
+    throw tooLong();
+  }
+}
+
+/**
+ * One request to Apple that may change something (POST, DELETE): exactly one attempt, never
+ * retried (a retry could write twice), with the per-attempt timeout and body cap of the upstream
+ * policy. Returns { status, headers, body (bytes) }.
+ */
+async function sendOnce({ fetch, url, method, token, bodyText, policy: p, setTimer, clearTimer }) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimer(() => {
+    timedOut = true;
+    controller.abort();
+  }, Math.max(1, p.attemptTimeoutMs));
+  try {
+    const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+    if (bodyText !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await fetch(url, { method, headers, body: bodyText, redirect: 'manual', signal: controller.signal });
+    const body = await readCapped(response, p.maxBodyBytes);
+    return { status: response.status, headers: response.headers, body };
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    // The request may have reached Apple: say so, and never try again on our own.
+    if (timedOut) throw new GatewayError('UPSTREAM_TIMEOUT', `App Store Connect did not answer the ${method} within ${Math.round(p.attemptTimeoutMs / 1000)} s; it may or may not have been applied, so check before trying again.`);
+    throw new GatewayError('UPSTREAM_UNREACHABLE', `App Store Connect could not be reached for the ${method} (connection refused, reset or name not resolved); check before trying again.`);
+  } finally {
+    clearTimer(timer);
+  }
+}
+
+/**
  * Builds the request handler for one validated config. `deps` overrides the defaults of
  * defaultDeps() (tests inject fetch, the clock, sleep and the log sink); `deps.upstream` overrides
- * the upstream policy (timeouts, budget, body cap, backoff); `deps.minterCapacity` the LRU size.
+ * the upstream policy (timeouts, budget, body cap, backoff); `deps.minterCapacity` the LRU size;
+ * `deps.randomBytes(n)` makes webhook secrets and `deps.reviewPageSize` sets the review poll's page
+ * size (tests; default 200).
  * Returns `handle(request, { rawTarget }?) → Promise<Response>`; `handle.respond(request, meta)` is
  * the same without the Response (plain { status, headers, body }, for entries that write the answer
  * themselves); `handle.minters` exposes the minter cache and `handle.close()` frees the wasm minters.
@@ -180,14 +240,71 @@ export function createHandler(config, deps = {}) {
   const minters = new MinterCache({ TokenMinter: policy.TokenMinter, capacity: deps.minterCapacity ?? DEFAULT_MINTER_CAPACITY });
   const serverEntry = config.serverKey ? minters.pin('server', config.serverKey) : null;
   const apiKeyMatches = config.apiKey ? apiKeyChecker(config.apiKey) : null;
+  const triggers = createTriggerHandlers(config, { now: d.now, randomBytes: deps.randomBytes, reviewPageSize: deps.reviewPageSize });
+  const triggerFamilies = policy.triggerFamilies();
   // Parameter names the log may show; anything else a caller typed is logged as "(unknown)".
-  const knownParams = new Set(['cursor']);
+  const knownParams = new Set(['cursor', 'since', 'rating', 'territory', 'sig']);
   // Operations that take a request body (an operation lists `requestBody` in the table); every
   // other operation refuses one (checkNoBody).
   const takesBody = new Set();
   for (const op of policy.operations()) {
     for (const p of op.parameters ?? []) knownParams.add(p.name);
     if (op.requestBody) takesBody.add(op.id);
+  }
+
+  /** Chooses the Apple key for the request (selectKey) and returns its `getToken()`. */
+  async function tokenGetter(h, state) {
+    const { source, key } = selectKey(config, h);
+    state.keySource = source;
+    let entry = source === 'server' ? serverEntry : await minters.entryFor(key);
+    return async () => {
+      // Under heavy key churn the LRU may have evicted (and freed) this entry meanwhile.
+      if (entry.freed) entry = await minters.entryFor(key);
+      const t = await minters.tokenFrom(entry, d.now());
+      return { token: t.token, minted: t.minted, invalidate: () => entry.invalidate() };
+    };
+  }
+
+  /**
+   * Serves a trigger route with host/src/triggers.js. Its `callApple` reaches only Apple's host and
+   * only the webhook and review paths (TRIGGER_UPSTREAM); the Apple key is chosen on the first
+   * call, so every input (and the unsubscribe signature) is checked before. GETs run under the
+   * upstream policy (retries on 429/503); a POST or DELETE is sent once and never retried.
+   */
+  async function serveTrigger(request, url, rawQuery, h, route, state) {
+    const family = route.family === undefined ? null : triggerFamilies.find((f) => f.family === route.family);
+    state.operation = route.kind === 'reviews' ? 'OnNewCustomerReview' : route.kind === 'unsubscribe' ? 'DeleteTriggerSubscription' : family?.operationId ?? 'SubscribeTrigger';
+    checkNoBody(request.headers, route.kind === 'subscribe', state.operation);
+    let getToken = null;
+    const callApple = async (method, applePath, query, bodyText) => {
+      const target = `${config.baseUrl}${applePath}${query ? `?${query}` : ''}`;
+      if (!TRIGGER_UPSTREAM.test(applePath) || new URL(target).origin !== upstreamOrigin) {
+        throw new GatewayError('INTERNAL', 'The planned upstream request left the webhook and review paths of ASC_BASE_URL; it was not sent.');
+      }
+      getToken ??= await tokenGetter(h, state);
+      let up;
+      if (method === 'GET') {
+        up = await callUpstream({ url: target, getToken, deps: d, policy: upstreamPolicy });
+        state.retries += up.retries;
+        state.minted = state.minted || up.minted;
+      } else {
+        const t = await getToken();
+        state.minted = state.minted || t.minted;
+        up = await sendOnce({ fetch: d.fetch, url: target, method, token: t.token, bodyText, policy: { ...UPSTREAM_DEFAULTS, ...upstreamPolicy }, setTimer: d.setTimer, clearTimer: d.clearTimer });
+      }
+      state.upstreamStatus = up.status;
+      return { status: up.status, body: up.body };
+    };
+    let out;
+    if (route.kind === 'subscribe') {
+      const bodyText = await readRequestBody(request, MAX_SUBSCRIBE_BODY_BYTES);
+      out = await triggers.subscribe({ ...route, bodyText, headers: request.headers, requestUrl: url.href, callApple });
+    } else if (route.kind === 'unsubscribe') {
+      out = await triggers.unsubscribe({ ...route, rawQuery, callApple });
+    } else {
+      out = await triggers.pollReviews({ ...route, rawQuery, callApple });
+    }
+    return { status: out.status, body: out.body, extra: out.headers ?? {} };
   }
 
   async function serve(request, meta, state) {
@@ -204,7 +321,18 @@ export function createHandler(config, deps = {}) {
     }
 
     const h = readCallerHeaders(request.headers);
-    if (config.apiKey) {
+    // The trigger routes (docs/TRIGGERS.md). A wrong method on one of them is reported only after
+    // the API-key check, so unauthenticated callers learn nothing about the routes.
+    let trigger = null;
+    let routeError = null;
+    try {
+      trigger = matchTriggerRoute(request.method, path);
+    } catch (err) {
+      routeError = err;
+    }
+    // The unsubscribe URL authorises itself (its `sig`): the platform may send that DELETE without
+    // the connector's headers. Every other route needs the API key.
+    if (config.apiKey && !trigger?.selfAuthorizing) {
       if (h['x-api-key'] === undefined || h['x-api-key'] === '') {
         throw new GatewayError('UNAUTHENTICATED', "Send this gateway's API key in the X-API-Key header.");
       }
@@ -212,6 +340,9 @@ export function createHandler(config, deps = {}) {
         throw new GatewayError('UNAUTHENTICATED', "The X-API-Key header does not match this gateway's API key.");
       }
     }
+
+    if (routeError) throw routeError;
+    if (trigger) return serveTrigger(request, url, rawQuery, h, trigger, state);
 
     // Only the wasm operation table decides what may be forwarded.
     const plan = policy.planRequest(request.method, path, rawQuery);
@@ -224,15 +355,7 @@ export function createHandler(config, deps = {}) {
       throw new GatewayError('HEADER_INVALID', 'X-ASC-Format must be "raw" (Apple\'s JSON:API document) or "records" (the default flat records).', [{ code: 'HEADER_INVALID', message: 'Accepted values: raw, records.', parameter: 'X-ASC-Format' }]);
     }
 
-    const { source, key } = selectKey(config, h);
-    state.keySource = source;
-    let entry = source === 'server' ? serverEntry : await minters.entryFor(key);
-    const getToken = async () => {
-      // Under heavy key churn the LRU may have evicted (and freed) this entry meanwhile.
-      if (entry.freed) entry = await minters.entryFor(key);
-      const t = await minters.tokenFrom(entry, d.now());
-      return { token: t.token, minted: t.minted, invalidate: () => entry.invalidate() };
-    };
+    const getToken = await tokenGetter(h, state);
 
     const target = `${config.baseUrl}${plan.upstreamPath}${plan.upstreamQuery ? `?${plan.upstreamQuery}` : ''}`;
     if (!plan.upstreamPath.startsWith('/v1/') || new URL(target).origin !== upstreamOrigin) {

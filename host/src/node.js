@@ -75,6 +75,27 @@ function hostValue(raw) {
   return value ?? '';
 }
 
+/** Reads a node:http request body up to `max` bytes; resolves to null (and drains) beyond. */
+function readNodeBody(req, max) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    const onData = (chunk) => {
+      size += chunk.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.resume();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(size > max ? null : new Uint8Array(Buffer.concat(chunks))));
+    req.once('error', reject);
+  });
+}
+
 /** The Node default log sink: one JSON line per request on standard output. */
 function stdoutLog(entry) {
   process.stdout.write(`${JSON.stringify(entry)}\n`);
@@ -106,8 +127,12 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   let hostAllowed = () => false;
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
-    // We never read request bodies: the gateway's operations are GETs.
-    req.resume();
+    // Bodies are read only by the handler that takes one (a trigger subscription, through
+    // `readBody`); any other body is drained unread once the answer is written.
+    let bodyRead = false;
+    res.on('finish', () => {
+      if (!bodyRead) req.resume();
+    });
     const target = req.url ?? '';
     const fail = (err) => {
       const { response } = errorResponse(err, crypto.randomUUID());
@@ -136,7 +161,16 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
       return;
     }
-    const request = { url, method: req.method, headers };
+    const request = {
+      url,
+      method: req.method,
+      headers,
+      // The body as bytes, or null when it is longer than `max` (reading stops there).
+      readBody: (max) => {
+        bodyRead = true;
+        return readNodeBody(req, max);
+      },
+    };
     handler.respond(request, { rawTarget: target })
       .then((out) => sendPlain(res, out, req.method))
       .catch(() => fail(new GatewayError('INTERNAL', 'The gateway failed unexpectedly while serving this request.')));
