@@ -129,6 +129,7 @@ const EXTENSIONS = {
   query: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value'],
   path: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value', 'x-ms-url-encoding'],
   header: ['x-ms-summary', 'x-ms-visibility', 'x-ms-dynamic-values', 'x-ms-dynamic-list', 'x-ms-test-value'],
+  body: ['x-ms-summary', 'x-ms-visibility'],
   items: [],
   response: [],
   schema: ['x-ms-summary', 'x-ms-visibility', 'x-ms-enum-values', 'x-ms-dynamic-values', 'x-ms-dynamic-list',
@@ -238,8 +239,8 @@ const RULES = [
   }],
   ['every operation has x-ms-visibility', ({ sw }) => operations(sw)
     .filter(({ op }) => !['important', 'advanced', 'internal'].includes(op['x-ms-visibility'])).map(({ op }) => op.operationId)],
-  ['OperationShouldHaveSuccessfulResponse / SchemaDefinitionSetIncorrectly: 200 with a schema', ({ sw }) => operations(sw)
-    .filter(({ op }) => !op.responses?.['200']?.schema).map(({ op }) => op.operationId)],
+  ['OperationShouldHaveSuccessfulResponse / SchemaDefinitionSetIncorrectly: 200 with a schema (201 for a webhook registration)', ({ sw }) => operations(sw)
+    .filter(({ op }) => !op.responses?.[op['x-ms-trigger'] === 'single' ? '201' : '200']?.schema).map(({ op }) => op.operationId)],
   ['OperationHasManyResponsesWithSchema: one response with a schema', ({ sw }) => operations(sw)
     .filter(({ op }) => Object.values(op.responses ?? {}).filter((r) => r.schema).length !== 1).map(({ op }) => op.operationId)],
   ['DefaultResponseHasSchema: the default response has no schema', ({ sw }) => operations(sw)
@@ -327,7 +328,9 @@ const RULES = [
     for (const { where, p: prm } of parameters(sw)) {
       if (prm.type === 'array' && (prm.collectionFormat !== 'csv' || prm.items?.type !== 'string')) p.push(`${where}: array`);
       if (prm.type === 'integer' && (typeof prm.minimum !== 'number' || typeof prm.maximum !== 'number' || prm.minimum > prm.maximum)) p.push(`${where}: integer bounds`);
-      if (!['array', 'integer', 'boolean', 'string'].includes(prm.type)) p.push(`${where}: type ${prm.type}`);
+      if (prm.in === 'body') {
+        if (prm.schema?.type !== 'object' || !prm.schema.properties) p.push(`${where}: body without an object schema`);
+      } else if (!['array', 'integer', 'boolean', 'string'].includes(prm.type)) p.push(`${where}: type ${prm.type}`);
     }
     return p;
   }],
@@ -416,7 +419,7 @@ const RULES = [
     return p;
   }],
   ['policy templates carry their required parameters and name existing operations', ({ sw, props }) => {
-    const need = { setheader: ['name', 'value'], updatenextlink: ['nextLinkPropertyName'] };
+    const need = { setheader: ['name', 'value'], updatenextlink: ['nextLinkPropertyName'], pollingtrigger: ['triggerConfig', 'triggerDataPath'] };
     const ids = operations(sw).map((o) => o.op.operationId);
     const p = [];
     for (const pol of policies(props)) {
@@ -435,6 +438,46 @@ const RULES = [
       if (!m || !cp[m[1]]) { p.push(`bad value ${value}`); continue; }
       if (cp[m[1]].uiDefinition?.constraints?.required === 'false' && m[2] === undefined) p.push(`${m[1]} has no default`);
     }
+    return p;
+  }],
+  // Triggers: docs/TRIGGERS.md §2 and §4
+  ['WebhookOperationsMissingNotificationUrlProperty / OperationMustHaveNotificationContentExtension: each single trigger is a POST with an internal, required x-ms-notification-url body property under a path item with x-ms-notification-content', ({ sw }) => {
+    const p = [];
+    for (const { path: pa, method, op } of operations(sw).filter((o) => o.op['x-ms-trigger'] === 'single')) {
+      const item = sw.paths[pa];
+      if (method !== 'post') p.push(`${op.operationId}: not a POST`);
+      if (!item['x-ms-notification-content']?.schema) p.push(`${op.operationId}: no x-ms-notification-content`);
+      if (op['x-ms-notification']) p.push(`${op.operationId}: x-ms-notification on a webhook operation`);
+      const body = (op.parameters ?? []).find((x) => x.in === 'body')?.schema;
+      const url = Object.entries(body?.properties ?? {}).filter(([, s]) => s['x-ms-notification-url'] === true);
+      if (url.length !== 1) p.push(`${op.operationId}: ${url.length} x-ms-notification-url properties`);
+      else if (url[0][1].type !== 'string' || url[0][1]['x-ms-visibility'] !== 'internal' || !body.required?.includes(url[0][0])) p.push(`${op.operationId}: the callback property is not an internal, required string`);
+    }
+    return p;
+  }],
+  ['trigger words: summary "When ...", description "This operation triggers when ...", an x-ms-trigger-hint', ({ sw }) => operations(sw)
+    .filter(({ op }) => op['x-ms-trigger'])
+    .filter(({ op }) => !/^When [a-z]/.test(op.summary ?? '') || !/^This operation triggers /.test(op.description ?? '') || !/^To see it work, .+\.$/.test(op['x-ms-trigger-hint'] ?? ''))
+    .map(({ op }) => op.operationId)],
+  ['webhook triggers have an internal DELETE operation for their Location', ({ sw }) => {
+    const hooks = operations(sw).filter((o) => o.op['x-ms-trigger'] === 'single');
+    const del = operations(sw).filter((o) => o.method === 'delete' && o.op['x-ms-visibility'] === 'internal');
+    return hooks.length > 0 && del.length === 0 ? ['no internal DELETE'] : [];
+  }],
+  ['batch triggers: a GET under /trigger with the polling metadata and a pollingtrigger policy; capabilities list triggers', ({ sw, props }) => {
+    const p = [];
+    const triggers = operations(sw).filter((o) => o.op['x-ms-trigger']);
+    for (const { path: pa, method, op } of triggers.filter((o) => o.op['x-ms-trigger'] === 'batch')) {
+      if (method !== 'get' || !pa.startsWith('/trigger/')) p.push(`${op.operationId}: not a GET under /trigger`);
+      if (JSON.stringify(op['x-ms-trigger-metadata']) !== '{"kind":"query","mode":"polling"}') p.push(`${op.operationId}: x-ms-trigger-metadata`);
+      const pol = policies(props).find((x) => x.templateId === 'pollingtrigger' && (x.parameters?.['x-ms-apimTemplate-operationName'] ?? []).includes(op.operationId));
+      if (!pol) { p.push(`${op.operationId}: no pollingtrigger policy`); continue; }
+      for (const name of Object.keys(pol.parameters['x-ms-apimTemplateParameter.triggerConfig'] ?? {})) {
+        const prm = (op.parameters ?? []).find((x) => x.name === name);
+        if (!prm || prm.in !== 'query' || prm['x-ms-visibility'] !== 'internal' || prm.required) p.push(`${op.operationId}: state parameter ${name} is not an optional internal query parameter`);
+      }
+    }
+    if (triggers.length > 0 && !(props.properties?.capabilities ?? []).includes('triggers')) p.push('capabilities do not list triggers');
     return p;
   }],
   // docs/API_NOTES.md#certification-files-and-readme
@@ -506,6 +549,10 @@ const BREAKS = [
   ['no secrets or tokens in the connector files', (c) => { c.readme += '\n-----BEGIN PRIVATE KEY-----\n'; }],
   ['readme has the independent-publisher sections', (c) => { c.readme = c.readme.replace('## Obtaining Credentials', '## Credentials'); }],
   ['the swagger is at most 1 MB', (c) => { c.text = ' '.repeat(1024 * 1024 + 1); }],
+  ['WebhookOperationsMissingNotificationUrlProperty / OperationMustHaveNotificationContentExtension: each single trigger is a POST with an internal, required x-ms-notification-url body property under a path item with x-ms-notification-content', (c) => { delete c.sw.paths['/v1/apps/{id}/triggers/buildUploadState']['x-ms-notification-content']; }],
+  ['trigger words: summary "When ...", description "This operation triggers when ...", an x-ms-trigger-hint', (c) => { delete c.sw.paths['/v1/apps/{id}/triggers/betaFeedback'].post['x-ms-trigger-hint']; }],
+  ['webhook triggers have an internal DELETE operation for their Location', (c) => { c.sw.paths['/v1/apps/{id}/triggers/{family}/{webhookId}'].delete['x-ms-visibility'] = 'advanced'; }],
+  ['batch triggers: a GET under /trigger with the polling metadata and a pollingtrigger policy; capabilities list triggers', (c) => { c.props.properties.capabilities = []; }],
 ];
 
 describe('each certification rule catches a broken copy', () => {
@@ -526,7 +573,12 @@ describe('each certification rule catches a broken copy', () => {
 test('apiDefinition.swagger.json validates as Swagger 2.0 (swagger-parser)', async () => {
   const api = await SwaggerParser.validate(clone(SWAGGER));
   assert.equal(api.swagger, '2.0');
-  assert.deepEqual(Object.keys(api.paths).sort(), [...new Set(LIST.operations.map((o) => o.path))].sort());
+  const triggerPaths = [
+    ...LIST.triggers.webhook.map((h) => LIST.triggers.subscribePath.replace('{family}', h.family)),
+    LIST.triggers.unsubscribe.path,
+    ...LIST.triggers.polling.map((t) => t.path),
+  ];
+  assert.deepEqual(Object.keys(api.paths).sort(), [...new Set([...LIST.operations.map((o) => o.path), ...triggerPaths])].sort());
 });
 
 test('swagger-parser rejects a broken copy (the validation is real)', async () => {
@@ -596,8 +648,14 @@ test('the swagger follows Apple\'s spec: every App attribute, every includable r
 // The wasm operation table, both ways
 
 /** The swagger's view of one operation in the table's terms. */
+/** The operations of the operation list (the table's); the triggers are the gateway's own routes. */
+function actions(doc) {
+  const ids = new Set(LIST.operations.map((o) => o.id));
+  return operations(doc).filter(({ op }) => ids.has(op.operationId));
+}
+
 function swaggerAsTable(doc) {
-  return operations(doc).map(({ path: p, method, op }) => ({
+  return actions(doc).map(({ path: p, method, op }) => ({
     id: op.operationId,
     method: method.toUpperCase(),
     path: p,
@@ -736,7 +794,7 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
     const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
     try {
       let checked = 0;
-      for (const { path: p, method, op } of operations(SWAGGER)) {
+      for (const { path: p, method, op } of actions(SWAGGER)) {
         const def = op.responses['200'].schema.$ref.replace('#/definitions/', '');
         const validate = validatorFor(def);
         const table = WASM.operations().find((o) => o.id === op.operationId);
@@ -751,7 +809,7 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
           checked += 1;
         }
       }
-      assert.ok(checked >= 2 * operations(SWAGGER).length - 2);
+      assert.ok(checked >= 2 * actions(SWAGGER).length - 2);
     } finally {
       await stack.close();
     }

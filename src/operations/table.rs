@@ -2141,6 +2141,30 @@ const LIMIT_APPS: Parameter = Parameter {
     description: "maximum number of related apps returned (when they are included)",
 };
 
+/// `fields[webhooks]`: the fields to include for returned resources of type webhooks
+const FIELDS_WEBHOOKS: Parameter = Parameter {
+    name: "fields[webhooks]",
+    ty: ParameterType::Array,
+    values: &["enabled", "eventTypes", "name", "url", "app", "deliveries"],
+    minimum: None,
+    maximum: None,
+    deprecated: false,
+    replacement: None,
+    description: "the fields to include for returned resources of type webhooks",
+};
+
+/// `include`: comma-separated list of relationships to include
+const INCLUDE_8: Parameter = Parameter {
+    name: "include",
+    ty: ParameterType::Array,
+    values: &["app"],
+    minimum: None,
+    maximum: None,
+    deprecated: false,
+    replacement: None,
+    description: "comma-separated list of relationships to include",
+};
+
 /// Every operation, in the generator's order.
 pub static OPERATIONS: &[Operation] = &[
     Operation {
@@ -2635,6 +2659,34 @@ pub static OPERATIONS: &[Operation] = &[
             LIMIT_APPS,
             LIMIT_BETA_GROUPS,
             LIMIT_BUILDS,
+        ],
+    },
+    Operation {
+        id: "ListAppWebhooks",
+        apple_operation_id: "apps_webhooks_getToManyRelated",
+        method: "GET",
+        path: "/v1/apps/{id}/webhooks",
+        summary: "List app webhooks",
+        description: "Returns the webhooks of one app with their names, URLs and event types, including the ones behind this connector's instant triggers (named asc-connector:...), so stale ones can be found and removed.",
+        kind: OperationKind::RelatedList,
+        path_parameters: &[
+            PathParameter {
+                name: "id",
+                description: "the id of the requested resource",
+                rule: IdRule {
+                    charset: IdCharset::Digits,
+                    min_length: 1,
+                    max_length: 20,
+                    example: "6446998023",
+                    help: "The App ID is the numeric Apple ID shown in App Store Connect under App Information (for example 6446998023), not the bundle ID; to find an app by bundle ID, use ListApps with filter[bundleId].",
+                },
+            },
+        ],
+        parameters: &[
+            FIELDS_WEBHOOKS,
+            FIELDS_APPS,
+            LIMIT,
+            INCLUDE_8,
         ],
     },
 ];

@@ -169,7 +169,16 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     stats.faultsServed += 1;
   });
   // Apple's webhooks resource and deliveries (webhooks.js), and reviews arriving over time (reviews.js).
-  const webhooks = createWebhooks({ appExists: (id) => store.get('apps')?.has(id) ?? false, now });
+  const webhooks = createWebhooks({ appExists: (id) => store.get('apps')?.has(id) ?? false, now, store });
+  // Webhooks another tool made on the first apps (disabled, so nothing is ever delivered to them): the
+  // data ListAppWebhooks pages through. The platform and trigger tests use later apps.
+  let seeded = 0;
+  for (const app of catalogue.apps.slice(0, 2)) {
+    for (const [n, types] of [['Release bot', ['APP_STORE_VERSION_APP_VERSION_STATE_UPDATED']], ['Build watcher', ['BUILD_UPLOAD_STATE_UPDATED']], ['Beta desk', ['BETA_FEEDBACK_CRASH_SUBMISSION_CREATED']], ['QA alerts', ['BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED']]]) {
+      seeded += 1;
+      webhooks.seed({ id: `0000000${seeded}-5eed-4000-8000-000000000000`, appId: app.id, name: n, url: `https://hooks.example.com/${app.id}/${n.toLowerCase().replace(/ /g, '-')}`, eventTypes: types, secret: `seeded-${app.id}` });
+    }
+  }
   const reviews = createReviewFeed(store, { now });
 
   /**
@@ -531,7 +540,9 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     }
 
     // The webhooks resource has its own routes (create, list, read, delete, pings).
-    const hooked = webhooks.route(request, url);
+    // GET of an app's webhooks is served by the generic route below (the catalogue mirrors them).
+    const appWebhooks = request.method === 'GET' && /^\/v1\/apps\/[^/]+\/webhooks$/.test(url.pathname);
+    const hooked = appWebhooks ? null : webhooks.route(request, url);
     if (hooked) {
       const r = await hooked;
       return { status: r.status, body: r.body, headers: { ...r.headers, 'x-rate-limit': rate } };

@@ -82,9 +82,31 @@ function appleError(status, code, title, detail, source) {
 const notFound = (type, id) => appleError(404, 'NOT_FOUND', 'The specified resource does not exist', `There is no resource of type '${type}' with id '${id}'`);
 
 /** Builds the webhooks resource. See the comment block at the top of this file. */
-export function createWebhooks({ appExists = () => true, fetch = (...a) => globalThis.fetch(...a), now = () => Date.now() / 1000, randomUUID = () => crypto.randomUUID() } = {}) {
+export function createWebhooks({ appExists = () => true, fetch = (...a) => globalThis.fetch(...a), now = () => Date.now() / 1000, randomUUID = () => crypto.randomUUID(), store = null } = {}) {
   /** id → { id, appId, name, secret, url, eventTypes, enabled, createdDate } in creation order. */
   const hooks = new Map();
+  // With the sandbox's catalogue (`store`), every webhook is mirrored there (without its secret), so the
+  // sandbox's generic route serves GET /v1/apps/{id}/webhooks with Apple's paging, fields and include.
+  function mirror(hook, removed = false) {
+    if (!store) return;
+    if (!store.has('webhooks')) store.set('webhooks', new Map());
+    const app = store.get('apps')?.get(hook.appId);
+    if (removed) {
+      store.get('webhooks').delete(hook.id);
+      if (app) app.relationships.webhooks = (app.relationships.webhooks ?? []).filter((id) => id !== hook.id);
+      return;
+    }
+    store.get('webhooks').set(hook.id, { type: 'webhooks', id: hook.id, attributes: { enabled: hook.enabled, eventTypes: [...hook.eventTypes], name: hook.name, url: hook.url }, relationships: { app: hook.appId } });
+    if (app) app.relationships.webhooks = [...(app.relationships.webhooks ?? []), hook.id];
+  }
+
+  /** Adds a webhook directly (sandbox set-up: webhooks some other tool made). Returns it. */
+  function seed({ id = randomUUID(), appId, name, url, eventTypes, enabled = false, secret = randomUUID() }) {
+    const hook = { id, createdDate: isoNow(now()), appId, name, secret, url, eventTypes: [...eventTypes], enabled };
+    hooks.set(hook.id, hook);
+    mirror(hook);
+    return hook;
+  }
   const deliveries = [];
   const stats = { created: 0, deleted: 0, delivered: 0, failed: 0, pings: 0, refused: 0 };
 
@@ -171,6 +193,7 @@ export function createWebhooks({ appExists = () => true, fetch = (...a) => globa
         }
         const hook = { id: randomUUID(), createdDate: isoNow(now()), ...checked.hook };
         hooks.set(hook.id, hook);
+        mirror(hook);
         stats.created += 1;
         return { status: 201, body: JSON.stringify({ data: render(origin, hook, true), links: { self: `${origin}/v1/webhooks/${hook.id}` } }) };
       }
@@ -193,14 +216,16 @@ export function createWebhooks({ appExists = () => true, fetch = (...a) => globa
         if (method !== 'GET') return wrongMethod('GET');
         const appId = decodeURIComponent(appList[1]);
         for (const p of params) {
-          if (p !== 'limit' && p !== 'fields[webhooks]') return appleError(400, 'PARAMETER_ERROR.ILLEGAL', 'A parameter is not allowed for this request', `The parameter '${p}' can not be used with this request`, { parameter: p });
+          if (!['limit', 'fields[webhooks]', 'fields[apps]', 'include'].includes(p)) return appleError(400, 'PARAMETER_ERROR.ILLEGAL', 'A parameter is not allowed for this request', `The parameter '${p}' can not be used with this request`, { parameter: p });
         }
         const limitText = url.searchParams.get('limit');
         const limit = limitText === null ? 50 : Number(limitText);
         if (!Number.isInteger(limit) || limit < 1 || limit > 200) return appleError(400, 'PARAMETER_ERROR.INVALID', 'A parameter has an invalid value', `'${limitText}' is not a valid value for 'limit'`, { parameter: 'limit' });
         if (!appExists(appId)) return notFound('Apps', appId);
         const all = list(appId);
-        const data = all.slice(0, limit).map((h) => render(origin, h, false));
+        const include = url.searchParams.get('include');
+        if (include !== null && include !== 'app') return appleError(400, 'PARAMETER_ERROR.INVALID', 'A parameter has an invalid value', `'${include}' is not a valid value for 'include'`, { parameter: 'include' });
+        const data = all.slice(0, limit).map((h) => render(origin, h, include === 'app'));
         return { status: 200, body: JSON.stringify({ data, links: { self: `${origin}${path}${url.search}` }, meta: { paging: { total: all.length, limit } } }) };
       }
       const id = decodeURIComponent(one[1]);
@@ -213,6 +238,7 @@ export function createWebhooks({ appExists = () => true, fetch = (...a) => globa
       if (method === 'DELETE') {
         if (!hook) return notFound('Webhooks', id);
         hooks.delete(id);
+        mirror(hook, true);
         stats.deleted += 1;
         return { status: 204, body: null };
       }
@@ -279,6 +305,7 @@ export function createWebhooks({ appExists = () => true, fetch = (...a) => globa
     emit,
     ping,
     list,
+    seed,
     deliveries,
     stats,
     /** An App Store version's state changed (AppVersionState values). */
