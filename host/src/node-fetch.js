@@ -137,7 +137,7 @@ class NodeResponse {
 }
 
 /**
- * Builds a fetch(url, { method, headers, signal }) for GETs over keep-alive agents. Returns the
+ * Builds a fetch(url, { method, headers, body?, signal }) over keep-alive agents (body: a string). Returns the
  * function and `close()` (destroys the pooled sockets, for shutdown).
  */
 export function createNodeFetch({ maxSockets = 256 } = {}) {
@@ -165,6 +165,9 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
       }
       const headers = { 'accept-encoding': 'gzip, deflate, br' };
       for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
+      // A request body (the trigger routes' POST /v1/webhooks) is a string, sent with its length.
+      const body = typeof init.body === 'string' ? Buffer.from(init.body) : null;
+      if (body !== null) headers['content-length'] = String(body.length);
       const lib = url.protocol === 'https:' ? https : http;
       const req = lib.request(url, { method: init.method ?? 'GET', headers, agent });
       let response = null;
@@ -185,7 +188,7 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
         response = new NodeResponse(res, signal, detach);
         resolve(response);
       });
-      req.end();
+      req.end(body ?? undefined);
     });
   }
 
