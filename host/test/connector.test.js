@@ -969,3 +969,16 @@ describe('asc-connector connector', () => {
     assert.equal(JSON.parse(files['apiDefinition.swagger.json']).host, 'gw.example.org');
   });
 });
+
+test('the webhook triggers of the operation list are the gateway\'s families (triggerFamilies) and Apple event types', { skip: NO_PKG }, () => {
+  const fromList = LIST.triggers.webhook.map((h) => ({ family: h.family, operationId: h.id, eventTypes: h.eventTypes }));
+  assert.deepEqual(WASM.triggerFamilies(), fromList);
+  const appleTypes = JSON.parse(read('spec/app-store-connect-openapi-4.4.1.json')).components.schemas.WebhookEventType.enum;
+  for (const h of fromList) for (const t of h.eventTypes) assert.ok(appleTypes.includes(t), t);
+  // Each family's payload schema is in the swagger, under the subscribe path.
+  for (const h of LIST.triggers.webhook) {
+    const item = SWAGGER.paths[LIST.triggers.subscribePath.replace('{family}', h.family)];
+    assert.equal(item.post.operationId, h.id);
+    assert.ok(item['x-ms-notification-content'].schema.$ref.endsWith(`/${h.id}Event`));
+  }
+});
