@@ -1,7 +1,8 @@
 // The gateway's trigger handlers (host/src/triggers.js) with an injected callApple backed by the
 // sandbox's webhooks resource (the independent oracle) and a small review store: subscribe,
 // idempotency, the limit error, the signed Location, unsubscribe, hostile input (refused before
-// any Apple request) and the review poll.
+// any Apple request) and the review poll. Then the routes inside the gateway (handler.js): a webhook
+// create is sent once, never retried; a fetch-API Request's body is read through its stream, capped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTriggerHandlers, locationBase, matchTriggerRoute, signLocation } from '../src/triggers.js';
@@ -278,4 +279,53 @@ test('review poll: bad parameters are refused before Apple; Apple failures keep 
   assert.equal(r.status, 502);
   assert.equal(JSON.parse(r.body).error.code, 'UPSTREAM_SERVER_ERROR');
   assert.match(apple.calls[0].query, /filter%5Brating%5D=1%2C2/);
+});
+
+// ---- The routes inside the gateway (handler.js) ----
+
+test('the gateway never retries a webhook create; GETs before it are retried as usual', async () => {
+  const { newAppleKey, serverKeyEnv, startStack } = await import('./helpers/gateway.js');
+  const key = newAppleKey();
+  const stack = await startStack({ keys: [key.sandboxKey], env: serverKeyEnv(key), deps: { upstream: { backoffBaseMs: 5, backoffCapMs: 20 } } });
+  try {
+    const app = stack.sandbox.catalogue.apps[5].id;
+    const body = JSON.stringify({ callbackUrl: 'https://flows.example.com/workflows/1/triggers/manual/paths/invoke?sig=abc' });
+    const post = () => fetch(`${stack.gw.url}/v1/apps/${app}/triggers/buildUploadState`, { method: 'POST', headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' }, body });
+    // The list answers 503 once (retried), then the create answers 503: passed on, never sent again.
+    stack.sandbox.faults.next({ status: 503 }).next({ latencyMs: 0 }).next({ status: 503 });
+    const r = await post();
+    const doc = await r.json();
+    assert.equal(r.status, 502, JSON.stringify(doc));
+    assert.equal(doc.error.code, 'UPSTREAM_SERVER_ERROR');
+    assert.equal(stack.sandbox.stats.byPath['/v1/webhooks'], 1, 'one POST /v1/webhooks');
+    assert.equal(stack.sandbox.stats.byPath[`/v1/apps/${app}/webhooks`], 2, 'the list was retried');
+    assert.equal(stack.sandbox.webhooks.list(app).length, 0);
+    const entry = stack.log.entries().at(-1);
+    assert.equal(entry.operation, 'OnBuildUploadStateChanged');
+    assert.ok(!JSON.stringify(stack.log.entries()).includes('sig=abc'), 'the callback never reaches the log');
+    // Then it works, and the answer's Location is on the gateway host.
+    const ok = await post();
+    assert.equal(ok.status, 201);
+    assert.match(ok.headers.get('location'), new RegExp(`^${stack.gw.url}/v1/apps/${app}/triggers/buildUploadState/[0-9a-f-]{36}\\?sig=[A-Za-z0-9_-]{43}$`));
+  } finally {
+    await stack.close();
+  }
+});
+
+test('a fetch-API Request (Workers, Deno) carries the subscribe body through its stream, capped', async () => {
+  const { newAppleKey, serverKeyEnv, startStack } = await import('./helpers/gateway.js');
+  const key = newAppleKey();
+  const stack = await startStack({ keys: [key.sandboxKey], env: serverKeyEnv(key) });
+  try {
+    const app = stack.sandbox.catalogue.apps[6].id;
+    const request = (text) => new Request(`http://127.0.0.1/v1/apps/${app}/triggers/betaFeedback`, { method: 'POST', headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' }, body: text });
+    const ok = await stack.gw.handler(request(JSON.stringify({ callbackUrl: 'https://flows.example.com/hook?sig=1', name: 'qa' })));
+    assert.equal(ok.status, 201, await ok.clone().text());
+    assert.deepEqual(stack.sandbox.webhooks.list(app).map((h) => h.name), ['asc-connector:betaFeedback:qa']);
+    const big = await stack.gw.handler(request(JSON.stringify({ callbackUrl: 'https://flows.example.com/hook', name: 'x'.repeat(20_000) })));
+    assert.equal(big.status, 400);
+    assert.equal((await big.json()).error.code, 'TRIGGER_BODY_INVALID');
+  } finally {
+    await stack.close();
+  }
 });
