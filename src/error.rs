@@ -249,6 +249,28 @@ error_codes! {
     RequestBodyNotAllowed = ("REQUEST_BODY_NOT_ALLOWED", 400),
     /// An unexpected failure inside the gateway.
     Internal = ("INTERNAL", 500),
+
+    // ---- Triggers (src/triggers/) ----
+    /// The trigger route names an event family this connector does not offer.
+    TriggerFamilyUnknown = ("TRIGGER_FAMILY_UNKNOWN", 404),
+    /// The subscribe body is not a JSON object with the accepted properties.
+    TriggerBodyInvalid = ("TRIGGER_BODY_INVALID", 400),
+    /// The callback URL is unusable (see details for every problem).
+    CallbackUrlInvalid = ("CALLBACK_URL_INVALID", 400),
+    /// The callback URL is not https (loopback http only on a local-sandbox gateway).
+    CallbackUrlNotHttps = ("CALLBACK_URL_NOT_HTTPS", 400),
+    /// The callback URL is longer than the gateway accepts.
+    CallbackUrlTooLong = ("CALLBACK_URL_TOO_LONG", 400),
+    /// The callback URL has a user name or password, a fragment, spaces, control characters or no host.
+    CallbackUrlMalformed = ("CALLBACK_URL_MALFORMED", 400),
+    /// The app already has Apple's maximum of webhooks (10); details list this connector's.
+    WebhookLimitReached = ("WEBHOOK_LIMIT_REACHED", 409),
+    /// The webhook was not created by this connector, or belongs to another app.
+    WebhookNotOurs = ("WEBHOOK_NOT_OURS", 403),
+    /// The unsubscribe URL's signature is missing or does not match.
+    TriggerSignatureInvalid = ("TRIGGER_SIGNATURE_INVALID", 401),
+    /// The polling watermark (`since`) is not one this gateway issued.
+    WatermarkInvalid = ("WATERMARK_INVALID", 400),
 }
 
 impl fmt::Display for ErrorCode {

@@ -14,6 +14,7 @@
 //! - [`inspect`]: explain why a token breaks Apple's rules (decodes without trusting it).
 //! - [`operations`]: the operation table and the request planner.
 //! - [`shape`]: JSON:API answers to flat records, Apple errors to one error shape.
+//! - [`triggers`]: the pure decisions behind the flow triggers (review polling, webhook subscriptions).
 //! - [`error`]: the one error type and its stable codes.
 //! - [`body`]: strict JSON intake of request bodies and checks against Apple's request schemas.
 //! - [`anyrequest`]: any request of Apple's spec, checked against the spec pack.
@@ -36,6 +37,8 @@ pub mod operations;
 #[cfg(feature = "gateway")]
 pub mod shape;
 pub mod token;
+#[cfg(feature = "gateway")]
+pub mod triggers;
 #[cfg(feature = "gateway")]
 pub mod write;
 

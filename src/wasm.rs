@@ -612,3 +612,199 @@ pub fn plan_any_request(
     let plan = pack.plan_json(&bytes)?;
     to_js(&plan)
 }
+
+// ---- Triggers (src/triggers/, docs/TRIGGERS.md) ----
+// One block, appended here so that it merges cleanly with edits at the top of this file.
+
+#[wasm_bindgen(typescript_custom_section)]
+#[cfg(feature = "gateway")]
+const TS_TRIGGER_TYPES: &'static str = r#"
+/** One instant trigger: a route segment, its connector operation and Apple's event types. */
+export interface TriggerFamily {
+  family: string;
+  operationId: string;
+  eventTypes: string[];
+}
+
+/** What `planSubscribe` decided: reuse a webhook, or POST this document to /v1/webhooks. */
+export type SubscribePlan =
+  | { action: "reuse"; webhookId: string }
+  | { action: "create"; document: string };
+
+/** One review poll's parameters (GET /trigger/v1/apps/{id}/customerReviews). */
+export interface ReviewPollRequest {
+  appId: string;
+  since?: string;
+  rating?: string;
+  territory?: string;
+  /** 1 to 200 (default 200): Apple's page size and the most reviews one poll fires. */
+  pageSize?: number;
+  nowSeconds?: number;
+}
+
+/** The next step of a review poll. */
+export type ReviewPollStep =
+  | { fetch: { path: string; query: string } }
+  | { done: { body: string; watermark: string; count: number; skipped: boolean } };
+"#;
+
+#[cfg(feature = "gateway")]
+fn bool_arg(value: &JsValue) -> bool {
+    value.as_bool().unwrap_or(false)
+}
+
+#[cfg(feature = "gateway")]
+/// The instant-trigger families: `[{ family, operationId, eventTypes }]`.
+#[wasm_bindgen(js_name = triggerFamilies, unchecked_return_type = "TriggerFamily[]")]
+pub fn trigger_families() -> Result<JsValue, JsValue> {
+    use crate::triggers::Family;
+    let list: Vec<serde_json::Value> = Family::ALL
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "family": f.slug(),
+                "operationId": f.operation_id(),
+                "eventTypes": f.event_types(),
+            })
+        })
+        .collect();
+    to_js(&serde_json::Value::Array(list))
+}
+
+#[cfg(feature = "gateway")]
+/// Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
+#[wasm_bindgen(js_name = readSubscribeBody, unchecked_return_type = "{ callbackUrl: string; name: string | null }")]
+pub fn read_subscribe_body_js(
+    body: JsValue,
+    #[wasm_bindgen(js_name = allowLoopbackHttp, unchecked_param_type = "boolean | undefined")]
+    allow_loopback_http: JsValue,
+) -> Result<JsValue, JsValue> {
+    let body = string_arg(&body, "body")?;
+    let req = crate::triggers::read_subscribe_body(&body, bool_arg(&allow_loopback_http))?;
+    to_js(&serde_json::json!({ "callbackUrl": req.callback_url, "name": req.name }))
+}
+
+#[cfg(feature = "gateway")]
+/// Decides how to subscribe from Apple's list of the app's webhooks (JSON text); throws
+/// `TRIGGER_FAMILY_UNKNOWN`, `WEBHOOK_LIMIT_REACHED` (details list this connector's webhooks) or
+/// `UPSTREAM_BAD_RESPONSE`.
+#[wasm_bindgen(js_name = planSubscribe, unchecked_return_type = "SubscribePlan")]
+pub fn plan_subscribe_js(
+    #[wasm_bindgen(js_name = appId)] app_id: JsValue,
+    family: JsValue,
+    #[wasm_bindgen(js_name = callbackUrl)] callback_url: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] name: JsValue,
+    #[wasm_bindgen(js_name = listBody)] list_body: JsValue,
+    secret: JsValue,
+) -> Result<JsValue, JsValue> {
+    use crate::triggers::{plan_subscribe, Family, SubscribePlan, SubscribeRequest};
+    let app_id = string_arg(&app_id, "appId")?;
+    let family = Family::from_slug(&string_arg(&family, "family")?)?;
+    let request = SubscribeRequest {
+        callback_url: string_arg(&callback_url, "callbackUrl")?,
+        name: name.as_string(),
+    };
+    let list_body = string_arg(&list_body, "listBody")?;
+    let secret = string_arg(&secret, "secret")?;
+    let plan = plan_subscribe(&app_id, family, &request, &list_body, &secret)?;
+    to_js(&match plan {
+        SubscribePlan::Reuse { webhook_id } => {
+            serde_json::json!({ "action": "reuse", "webhookId": webhook_id })
+        }
+        SubscribePlan::Create { document } => {
+            serde_json::json!({ "action": "create", "document": document.to_string() })
+        }
+    })
+}
+
+#[cfg(feature = "gateway")]
+/// Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
+#[wasm_bindgen(js_name = createdWebhookId)]
+pub fn created_webhook_id_js(body: JsValue) -> Result<String, JsValue> {
+    let body = string_arg(&body, "body")?;
+    Ok(crate::triggers::created_webhook_id(&body)?)
+}
+
+#[cfg(feature = "gateway")]
+/// `"delete"` or `"gone"` for a webhook, from Apple's list of the app's webhooks; throws
+/// `WEBHOOK_NOT_OURS` for a webhook this connector did not create.
+#[wasm_bindgen(js_name = planUnsubscribe, unchecked_return_type = "\"delete\" | \"gone\"")]
+pub fn plan_unsubscribe_js(
+    #[wasm_bindgen(js_name = webhookId)] webhook_id: JsValue,
+    #[wasm_bindgen(js_name = listBody)] list_body: JsValue,
+) -> Result<String, JsValue> {
+    use crate::triggers::{plan_unsubscribe, UnsubscribePlan};
+    let webhook_id = string_arg(&webhook_id, "webhookId")?;
+    let list_body = string_arg(&list_body, "listBody")?;
+    match plan_unsubscribe(&webhook_id, &list_body)? {
+        UnsubscribePlan::Delete => Ok("delete".to_owned()),
+        UnsubscribePlan::AlreadyGone => Ok("gone".to_owned()),
+    }
+}
+
+#[cfg(feature = "gateway")]
+/// One step of a review poll: call it with the Apple pages read so far (none at first) until it
+/// answers `{ done }`; `{ fetch: { path, query } }` names the next Apple request.
+#[wasm_bindgen(js_name = reviewPoll, unchecked_return_type = "ReviewPollStep")]
+pub fn review_poll_js(
+    #[wasm_bindgen(unchecked_param_type = "ReviewPollRequest")] request: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string[]")] pages: JsValue,
+) -> Result<JsValue, JsValue> {
+    use crate::triggers::{review_poll, PollStep, ReviewPollRequest};
+    if !request.is_object() {
+        return Err(options_error(
+            "request must be an object like { appId, since, rating, territory, pageSize }",
+        ));
+    }
+    let text = |key: &str| -> Result<Option<String>, JsValue> {
+        match get(&request, key)? {
+            Some(v) => Ok(Some(string_arg(&v, key)?)),
+            None => Ok(None),
+        }
+    };
+    let page_size = match get(&request, "pageSize")? {
+        None => 0,
+        Some(v) => match v.as_f64() {
+            Some(n) if (1.0..=200.0).contains(&n) && n.fract() == 0.0 => n as u32,
+            _ => {
+                return Err(options_error(
+                    "pageSize must be a whole number from 1 to 200",
+                ))
+            }
+        },
+    };
+    let now = now_seconds(&get(&request, "nowSeconds")?.unwrap_or(JsValue::UNDEFINED))?;
+    let req = ReviewPollRequest {
+        app_id: text("appId")?.unwrap_or_default(),
+        since: text("since")?,
+        rating: text("rating")?,
+        territory: text("territory")?,
+        page_size,
+        now: i64::try_from(now).unwrap_or(i64::MAX),
+    };
+    if !Array::is_array(&pages) {
+        return Err(options_error(
+            "pages must be an array of Apple's answer bodies (strings)",
+        ));
+    }
+    let mut bodies = Vec::new();
+    for page in Array::from(&pages).iter() {
+        bodies.push(
+            page.as_string()
+                .ok_or_else(|| options_error("pages must be an array of strings"))?,
+        );
+    }
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    let step = review_poll(&req, &refs)?;
+    to_js(&match step {
+        PollStep::Fetch { path, query } => {
+            serde_json::json!({ "fetch": { "path": path, "query": query } })
+        }
+        PollStep::Done(done) => serde_json::json!({ "done": {
+            "body": done.body().to_string(),
+            "watermark": done.watermark,
+            "count": done.value.len(),
+            "skipped": done.skipped,
+        }}),
+    })
+}

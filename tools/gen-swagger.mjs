@@ -815,6 +815,206 @@ function writeOperation(spec, pres, entry, list) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Triggers (the `triggers` section of the operation list; docs/TRIGGERS.md)
+
+/** A string property with words. */
+function wordsProperty(type, summary, description, extra = {}) {
+  return { type, ...extra, 'x-ms-summary': summary, description };
+}
+
+/** The app id path parameter of a trigger route, with the picker named in the section. */
+function triggerAppParameter(pres, list, triggers) {
+  const rule = list.idRules[triggers.app.idRule];
+  const words = pres.idWords?.[triggers.app.idRule] ?? { summary: `${titleOfNoun(pres, rule.noun)} ID`, description: `The App Store Connect ID of the ${rule.noun}.`, visibility: 'important' };
+  const picker = list.operations.find((o) => o.id === triggers.app.picker);
+  return {
+    name: 'id', in: 'path', required: true, type: 'string', 'x-ms-summary': words.summary, description: words.description,
+    'x-ms-visibility': words.visibility ?? 'important', 'x-ms-url-encoding': 'single', 'x-ms-dynamic-values': valuesFrom(picker),
+  };
+}
+
+/** A plain path parameter of a trigger route. */
+function triggerPathParameter(name, summary, description) {
+  return { name, in: 'path', required: true, type: 'string', 'x-ms-summary': summary, description, 'x-ms-url-encoding': 'single' };
+}
+
+/** The schema of the payload Apple posts for one webhook family (the x-ms-notification-content). */
+function eventDefinition(pres, hook) {
+  const attributes = {};
+  for (const [name, w] of Object.entries(hook.attributes)) attributes[name] = wordsProperty('string', w.summary, w.description);
+  attributes.timestamp = wordsProperty('string', 'Timestamp', 'When the event happened.', { format: 'date-time' });
+  const instance = titleOfNoun(pres, hook.instance);
+  return {
+    type: 'object',
+    properties: {
+      data: {
+        type: 'object',
+        properties: {
+          type: wordsProperty('string', 'Event Type', 'The kind of event, for example appStoreVersionAppVersionStateUpdated; webhookPingCreated for a test ping.'),
+          id: wordsProperty('string', 'Event ID', 'The ID of this event.'),
+          version: wordsProperty('integer', 'Payload Version', 'The version of the payload format.', { format: 'int32', 'x-ms-visibility': 'advanced' }),
+          attributes: { type: 'object', properties: attributes, 'x-ms-summary': 'Event Details', description: 'What changed.' },
+          relationships: {
+            type: 'object',
+            properties: {
+              instance: {
+                type: 'object',
+                properties: {
+                  data: {
+                    type: 'object',
+                    properties: {
+                      type: wordsProperty('string', 'Instance Type', `The type of the resource the event is about (the ${hook.instance}).`),
+                      id: wordsProperty('string', 'Instance ID', `The App Store Connect ID of the ${hook.instance}; read its details with the matching Get action.`),
+                    },
+                    'x-ms-summary': instance, description: `The ${hook.instance} the event is about.`,
+                  },
+                },
+                'x-ms-summary': 'Instance', description: `The ${hook.instance} the event is about, with its link.`,
+              },
+            },
+            'x-ms-summary': 'Related Resources', description: 'The resources the event is about.',
+          },
+        },
+        'x-ms-summary': 'Event', description: 'The event App Store Connect sent.',
+      },
+    },
+    'x-ms-summary': `${hook.summary.replace(/^When /, '').replace(/^\w/, (c) => c.toUpperCase())} Event`,
+    description: `The event App Store Connect posts ${hook.description.replace(/^This operation triggers /, '').replace(/\.$/, '')}.`,
+  };
+}
+
+/** The error responses of a trigger route (the presentation's words), after its success response. */
+function triggerResponses(pres, success, codes) {
+  const out = { ...success };
+  for (const code of codes) {
+    const text = code === '404' ? pres.errors['404'].replace('{noun}', 'app') : pres.errors[code];
+    if (!text) throw new Error(`connector/presentation.json errors has no text for ${code}`);
+    out[code] = { description: text };
+  }
+  return out;
+}
+
+/**
+ * The trigger paths and their definitions, from the `triggers` section of the operation list: per webhook family
+ * a subscribe POST (x-ms-trigger single) under a path item with x-ms-notification-content, the internal
+ * unsubscribe DELETE, and per polling trigger a batch GET whose records are those of a list operation.
+ */
+export function buildTriggers(spec, pres, list, models) {
+  const triggers = list.triggers;
+  const paths = {};
+  const definitions = {};
+  if (!triggers) return { paths, definitions };
+  const app = triggerAppParameter(pres, list, triggers);
+  const sub = triggers.subscribe;
+  definitions.TriggerSubscription = {
+    type: 'object',
+    properties: {
+      webhookId: wordsProperty('string', 'Webhook ID', 'The App Store Connect ID of the webhook behind the trigger.'),
+      appId: wordsProperty('string', 'App ID', 'The app the trigger watches.'),
+      family: wordsProperty('string', 'Event Family', 'The family of events the trigger receives.'),
+      eventTypes: { type: 'array', items: { type: 'string' }, 'x-ms-summary': 'Event Types', description: 'The App Store Connect event types the webhook receives.' },
+      reused: wordsProperty('boolean', 'Reused', 'Whether an existing webhook of this connector with the same callback was reused.'),
+    },
+    'x-ms-summary': 'Trigger Subscription', description: 'The webhook behind an instant trigger.',
+  };
+  definitions.TriggerUnsubscription = {
+    type: 'object',
+    properties: {
+      webhookId: wordsProperty('string', 'Webhook ID', 'The App Store Connect ID of the webhook.'),
+      deleted: wordsProperty('boolean', 'Deleted', 'Whether the webhook was deleted now (false when it was already gone).'),
+    },
+    'x-ms-summary': 'Removed Subscription', description: 'The outcome of removing an instant trigger.',
+  };
+  const errors = ['400', '401', '403', '404', '429', '502', '504', 'default'];
+  for (const hook of triggers.webhook) {
+    const eventName = `${hook.id}Event`;
+    definitions[eventName] = eventDefinition(pres, hook);
+    const body = {
+      type: 'object',
+      required: [sub.callback.name],
+      properties: {
+        [sub.callback.name]: { type: 'string', 'x-ms-notification-url': true, 'x-ms-visibility': 'internal', 'x-ms-summary': sub.callback.summary, description: sub.callback.description },
+        [sub.label.name]: { type: 'string', 'x-ms-visibility': 'advanced', 'x-ms-summary': sub.label.summary, description: sub.label.description },
+      },
+    };
+    paths[triggers.subscribePath.replace('{family}', hook.family)] = {
+      'x-ms-notification-content': { description: definitions[eventName].description, schema: { $ref: `#/definitions/${eventName}` } },
+      post: {
+        operationId: hook.id,
+        summary: hook.summary,
+        description: hook.description,
+        'x-ms-visibility': 'important',
+        'x-ms-trigger': 'single',
+        'x-ms-trigger-hint': hook.hint,
+        consumes: ['application/json'],
+        produces: ['application/json'],
+        parameters: [{ ...app }, { name: 'body', in: 'body', required: true, schema: body, 'x-ms-summary': 'Subscription', description: 'Where App Store Connect posts the events, and an optional label.' }],
+        responses: triggerResponses(pres, { 201: { description: sub.answer, schema: { $ref: '#/definitions/TriggerSubscription' } } }, ['400', '401', '403', '404', '409', '429', '502', '504', 'default']),
+      },
+    };
+  }
+  if (triggers.webhook.length > 0) {
+    const un = triggers.unsubscribe;
+    const sig = un.signature;
+    paths[un.path] = {
+      delete: {
+        operationId: un.id,
+        summary: un.summary,
+        description: un.description,
+        'x-ms-visibility': 'internal',
+        produces: ['application/json'],
+        parameters: [
+          { ...app, 'x-ms-dynamic-values': undefined },
+          triggerPathParameter('family', 'Event Family', `The event family of the trigger: ${triggers.webhook.map((h) => h.family).join(', ')}.`),
+          triggerPathParameter('webhookId', 'Webhook ID', 'The App Store Connect ID of the webhook behind the trigger.'),
+          { name: sig.name, in: 'query', required: false, type: 'string', 'x-ms-summary': sig.summary, description: sig.description, 'x-ms-visibility': 'internal' },
+        ].map((prm) => JSON.parse(JSON.stringify(prm))),
+        responses: triggerResponses(pres, { 200: { description: un.answer, schema: { $ref: '#/definitions/TriggerUnsubscription' } } }, errors),
+      },
+    };
+  }
+  for (const poll of triggers.polling) {
+    const records = models.find((m) => m.id === poll.records);
+    if (!records?.pageable) throw new Error(`${poll.id}: records ${poll.records} is not a list operation of the list`);
+    const apple = appleParameters(spec, records.entry.path, records.entry.method.toLowerCase());
+    const params = [{ ...app }];
+    const st = poll.state;
+    params.push({ name: st.parameter, in: 'query', required: false, type: 'string', 'x-ms-summary': st.summary, description: st.description, 'x-ms-visibility': 'internal' });
+    for (const [name, appleName] of Object.entries(poll.parameters)) {
+      const p = apple.find((x) => x.name === appleName);
+      if (!p) throw new Error(`${poll.id}: ${poll.records} has no parameter ${appleName}`);
+      params.push({ ...convertParameter(p, pres, records), name });
+    }
+    const batchName = `${poll.id}Batch`;
+    const { plural } = records.resource;
+    definitions[batchName] = {
+      type: 'object',
+      required: ['value', st.property],
+      properties: {
+        value: { type: 'array', items: { $ref: `#/definitions/${records.resource.schema}` }, 'x-ms-summary': `New ${titleOfNoun(pres, plural)}`, description: `The new ${plural}, newest first.` },
+        [st.property]: wordsProperty('string', st.summary, 'Where this check stopped; the platform passes it to the next check.', { 'x-ms-visibility': 'internal' }),
+      },
+      'x-ms-summary': `New ${titleOfNoun(pres, plural)}`, description: poll.answer,
+    };
+    paths[poll.path] = {
+      get: {
+        operationId: poll.id,
+        summary: poll.summary,
+        description: poll.description,
+        'x-ms-visibility': 'important',
+        'x-ms-trigger': 'batch',
+        'x-ms-trigger-hint': poll.hint,
+        'x-ms-trigger-metadata': { kind: 'query', mode: 'polling' },
+        produces: ['application/json'],
+        parameters: params,
+        responses: triggerResponses(pres, { 200: { description: poll.answer, schema: { $ref: `#/definitions/${batchName}` } } }, errors),
+      },
+    };
+  }
+  return { paths, definitions };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The document
 
 /** Builds the whole swagger document from the operation list, Apple's spec and the presentation words. */
@@ -890,6 +1090,10 @@ export function buildSwagger(spec, pres, list, { host } = {}) {
     paths[action.path][action.method.toLowerCase()] = build(pres, action);
   }
 
+  const triggers = buildTriggers(spec, pres, list, models);
+  Object.assign(paths, triggers.paths);
+  Object.assign(definitions, triggers.definitions);
+
   return {
     swagger: '2.0',
     info: {
@@ -912,13 +1116,34 @@ export function buildSwagger(spec, pres, list, { host } = {}) {
   };
 }
 
-/** apiProperties.json with the `updatenextlink` policy naming every pageable operation. */
+/**
+ * apiProperties.json with the `updatenextlink` policy naming every pageable operation, one `pollingtrigger`
+ * policy per polling trigger (its state parameter taken from the root property of the last answer, the items
+ * from `value`) and the capabilities (`triggers` when there are any).
+ */
 export function renderProperties(text, list) {
   const props = JSON.parse(text);
   const pageable = list.operations.filter((o) => o.kind === 'list' || o.kind === 'relatedList').map((o) => o.id);
-  for (const pol of props.properties.policyTemplateInstances) {
+  const polling = list.triggers?.polling ?? [];
+  const policies = props.properties.policyTemplateInstances.filter((pol) => pol.templateId !== 'pollingtrigger');
+  for (const pol of policies) {
     if (pol.templateId === 'updatenextlink') pol.parameters['x-ms-apimTemplate-operationName'] = pageable;
   }
+  for (const poll of polling) {
+    policies.push({
+      templateId: 'pollingtrigger',
+      title: poll.summary,
+      type: 'PollingTrigger',
+      parameters: {
+        'x-ms-apimTemplate-operationName': [poll.id],
+        'x-ms-apimTemplateParameter.triggerConfig': { [poll.state.parameter]: `@{triggerBody().${poll.state.property}}` },
+        'x-ms-apimTemplateParameter.triggerDataPath': '@triggerBody().value',
+      },
+    });
+  }
+  props.properties.policyTemplateInstances = policies;
+  const hasTriggers = polling.length > 0 || (list.triggers?.webhook ?? []).length > 0;
+  props.properties.capabilities = hasTriggers ? ['actions', 'triggers'] : [];
   return `${JSON.stringify(props, null, 2)}\n`;
 }
 
@@ -955,6 +1180,25 @@ export function renderOperationDocs(spec, pres, list) {
     L.push(`\`${action.method} ${action.path}\` — operation \`${action.id}\` (kind \`${action.kind}\`, served by the gateway; visibility ${pres.operationVisibility?.[action.id] ?? 'advanced'}).`);
     L.push(action.description);
     L.push(`Takes one JSON body with ${fields}; \`method\` is one of ${action.methods.join(', ')}. Answers Apple's own status (200, 201, 204, ...) and document, or flat records with \`shape\`.`);
+    L.push('');
+  }
+  const triggers = list.triggers;
+  for (const hook of triggers?.webhook ?? []) {
+    L.push(`### ${hook.summary}`, '');
+    L.push(`Instant trigger \`${hook.id}\`: \`POST ${triggers.subscribePath.replace('{family}', hook.family)}\` subscribes (one App Store Connect webhook for ${hook.eventTypes.map((t) => `\`${t}\``).join(', ')}, posting straight to the callback), the internal \`${triggers.unsubscribe.id}\` at the answer's Location unsubscribes.`);
+    L.push(`${hook.description} Fields: ${[...Object.values(hook.attributes).map((w) => w.summary), 'Timestamp', 'Instance Type', 'Instance ID'].join(', ')}.`);
+    L.push('');
+  }
+  if ((triggers?.webhook ?? []).length > 0) {
+    const un = triggers.unsubscribe;
+    L.push(`### ${un.summary}`, '');
+    L.push(`\`DELETE ${un.path}?${un.signature.name}=…\` — internal operation \`${un.id}\`, the Location of a subscription. ${un.description} The \`${un.signature.name}\` authorises it (no gateway key needed); only webhooks this connector created are deleted.`);
+    L.push('');
+  }
+  for (const poll of triggers?.polling ?? []) {
+    L.push(`### ${poll.summary}`, '');
+    L.push(`Polling trigger \`${poll.id}\`: \`GET ${poll.path}\` with the internal \`${poll.state.parameter}\` and the optional ${Object.keys(poll.parameters).map((n) => `\`${n}\``).join(', ')} (Apple's ${Object.values(poll.parameters).map((n) => `\`${n}\``).join(', ')} of ${poll.records}). ${poll.description}`);
+    L.push(`Answers \`{ value: [new records, newest first], ${poll.state.property} }\`; the \`pollingtrigger\` policy passes \`${poll.state.property}\` back as \`${poll.state.parameter}\`.`);
     L.push('');
   }
   L.push(DOC_END);

@@ -23,6 +23,7 @@ export const KNOWN_VARIABLES = Object.freeze([
   'GATEWAY_ALLOW_CALLER_KEYS',
   'GATEWAY_ALLOWED_HOSTS',
   'GATEWAY_LOCAL_SANDBOX',
+  'GATEWAY_TRIGGER_SECRET',
   'GATEWAY_UPSTREAM_TIMEOUT_MS',
   'GATEWAY_UPSTREAM_BUDGET_MS',
   'HOST',
@@ -206,6 +207,12 @@ export function loadConfig(env = {}, files = {}) {
   } else if (apiKey.trim() !== apiKey || /[\u0000-\u001f\u007f]/.test(apiKey)) {
     problems.push({ variable: 'GATEWAY_API_KEY', code: 'OPTIONS_INVALID', message: 'GATEWAY_API_KEY must not contain spaces at either end or control characters (it is compared with the X-API-Key header as is).' });
   }
+  // Optional key for the trigger unsubscribe URLs (docs/TRIGGERS.md §3.4); derived from the API
+  // key when unset.
+  const triggerSecret = get('GATEWAY_TRIGGER_SECRET') ?? '';
+  if (triggerSecret !== '' && (triggerSecret.length < 32 || triggerSecret.trim() !== triggerSecret || /[\u0000-\u001f\u007f]/.test(triggerSecret))) {
+    problems.push({ variable: 'GATEWAY_TRIGGER_SECRET', code: 'OPTIONS_INVALID', message: 'GATEWAY_TRIGGER_SECRET must be at least 32 characters without spaces at either end or control characters (for example the output of openssl rand -hex 32), or unset.' });
+  }
   const allowCallerKeys = parseBool('GATEWAY_ALLOW_CALLER_KEYS', get('GATEWAY_ALLOW_CALLER_KEYS'), problems);
 
   // --- the server's Apple key ---
@@ -285,5 +292,6 @@ export function loadConfig(env = {}, files = {}) {
   // Secrets are non-enumerable so that printing or JSON-serialising the config shows none of them.
   Object.defineProperty(config, 'apiKey', { value: apiKey, enumerable: false });
   Object.defineProperty(config, 'serverKey', { value: serverKey, enumerable: false });
+  Object.defineProperty(config, 'triggerSecret', { value: triggerSecret === '' ? null : triggerSecret, enumerable: false });
   return Object.freeze(config);
 }

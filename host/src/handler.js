@@ -12,6 +12,7 @@ import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
 import { callUpstream } from './upstream.js';
 import { readRequestBody } from './request-body.js';
 import { ANY_REQUEST_PATH, createAnyRequestRoute } from './anyrequest-route.js';
+import { MAX_SUBSCRIBE_BODY_BYTES, createTriggerHandlers, matchTriggerRoute } from './triggers.js';
 
 /** Caller headers the gateway reads, each with its size cap in bytes. */
 const HEADER_CAPS = Object.freeze({
@@ -28,6 +29,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The Apple paths the trigger routes may call (docs/TRIGGERS.md): an app's webhooks and customer
+ * reviews, creating a webhook and deleting one. Every one is a path of Apple's spec.
+ */
+const TRIGGER_UPSTREAM = /^\/v1\/(?:apps\/[^/?#]+\/(?:webhooks|customerReviews)|webhooks(?:\/[^/?#]+)?)$/;
 
 /** The default dependencies: real clock, fetch, timers and a JSON-line console log. */
 export function defaultDeps() {
@@ -197,9 +205,23 @@ export function selectKey(config, h) {
 }
 
 /**
+ * The subscribe body as text, at most MAX_SUBSCRIBE_BODY_BYTES (a longer one throws
+ * TRIGGER_BODY_INVALID without being buffered whole).
+ */
+async function readSubscribeBody(request) {
+  const tooLong = () => new GatewayError('TRIGGER_BODY_INVALID', `The request body is longer than ${MAX_SUBSCRIBE_BODY_BYTES} bytes; send only {"callbackUrl", "name"}.`);
+  if (Number(request.headers.get('content-length') ?? NaN) > MAX_SUBSCRIBE_BODY_BYTES) throw tooLong();
+  const read = await readRequestBody(request, MAX_SUBSCRIBE_BODY_BYTES);
+  if (read.over) throw tooLong();
+  return decoder.decode(read.bytes);
+}
+
+/**
  * Builds the request handler for one validated config. `deps` overrides the defaults of
  * defaultDeps() (tests inject fetch, the clock, sleep and the log sink); `deps.upstream` overrides
- * the upstream policy (timeouts, budget, body cap, backoff); `deps.minterCapacity` the LRU size.
+ * the upstream policy (timeouts, budget, body cap, backoff); `deps.minterCapacity` the LRU size;
+ * `deps.randomBytes(n)` makes webhook secrets and `deps.reviewPageSize` sets the review poll's page
+ * size (tests; default 200).
  * Returns `handle(request, { rawTarget }?) → Promise<Response>`; `handle.respond(request, meta)` is
  * the same without the Response (plain { status, headers, body }, for entries that write the answer
  * themselves); `handle.minters` exposes the minter cache and `handle.close()` frees the wasm minters.
@@ -211,8 +233,10 @@ export function createHandler(config, deps = {}) {
   const minters = new MinterCache({ TokenMinter: policy.TokenMinter, capacity: deps.minterCapacity ?? DEFAULT_MINTER_CAPACITY });
   const serverEntry = config.serverKey ? minters.pin('server', config.serverKey) : null;
   const apiKeyMatches = config.apiKey ? apiKeyChecker(config.apiKey) : null;
+  const triggers = createTriggerHandlers(config, { now: d.now, randomBytes: deps.randomBytes, reviewPageSize: deps.reviewPageSize });
+  const triggerFamilies = policy.triggerFamilies();
   // Parameter names the log may show; anything else a caller typed is logged as "(unknown)".
-  const knownParams = new Set(['cursor']);
+  const knownParams = new Set(['cursor', 'since', 'rating', 'territory', 'sig']);
   // Every operation by id; an operation takes a request body when the table says so (`takesBody`),
   // and every other one refuses a body (checkNoBody).
   const operationsById = new Map();
@@ -245,6 +269,43 @@ export function createHandler(config, deps = {}) {
     };
   }
 
+  /**
+   * Serves a trigger route with host/src/triggers.js. Its `callApple` reaches only Apple's host and
+   * only the webhook and review paths (TRIGGER_UPSTREAM); the Apple key is chosen on the first
+   * call, so every input (and the unsubscribe signature) is checked before. GETs run under the
+   * upstream policy (retries on 429/503); a POST or DELETE is sent once and never retried.
+   */
+  async function serveTrigger(request, url, rawQuery, h, route, state) {
+    const family = route.family === undefined ? null : triggerFamilies.find((f) => f.family === route.family);
+    state.operation = route.kind === 'reviews' ? 'OnNewCustomerReview' : route.kind === 'unsubscribe' ? 'DeleteTriggerSubscription' : family?.operationId ?? 'SubscribeTrigger';
+    checkNoBody(request.headers, route.kind === 'subscribe', state.operation);
+    let getToken = null;
+    const callApple = async (method, applePath, query, bodyText) => {
+      const target = `${config.baseUrl}${applePath}${query ? `?${query}` : ''}`;
+      if (!TRIGGER_UPSTREAM.test(applePath) || new URL(target).origin !== upstreamOrigin) {
+        throw new GatewayError('INTERNAL', 'The planned upstream request left the webhook and review paths of ASC_BASE_URL; it was not sent.');
+      }
+      getToken ??= await tokenGetter(h, state);
+      // GETs under the upstream policy; a POST or DELETE under the write rule (never sent twice).
+      const write = method === 'GET' ? null : { operationId: state.operation, outcomeHint: "list the app's webhooks (ListAppWebhooks) to see whether the change was made" };
+      const up = await callUpstream({ url: target, method, body: bodyText ?? null, write, getToken, deps: d, policy: upstreamPolicy });
+      state.retries += up.retries;
+      state.minted = state.minted || up.minted;
+      state.upstreamStatus = up.status;
+      return { status: up.status, body: up.body };
+    };
+    let out;
+    if (route.kind === 'subscribe') {
+      const bodyText = await readSubscribeBody(request);
+      out = await triggers.subscribe({ ...route, bodyText, headers: request.headers, requestUrl: url.href, callApple });
+    } else if (route.kind === 'unsubscribe') {
+      out = await triggers.unsubscribe({ ...route, rawQuery, callApple });
+    } else {
+      out = await triggers.pollReviews({ ...route, rawQuery, callApple });
+    }
+    return { status: out.status, body: out.body, extra: out.headers ?? {} };
+  }
+
   async function serve(request, meta, state) {
     const url = new URL(request.url);
     const { path, rawQuery } = splitTarget(meta.rawTarget, url);
@@ -259,7 +320,18 @@ export function createHandler(config, deps = {}) {
     }
 
     const h = readCallerHeaders(request.headers);
-    if (config.apiKey) {
+    // The trigger routes (docs/TRIGGERS.md). A wrong method on one of them is reported only after
+    // the API-key check, so unauthenticated callers learn nothing about the routes.
+    let trigger = null;
+    let routeError = null;
+    try {
+      trigger = matchTriggerRoute(request.method, path);
+    } catch (err) {
+      routeError = err;
+    }
+    // The unsubscribe URL authorises itself (its `sig`): the platform may send that DELETE without
+    // the connector's headers. Every other route needs the API key.
+    if (config.apiKey && !trigger?.selfAuthorizing) {
       if (h['x-api-key'] === undefined || h['x-api-key'] === '') {
         throw new GatewayError('UNAUTHENTICATED', "Send this gateway's API key in the X-API-Key header.");
       }
@@ -268,6 +340,8 @@ export function createHandler(config, deps = {}) {
       }
     }
 
+    if (routeError) throw routeError;
+    if (trigger) return serveTrigger(request, url, rawQuery, h, trigger, state);
     // POST /v1/request: any request of Apple's spec, checked by the spec pack (anyrequest-route.js).
     if (path === ANY_REQUEST_PATH) return serveAnyRequest(request, meta, state, await tokenGetter(h, state), url, rawQuery);
 

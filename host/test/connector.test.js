@@ -33,10 +33,6 @@ const README = read('connector/readme.md');
 const PRES = JSON.parse(read('connector/presentation.json'));
 const LIST = JSON.parse(read('src/operations/operations.json'));
 const clone = (x) => structuredClone(x);
-/** Actions the gateway serves itself (POST /v1/request): in the swagger, not in Apple's operation table. */
-const GATEWAY_ACTIONS = new Set((LIST.gatewayActions ?? []).map((a) => a.id));
-/** The operations that stand for one Apple operation each (everything but the gateway actions). */
-const appleOperations = (doc) => operations(doc).filter(({ op }) => !GATEWAY_ACTIONS.has(op.operationId));
 
 /** The wasm package, when it has been built with the entry points this file needs (else null). */
 async function loadWasm() {
@@ -248,17 +244,20 @@ const RULES = [
   }],
   ['every operation has x-ms-visibility', ({ sw }) => operations(sw)
     .filter(({ op }) => !['important', 'advanced', 'internal'].includes(op['x-ms-visibility'])).map(({ op }) => op.operationId)],
-  ['OperationShouldHaveSuccessfulResponse / SchemaDefinitionSetIncorrectly: reads 200 with a schema, creates 201 with one, other writes 204', ({ sw }) => operations(sw)
-    .filter(({ method, op }) => (method === 'get' ? !op.responses?.['200']?.schema : !(op.responses?.['201']?.schema || (op.responses?.['204'] && !op.responses['204'].schema))))
+  ['OperationShouldHaveSuccessfulResponse / SchemaDefinitionSetIncorrectly: reads 200 with a schema, creates and webhook registrations 201 with one, other writes 204', ({ sw }) => operations(sw)
+    .filter(({ method, op }) => (op['x-ms-trigger'] === 'single' ? !op.responses?.['201']?.schema
+      : method === 'get' ? !op.responses?.['200']?.schema
+        : !(op.responses?.['200']?.schema || op.responses?.['201']?.schema || (op.responses?.['204'] && !op.responses['204'].schema))))
     .map(({ op }) => op.operationId)],
   ['OperationHasManyResponsesWithSchema: one response with a schema (none for a 204 write)', ({ sw }) => operations(sw)
     .filter(({ op }) => Object.values(op.responses ?? {}).filter((r) => r.schema).length !== (op.responses?.['204'] ? 0 : 1)).map(({ op }) => op.operationId)],
   ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', ({ sw }) => {
     const p = [];
     for (const { method, op } of operations(sw)) {
-      if (method === 'get') continue;
-      const body = (op.parameters ?? []).filter((x) => x.in === 'body');
       const table = LIST.operations.find((o) => o.id === op.operationId);
+      // Trigger routes and gateway actions have their own rules (below and in the trigger checks).
+      if (method === 'get' || !table) continue;
+      const body = (op.parameters ?? []).filter((x) => x.in === 'body');
       const takes = method === 'post' || table?.kind === 'removeRelationship';
       if (body.length !== (takes ? 1 : 0)) p.push(`${op.operationId}: ${body.length} body parameters`);
       if (takes && JSON.stringify(op.consumes) !== '["application/json"]') p.push(`${op.operationId}: consumes`);
@@ -364,7 +363,9 @@ const RULES = [
       }
       if (prm.type === 'array' && (prm.collectionFormat !== 'csv' || prm.items?.type !== 'string')) p.push(`${where}: array`);
       if (prm.type === 'integer' && (typeof prm.minimum !== 'number' || typeof prm.maximum !== 'number' || prm.minimum > prm.maximum)) p.push(`${where}: integer bounds`);
-      if (!['array', 'integer', 'boolean', 'string'].includes(prm.type)) p.push(`${where}: type ${prm.type}`);
+      if (prm.in === 'body') {
+        if (prm.schema?.type !== 'object' || !prm.schema.properties) p.push(`${where}: body without an object schema`);
+      } else if (!['array', 'integer', 'boolean', 'string'].includes(prm.type)) p.push(`${where}: type ${prm.type}`);
     }
     return p;
   }],
@@ -459,7 +460,7 @@ const RULES = [
     return p;
   }],
   ['policy templates carry their required parameters and name existing operations', ({ sw, props }) => {
-    const need = { setheader: ['name', 'value'], updatenextlink: ['nextLinkPropertyName'] };
+    const need = { setheader: ['name', 'value'], updatenextlink: ['nextLinkPropertyName'], pollingtrigger: ['triggerConfig', 'triggerDataPath'] };
     const ids = operations(sw).map((o) => o.op.operationId);
     const p = [];
     for (const pol of policies(props)) {
@@ -478,6 +479,46 @@ const RULES = [
       if (!m || !cp[m[1]]) { p.push(`bad value ${value}`); continue; }
       if (cp[m[1]].uiDefinition?.constraints?.required === 'false' && m[2] === undefined) p.push(`${m[1]} has no default`);
     }
+    return p;
+  }],
+  // Triggers: docs/TRIGGERS.md §2 and §4
+  ['WebhookOperationsMissingNotificationUrlProperty / OperationMustHaveNotificationContentExtension: each single trigger is a POST with an internal, required x-ms-notification-url body property under a path item with x-ms-notification-content', ({ sw }) => {
+    const p = [];
+    for (const { path: pa, method, op } of operations(sw).filter((o) => o.op['x-ms-trigger'] === 'single')) {
+      const item = sw.paths[pa];
+      if (method !== 'post') p.push(`${op.operationId}: not a POST`);
+      if (!item['x-ms-notification-content']?.schema) p.push(`${op.operationId}: no x-ms-notification-content`);
+      if (op['x-ms-notification']) p.push(`${op.operationId}: x-ms-notification on a webhook operation`);
+      const body = (op.parameters ?? []).find((x) => x.in === 'body')?.schema;
+      const url = Object.entries(body?.properties ?? {}).filter(([, s]) => s['x-ms-notification-url'] === true);
+      if (url.length !== 1) p.push(`${op.operationId}: ${url.length} x-ms-notification-url properties`);
+      else if (url[0][1].type !== 'string' || url[0][1]['x-ms-visibility'] !== 'internal' || !body.required?.includes(url[0][0])) p.push(`${op.operationId}: the callback property is not an internal, required string`);
+    }
+    return p;
+  }],
+  ['trigger words: summary "When ...", description "This operation triggers when ...", an x-ms-trigger-hint', ({ sw }) => operations(sw)
+    .filter(({ op }) => op['x-ms-trigger'])
+    .filter(({ op }) => !/^When [a-z]/.test(op.summary ?? '') || !/^This operation triggers /.test(op.description ?? '') || !/^To see it work, .+\.$/.test(op['x-ms-trigger-hint'] ?? ''))
+    .map(({ op }) => op.operationId)],
+  ['webhook triggers have an internal DELETE operation for their Location', ({ sw }) => {
+    const hooks = operations(sw).filter((o) => o.op['x-ms-trigger'] === 'single');
+    const del = operations(sw).filter((o) => o.method === 'delete' && o.op['x-ms-visibility'] === 'internal');
+    return hooks.length > 0 && del.length === 0 ? ['no internal DELETE'] : [];
+  }],
+  ['batch triggers: a GET under /trigger with the polling metadata and a pollingtrigger policy; capabilities list triggers', ({ sw, props }) => {
+    const p = [];
+    const triggers = operations(sw).filter((o) => o.op['x-ms-trigger']);
+    for (const { path: pa, method, op } of triggers.filter((o) => o.op['x-ms-trigger'] === 'batch')) {
+      if (method !== 'get' || !pa.startsWith('/trigger/')) p.push(`${op.operationId}: not a GET under /trigger`);
+      if (JSON.stringify(op['x-ms-trigger-metadata']) !== '{"kind":"query","mode":"polling"}') p.push(`${op.operationId}: x-ms-trigger-metadata`);
+      const pol = policies(props).find((x) => x.templateId === 'pollingtrigger' && (x.parameters?.['x-ms-apimTemplate-operationName'] ?? []).includes(op.operationId));
+      if (!pol) { p.push(`${op.operationId}: no pollingtrigger policy`); continue; }
+      for (const name of Object.keys(pol.parameters['x-ms-apimTemplateParameter.triggerConfig'] ?? {})) {
+        const prm = (op.parameters ?? []).find((x) => x.name === name);
+        if (!prm || prm.in !== 'query' || prm['x-ms-visibility'] !== 'internal' || prm.required) p.push(`${op.operationId}: state parameter ${name} is not an optional internal query parameter`);
+      }
+    }
+    if (triggers.length > 0 && !(props.properties?.capabilities ?? []).includes('triggers')) p.push('capabilities do not list triggers');
     return p;
   }],
   // docs/API_NOTES.md#certification-files-and-readme
@@ -554,6 +595,10 @@ const BREAKS = [
   ['no secrets or tokens in the connector files', (c) => { c.readme += '\n-----BEGIN PRIVATE KEY-----\n'; }],
   ['readme has the independent-publisher sections', (c) => { c.readme = c.readme.replace('## Obtaining Credentials', '## Credentials'); }],
   ['the swagger is at most 1 MB', (c) => { c.text = ' '.repeat(1024 * 1024 + 1); }],
+  ['WebhookOperationsMissingNotificationUrlProperty / OperationMustHaveNotificationContentExtension: each single trigger is a POST with an internal, required x-ms-notification-url body property under a path item with x-ms-notification-content', (c) => { delete c.sw.paths['/v1/apps/{id}/triggers/buildUploadState']['x-ms-notification-content']; }],
+  ['trigger words: summary "When ...", description "This operation triggers when ...", an x-ms-trigger-hint', (c) => { delete c.sw.paths['/v1/apps/{id}/triggers/betaFeedback'].post['x-ms-trigger-hint']; }],
+  ['webhook triggers have an internal DELETE operation for their Location', (c) => { c.sw.paths['/v1/apps/{id}/triggers/{family}/{webhookId}'].delete['x-ms-visibility'] = 'advanced'; }],
+  ['batch triggers: a GET under /trigger with the polling metadata and a pollingtrigger policy; capabilities list triggers', (c) => { c.props.properties.capabilities = []; }],
 ];
 
 describe('each certification rule catches a broken copy', () => {
@@ -574,7 +619,12 @@ describe('each certification rule catches a broken copy', () => {
 test('apiDefinition.swagger.json validates as Swagger 2.0 (swagger-parser)', async () => {
   const api = await SwaggerParser.validate(clone(SWAGGER));
   assert.equal(api.swagger, '2.0');
-  assert.deepEqual(Object.keys(api.paths).sort(), [...new Set([...LIST.operations, ...(LIST.gatewayActions ?? [])].map((o) => o.path))].sort());
+  const triggerPaths = [
+    ...LIST.triggers.webhook.map((h) => LIST.triggers.subscribePath.replace('{family}', h.family)),
+    LIST.triggers.unsubscribe.path,
+    ...LIST.triggers.polling.map((t) => t.path),
+  ];
+  assert.deepEqual(Object.keys(api.paths).sort(), [...new Set([...LIST.operations.map((o) => o.path), ...(LIST.gatewayActions ?? []).map((o) => o.path), ...triggerPaths])].sort());
 });
 
 test('swagger-parser rejects a broken copy (the validation is real)', async () => {
@@ -667,8 +717,14 @@ test('the swagger follows Apple\'s spec: every App attribute, every includable r
 // The wasm operation table, both ways
 
 /** The swagger's view of one operation in the table's terms. */
+/** The operations of the operation list (the table's); the triggers are the gateway's own routes. */
+function actions(doc) {
+  const ids = new Set(LIST.operations.map((o) => o.id));
+  return operations(doc).filter(({ op }) => ids.has(op.operationId));
+}
+
 function swaggerAsTable(doc) {
-  return appleOperations(doc).map(({ path: p, method, op }) => ({
+  return actions(doc).map(({ path: p, method, op }) => ({
     id: op.operationId,
     method: method.toUpperCase(),
     path: p,
@@ -807,7 +863,7 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
     const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
     try {
       let checked = 0;
-      for (const { path: p, method, op } of appleOperations(SWAGGER).filter((o) => o.method === 'get')) {
+      for (const { path: p, method, op } of actions(SWAGGER).filter((o) => o.method === 'get')) {
         const def = op.responses['200'].schema.$ref.replace('#/definitions/', '');
         const validate = validatorFor(def);
         const table = WASM.operations().find((o) => o.id === op.operationId);
@@ -822,7 +878,7 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
           checked += 1;
         }
       }
-      assert.ok(checked >= 2 * appleOperations(SWAGGER).filter((o) => o.method === 'get').length - 2);
+      assert.ok(checked >= 2 * actions(SWAGGER).filter((o) => o.method === 'get').length - 2);
     } finally {
       await stack.close();
     }
@@ -832,7 +888,7 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
     const team = newAppleKey();
     const stack = await startStack({ keys: [team.sandboxKey], env: serverKeyEnv(team) });
     try {
-      for (const { path: p, method, op } of appleOperations(SWAGGER).filter((o) => o.method !== 'get')) {
+      for (const { path: p, method, op } of actions(SWAGGER).filter((o) => o.method !== 'get')) {
         const c = writeCases(stack.sandbox.catalogue.resources)[op.operationId];
         assert.ok(c, op.operationId);
         const body = op.parameters.find((x) => x.in === 'body');
@@ -1018,4 +1074,17 @@ describe('asc-connector connector', () => {
     const files = buildConnectorPackage({ host: 'gw.example.org', sources: readSources() });
     assert.equal(JSON.parse(files['apiDefinition.swagger.json']).host, 'gw.example.org');
   });
+});
+
+test('the webhook triggers of the operation list are the gateway\'s families (triggerFamilies) and Apple event types', { skip: NO_PKG }, () => {
+  const fromList = LIST.triggers.webhook.map((h) => ({ family: h.family, operationId: h.id, eventTypes: h.eventTypes }));
+  assert.deepEqual(WASM.triggerFamilies(), fromList);
+  const appleTypes = JSON.parse(read('spec/app-store-connect-openapi-4.4.1.json')).components.schemas.WebhookEventType.enum;
+  for (const h of fromList) for (const t of h.eventTypes) assert.ok(appleTypes.includes(t), t);
+  // Each family's payload schema is in the swagger, under the subscribe path.
+  for (const h of LIST.triggers.webhook) {
+    const item = SWAGGER.paths[LIST.triggers.subscribePath.replace('{family}', h.family)];
+    assert.equal(item.post.operationId, h.id);
+    assert.ok(item['x-ms-notification-content'].schema.$ref.endsWith(`/${h.id}Event`));
+  }
 });

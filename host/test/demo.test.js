@@ -46,7 +46,7 @@ test('make demo: lists every app over several pages, reads one app, exits 0, pri
   const bundles = rows.map((r) => /com\.example\.[a-z0-9]+/.exec(r)?.[0]);
   assert.equal(new Set(bundles).size, 30);
 
-  const summary = /Summary: (\d+) pages, (\d+) apps listed, 1 app read, (\d+) low-rated reviews read; tokens minted by the gateway: (\d+), seen by the sandbox: (\d+), rejected: (\d+)/.exec(stdout);
+  const summary = /Summary: (\d+) pages, (\d+) apps listed, 1 app read, (\d+) low-rated reviews read, 1 trigger event received, 3 new reviews fired; tokens minted by the gateway: (\d+), seen by the sandbox: (\d+), rejected: (\d+)/.exec(stdout);
   assert.ok(summary, 'summary line');
   const [, pages, apps, reviewCount, minted, seen, rejected] = summary.map(Number);
   assert.ok(pages >= 3, `30 apps at limit=10 take at least 3 pages (got ${pages})`);
@@ -87,6 +87,18 @@ test('make demo: lists every app over several pages, reads one app, exits 0, pri
     const read = section(stdout, 'Read the response to a customer review');
     assert.ok(read.includes(answered.relationships.response), 'the response read is the newest answered review\'s');
   }
+
+  // The instant trigger fired once and was removed; the review poll cycle fired the three new reviews once.
+  const instant = section(stdout, 'Instant trigger');
+  assert.match(instant, /Subscribe\s+201: webhook [0-9a-f-]{36} \(APP_STORE_VERSION_APP_VERSION_STATE_UPDATED\)/);
+  assert.match(instant, /Event received\s+appStoreVersionAppVersionStateUpdated: (\w+) → (\w+) at /);
+  assert.match(instant, /Signature\s+hmacsha256=[0-9a-f]{12}/);
+  assert.match(instant, /deleted true; webhooks left: 0/);
+  const poll = section(stdout, 'Review trigger');
+  const pollRows = poll.split('\n').slice(3).map((l) => l.trim().split(/\s{2,}/));
+  assert.deepEqual(pollRows.map((r) => r.slice(0, 3)), [['1', '0', '1'], ['2', '3', '1'], ['3', '0', '1']]);
+  assert.match(pollRows[1][3], /"Please add dark mode", "Crashes on launch", "Love the new widgets"/);
+  assert.match(stdout, /1 trigger event received, 3 new reviews fired/);
 });
 
 test('demo options: --help, unknown flags and bad values', async () => {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config.js';
 import { startGateway } from '../src/node.js';
 import { constantTimeEqual, createHandler } from '../src/handler.js';
+import { locationKeyBytes, signLocation } from '../src/triggers.js';
 import { newAppleKey, serverKeyEnv, callerKeyHeaders, startStack } from './helpers/gateway.js';
 import { median, oneLine, rawSend, unusableKeys } from './helpers/hardening.js';
 
@@ -175,12 +176,38 @@ const ROWS = [
   anyRequestRow('method PUT (not in Apple\'s API)', { method: 'PUT', path: '/v1/apps' }, 405, 'METHOD_NOT_ALLOWED'),
   anyRequestRow('a duplicate "path" key (the second would win in JSON.parse)', '{"method":"GET","path":"/v1/apps","path":"//evil.example/"}', 400, 'BODY_DUPLICATE_KEY'),
   anyRequestRow('an unknown envelope member "url"', { method: 'GET', path: '/v1/apps', url: 'https://evil.example/' }, 400, 'REQUEST_INVALID'),
+  // --- trigger routes (docs/TRIGGERS.md): subscribe, the self-authorising unsubscribe, the review poll ---
+  { cat: 'trigger', name: 'subscribe with an http callback', ...subscribe({ callbackUrl: 'http://flows.example.com/hook?sig=x' }), status: 400, code: 'CALLBACK_URL_NOT_HTTPS' },
+  { cat: 'trigger', name: 'subscribe with a loopback http callback (not a local-sandbox gateway)', ...subscribe({ callbackUrl: 'http://127.0.0.1:9/hook' }), status: 400, code: 'CALLBACK_URL_NOT_HTTPS' },
+  { cat: 'trigger', name: 'subscribe with a callback of 5,000 characters', ...subscribe({ callbackUrl: `https://flows.example.com/${'a'.repeat(5000)}` }), status: 400, code: 'CALLBACK_URL_TOO_LONG' },
+  { cat: 'trigger', name: 'subscribe with a user name in the callback', ...subscribe({ callbackUrl: 'https://user:pw@flows.example.com/hook' }), status: 400, code: 'CALLBACK_URL_MALFORMED' },
+  { cat: 'trigger', name: 'subscribe with a javascript: callback', ...subscribe({ callbackUrl: 'javascript:alert(1)' }), status: 400 },
+  { cat: 'trigger', name: 'subscribe without a callback', ...subscribe({ name: 'x' }), status: 400, code: 'TRIGGER_BODY_INVALID' },
+  { cat: 'trigger', name: 'subscribe with a body that is not JSON', ...subscribe('{"callbackUrl":'), status: 400, code: 'TRIGGER_BODY_INVALID' },
+  { cat: 'trigger', name: 'subscribe with a body over 16 KiB', ...subscribe({ callbackUrl: 'https://flows.example.com/hook', name: 'n'.repeat(17 * 1024) }), status: 400, code: 'TRIGGER_BODY_INVALID' },
+  { cat: 'trigger', name: 'subscribe to an unknown event family', ...subscribe({ callbackUrl: 'https://flows.example.com/hook' }, 'allEvents'), status: 404, code: 'TRIGGER_FAMILY_UNKNOWN' },
+  { cat: 'trigger', name: 'subscribe for an app id that is not a number', ...subscribe({ callbackUrl: 'https://flows.example.com/hook' }, 'buildUploadState', 'com.example.app'), status: 400, code: 'ID_INVALID' },
+  { cat: 'trigger', name: 'subscribe without the API key', ...subscribe({ callbackUrl: 'https://flows.example.com/hook' }), auth: false, status: 401, code: 'UNAUTHENTICATED' },
+  { cat: 'trigger', name: 'GET on a subscribe route', target: '/v1/apps/6446998023/triggers/buildUploadState', status: 405, code: 'METHOD_NOT_ALLOWED' },
+  { cat: 'trigger', name: 'unsubscribe without a sig', method: 'DELETE', auth: false, target: '/v1/apps/6446998023/triggers/buildUploadState/8c1a6f3e-5b2d-4e7a-9c1f-3d2e1b0a9f87', status: 401, code: 'TRIGGER_SIGNATURE_INVALID' },
+  { cat: 'trigger', name: 'unsubscribe with a forged sig', method: 'DELETE', auth: false, target: `/v1/apps/6446998023/triggers/buildUploadState/8c1a6f3e-5b2d-4e7a-9c1f-3d2e1b0a9f87?sig=${'A'.repeat(43)}`, status: 401, code: 'TRIGGER_SIGNATURE_INVALID' },
+  { cat: 'trigger', name: 'unsubscribe with two sigs', method: 'DELETE', auth: false, target: `/v1/apps/6446998023/triggers/buildUploadState/8c1a6f3e-5b2d-4e7a-9c1f-3d2e1b0a9f87?sig=${'A'.repeat(43)}&sig=x`, status: 401, code: 'TRIGGER_SIGNATURE_INVALID' },
+  { cat: 'trigger', name: 'unsubscribe with a body', method: 'DELETE', auth: false, target: '/v1/apps/6446998023/triggers/buildUploadState/8c1a6f3e-5b2d-4e7a-9c1f-3d2e1b0a9f87?sig=x', headers: [['Content-Length', '2']], body: '{}', status: 400, code: 'REQUEST_BODY_NOT_ALLOWED' },
+  { cat: 'trigger', name: 'review poll with a watermark it did not issue', target: '/trigger/v1/apps/6446998023/customerReviews?since=2024-01-01', status: 400, code: 'WATERMARK_INVALID' },
+  { cat: 'trigger', name: 'review poll with an unknown parameter', target: '/trigger/v1/apps/6446998023/customerReviews?cursor=abc', status: 400, code: 'REQUEST_INVALID' },
+  { cat: 'trigger', name: 'review poll without the API key', auth: false, target: '/trigger/v1/apps/6446998023/customerReviews', status: 401, code: 'UNAUTHENTICATED' },
 ];
 
 /** A POST /v1/request row: `envelope` (an object or its JSON text) as the body, with its length. */
 function anyRequestRow(name, envelope, status, code) {
   const body = typeof envelope === 'string' ? envelope : JSON.stringify(envelope);
   return { cat: 'any-request', name, method: 'POST', target: '/v1/request', headers: [['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))]], body, status, code };
+}
+
+/** A subscribe row: POST /v1/apps/{app}/triggers/{family} with `body` (an object as JSON, or raw text). */
+function subscribe(body, family = 'buildUploadState', app = '6446998023') {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return { method: 'POST', target: `/v1/apps/${app}/triggers/${family}`, headers: [['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(text))]], body: text };
 }
 
 function buildRequest(row, ctx) {
@@ -225,7 +252,7 @@ describe('hostile requests: a table of requests that must be refused and never f
         assert.equal(res.body, '', 'no body');
       } else {
         const doc = JSON.parse(res.body);
-        assert.equal(doc.error.code, row.code, res.body.slice(0, 300));
+        if (row.code !== undefined) assert.equal(doc.error.code, row.code, res.body.slice(0, 300));
         assert.equal(doc.error.status, row.status);
         assert.ok(doc.error.message.length > 10, 'a message that says what is wrong');
       }
@@ -257,6 +284,42 @@ describe('hostile requests: a table of requests that must be refused and never f
     t.diagnostic(`hostile rows passed: ${total} of ${ROWS.length + 1} (${Object.entries(tried).map(([k, n]) => `${k} ${n}`).join(', ')})`);
     assert.equal(total, ROWS.length + 1, 'every row passed');
     assert.ok(total >= 40);
+  });
+});
+
+describe('unsubscribe URLs signed with the gateway\'s key but aimed elsewhere', () => {
+  let stack;
+  let key;
+  const deletes = [];
+  before(async () => {
+    stack = await startStack({ keys: [server.sandboxKey], env: serverKeyEnv(server), deps: { fetch: (url, init) => { if (init?.method === 'DELETE') deletes.push(String(url)); return fetch(url, init); } } });
+    key = await locationKeyBytes({ apiKey: stack.apiKey });
+  });
+  after(() => stack.close());
+
+  const del = async (app, family, id, sig) => rawSend(stack.gw.url, `DELETE /v1/apps/${app}/triggers/${family}/${id}?sig=${sig} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+
+  test('a signature for one app, family or webhook does not unsubscribe another; nothing is forwarded', async () => {
+    const [a, b] = stack.sandbox.catalogue.apps;
+    const hook = stack.sandbox.webhooks.list(a.id)[0];
+    const sig = await signLocation(key, a.id, 'buildUploadState', hook.id);
+    const before = stack.sandbox.stats.requests;
+    for (const [app, family, id] of [[b.id, 'buildUploadState', hook.id], [a.id, 'betaFeedback', hook.id], [a.id, 'buildUploadState', stack.sandbox.webhooks.list(b.id)[0].id]]) {
+      const res = await del(app, family, id, sig);
+      assert.equal(res.status, 401, res.text);
+      assert.equal(JSON.parse(res.body).error.code, 'TRIGGER_SIGNATURE_INVALID');
+    }
+    assert.equal(stack.sandbox.stats.requests, before, 'nothing reached the sandbox');
+  });
+
+  test('a webhook this connector did not create is never deleted, even with a valid signature', async () => {
+    const app = stack.sandbox.catalogue.apps[0];
+    const hook = stack.sandbox.webhooks.list(app.id).find((h) => !h.name.startsWith('asc-connector:'));
+    const res = await del(app.id, 'buildUploadState', hook.id, await signLocation(key, app.id, 'buildUploadState', hook.id));
+    assert.equal(res.status, 403, res.text);
+    assert.equal(JSON.parse(res.body).error.code, 'WEBHOOK_NOT_OURS');
+    assert.deepEqual(deletes, [], 'no DELETE was sent to Apple (only its read-only list was read)');
+    assert.ok(stack.sandbox.webhooks.list(app.id).some((h) => h.id === hook.id), 'the webhook is still there');
   });
 });
 

@@ -2145,6 +2145,30 @@ const LIMIT_APPS: Parameter = Parameter {
     description: "maximum number of related apps returned (when they are included)",
 };
 
+/// `fields[webhooks]`: the fields to include for returned resources of type webhooks
+const FIELDS_WEBHOOKS: Parameter = Parameter {
+    name: "fields[webhooks]",
+    ty: ParameterType::Array,
+    values: &["enabled", "eventTypes", "name", "url", "app", "deliveries"],
+    minimum: None,
+    maximum: None,
+    deprecated: false,
+    replacement: None,
+    description: "the fields to include for returned resources of type webhooks",
+};
+
+/// `include`: comma-separated list of relationships to include
+const INCLUDE_8: Parameter = Parameter {
+    name: "include",
+    ty: ParameterType::Array,
+    values: &["app"],
+    minimum: None,
+    maximum: None,
+    deprecated: false,
+    replacement: None,
+    description: "comma-separated list of relationships to include",
+};
+
 /// Every operation, in the generator's order.
 pub static OPERATIONS: &[Operation] = &[
     Operation {
@@ -2942,5 +2966,67 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         check_with: Some("ListBetaTesters"),
         outcome_hint: "App Store Connect has no read for invitations; sending again only sends the email again, so ListBetaTesters (the tester's inviteType and state) is the closest check",
+    },
+    Operation {
+        id: "ListAppWebhooks",
+        apple_operation_id: "apps_webhooks_getToManyRelated",
+        method: "GET",
+        path: "/v1/apps/{id}/webhooks",
+        summary: "List app webhooks",
+        description: "Returns the webhooks of one app with their names, URLs and event types, including the ones behind this connector's instant triggers (named asc-connector:...), so stale ones can be found and removed.",
+        kind: OperationKind::RelatedList,
+        path_parameters: &[
+            PathParameter {
+                name: "id",
+                description: "the id of the requested resource",
+                rule: IdRule {
+                    noun: "app",
+                    charset: IdCharset::Digits,
+                    min_length: 1,
+                    max_length: 20,
+                    example: "6446998023",
+                    help: "The App ID is the numeric Apple ID shown in App Store Connect under App Information (for example 6446998023), not the bundle ID; to find an app by bundle ID, use ListApps with filter[bundleId].",
+                },
+            },
+        ],
+        parameters: &[
+            FIELDS_WEBHOOKS,
+            FIELDS_APPS,
+            LIMIT,
+            INCLUDE_8,
+        ],
+        body: None,
+        body_ids: &[],
+        check_with: None,
+        outcome_hint: "",
+    },
+    Operation {
+        id: "DeleteWebhook",
+        apple_operation_id: "webhooks_deleteInstance",
+        method: "DELETE",
+        path: "/v1/webhooks/{id}",
+        summary: "Delete a webhook",
+        description: "Deletes one webhook of an app, for example a stale one left behind by an instant trigger (its name starts with asc-connector:); App Store Connect stops posting its events.",
+        kind: OperationKind::Delete,
+        path_parameters: &[
+            PathParameter {
+                name: "id",
+                description: "the id of the requested resource",
+                rule: IdRule {
+                    noun: "webhook",
+                    charset: IdCharset::Token,
+                    min_length: 1,
+                    max_length: 64,
+                    example: "8c1a6f3e-5b2d-4e7a-9c1f-3d2e1b0a9f87",
+                    help: "A webhook ID is the opaque ID App Store Connect gives a webhook (letters, digits and hyphens); take it from the id of a record returned by ListAppWebhooks.",
+                },
+            },
+        ],
+        parameters: &[
+        ],
+        body: None,
+        body_ids: &[],
+        check_with: Some("ListAppWebhooks"),
+        outcome_hint: "list the app's webhooks with ListAppWebhooks (no record with this id means it is gone) before sending it again",
     },
 ];

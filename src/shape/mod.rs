@@ -24,7 +24,7 @@
 //! maps 5xx to 502; unusable bodies (empty, not JSON, cut off, no `data`) give 502
 //! `UPSTREAM_BAD_RESPONSE` describing what arrived.
 
-mod links;
+pub(crate) mod links;
 mod parse;
 mod records;
 mod upstream_error;

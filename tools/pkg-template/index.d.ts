@@ -8,6 +8,12 @@ export {
   shapeResponse,
   operations,
   errorCodes,
+  triggerFamilies,
+  readSubscribeBody,
+  planSubscribe,
+  createdWebhookId,
+  planUnsubscribe,
+  reviewPoll,
 } from './asc_connector.js';
 export type {
   TokenOptions,
@@ -17,4 +23,8 @@ export type {
   ShapeOptions,
   ShapedResponse,
   AscConnectorError,
+  TriggerFamily,
+  SubscribePlan,
+  ReviewPollRequest,
+  ReviewPollStep,
 } from './asc_connector.js';

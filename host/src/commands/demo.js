@@ -4,9 +4,14 @@
 // then Read App Information with include=appStoreVersions,appInfos, then the flow a maker builds for reviews: the
 // newest low-rated (1–2 star) reviews of that app with their developer responses (List customer reviews with
 // filter[rating], sort=-createdDate and include=response) and the response to the newest one that has one (Read
-// the response to a customer review). It prints the records as tables and a summary, stops both servers and exits 0, or 1 with one clear line on any failure. The key and the tokens stay
-// in memory and are never printed.
+// the response to a customer review). Then the triggers (docs/TRIGGERS.md): an instant trigger subscribes with a
+// local callback, a version's state changes in the sandbox, the event Apple's side posts arrives at the callback,
+// and the trigger unsubscribes through its Location; and one review poll cycle (the first poll sets the watermark,
+// new reviews fire once, a quiet poll fires nothing). It prints the records as tables and a summary, stops every
+// server and exits 0, or 1 with one clear line on any failure. The key and the tokens stay in memory and are never
+// printed.
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { parseCount, parseFlags, reportError, UsageError } from '../cli.js';
 import { startSandbox } from '../sandbox/server.js';
 
@@ -14,8 +19,9 @@ const HELP = `Usage: asc-connector demo [options]
 
 Runs the gateway against the local sandbox with a throwaway key and prints what a flow would get:
 all apps (List Apps, following nextLink page by page), one app's details (Read App Information) and that
-app's newest low-rated reviews with their responses (List customer reviews, Read the response to a review).
-Nothing leaves this machine.
+app's newest low-rated reviews with their responses (List customer reviews, Read the response to a review),
+an instant trigger firing (subscribe, a version's state changes, the event arrives, unsubscribe) and one
+review poll cycle (When a new customer review is posted). Nothing leaves this machine.
 
 Options:
   --apps N     sample apps in the sandbox (default 30)
@@ -50,10 +56,12 @@ function randomKeyId() {
   return Array.from(randomBytes(10), (b) => alphabet[b % alphabet.length]).join('');
 }
 
-async function callGateway(url, apiKey, what) {
+async function callGateway(url, apiKey, what, init = {}) {
   let response;
   try {
-    response = await fetch(url, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const headers = apiKey === null ? {} : { 'x-api-key': apiKey };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    response = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (err) {
     throw new DemoError(`${what}: the gateway did not answer (${err.name === 'TimeoutError' ? 'timed out' : err.message})`);
   }
@@ -68,7 +76,47 @@ async function callGateway(url, apiKey, what) {
     const e = body && body.error ? body.error : {};
     throw new DemoError(`${what}: HTTP ${response.status} ${e.code ?? ''} ${e.message ?? ''}`.trim());
   }
+  if (init.withHeaders) return { body, headers: response.headers };
   return body;
+}
+
+/** A local stand-in for a flow's callback URL: collects the JSON bodies POSTed to it. */
+async function startCallback() {
+  const events = [];
+  let arrived = () => {};
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        events.push({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')), signature: req.headers['x-apple-signature'] ?? null });
+      } catch {
+        events.push({ body: null, signature: null });
+      }
+      res.writeHead(202).end();
+      arrived();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/workflows/demo/triggers/manual/paths/invoke?sig=${randomBytes(8).toString('hex')}`,
+    events,
+    /** Resolves once `n` events arrived (or after the request timeout). */
+    waitFor: (n) => new Promise((resolve) => {
+      const timer = setTimeout(resolve, REQUEST_TIMEOUT_MS);
+      arrived = () => {
+        if (events.length >= n) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      arrived();
+    }),
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
 }
 
 /** The demo's options ({ apps, limit }, or { help: true }); throws UsageError. */
@@ -98,6 +146,7 @@ export async function run(argv, io) {
   const out = (text = '') => io.stdout.write(`${text}\n`);
   let sandbox = null;
   let gateway = null;
+  let callback = null;
   try {
     // Loaded here so `demo --help` works even before the wasm package is built.
     let startGateway;
@@ -123,6 +172,8 @@ export async function run(argv, io) {
         ASC_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }),
         ASC_BASE_URL: sandbox.url,
         GATEWAY_API_KEY: apiKey,
+        // The demo's callback listens on loopback http; only a local-sandbox gateway accepts that.
+        GATEWAY_LOCAL_SANDBOX: '1',
         HOST: '127.0.0.1',
         PORT: '0',
       },
@@ -229,9 +280,64 @@ export async function run(argv, io) {
       out();
     }
 
+    // An instant trigger: When the state of an app version changes.
+    const sb = sandbox.sandbox;
+    callback = await startCallback();
+    const sub = await callGateway(`${gateway.url}/v1/apps/${encodeURIComponent(chosen.id)}/triggers/appStoreVersionState`, apiKey, 'Subscribe the instant trigger', { method: 'POST', body: JSON.stringify({ callbackUrl: callback.url, name: 'demo' }), withHeaders: true });
+    const location = sub.headers.get('location');
+    if (!location) throw new DemoError('Subscribe the instant trigger: the answer has no Location');
+    const version = versions[0];
+    if (!version) throw new DemoError('the app has no App Store version to change');
+    const newState = version.appVersionState === 'WAITING_FOR_REVIEW' ? 'IN_REVIEW' : 'WAITING_FOR_REVIEW';
+    await sb.setVersionState(version.id, newState);
+    await callback.waitFor(1);
+    const event = callback.events[0]?.body?.data;
+    if (!event) throw new DemoError('the instant trigger received no event');
+    const gone = await callGateway(location, null, 'Unsubscribe the instant trigger', { method: 'DELETE' });
+    const left = sb.webhooks.list(chosen.id).filter((h) => h.name.startsWith('asc-connector:')).length;
+    out(`Instant trigger — When the state of an app version changes (OnAppStoreVersionStateChanged) on ${app.name}`);
+    out(table(
+      [{ title: 'Step' }, { title: 'What happened', max: 110 }],
+      [
+        ['Subscribe', `201: webhook ${sub.body.webhookId} (${sub.body.eventTypes.join(', ')}), posting to the callback`],
+        ['State change', `version ${version.versionString}: ${version.appVersionState} → ${newState} (in the sandbox)`],
+        ['Event received', `${event.type}: ${event.attributes.oldValue} → ${event.attributes.newValue} at ${event.attributes.timestamp}, instance ${event.relationships.instance.data.type} ${event.relationships.instance.data.id}`],
+        ['Signature', callback.events[0].signature ? `${callback.events[0].signature.slice(0, 24)}… (x-apple-signature)` : 'none'],
+        ['Unsubscribe', `DELETE on the Location, no gateway key (its sig authorises it): deleted ${gone.deleted}; webhooks left: ${left}`],
+      ],
+    ));
+    out();
+
+    // One review poll cycle: When a new customer review is posted.
+    const pollUrl = (since) => `${gateway.url}/trigger/v1/apps/${encodeURIComponent(chosen.id)}/customerReviews${since ? `?since=${encodeURIComponent(since)}` : ''}`;
+    const reviewPath = `/v1/apps/${chosen.id}/customerReviews`;
+    const appleCalls = () => sb.stats.byPath[reviewPath] ?? 0;
+    const start = appleCalls();
+    const first = await callGateway(pollUrl(null), apiKey, 'Review poll 1');
+    const firstCalls = appleCalls() - start;
+    const t = Math.floor(Date.now() / 1000);
+    sb.addReview(chosen.id, { title: 'Love the new widgets', rating: 5, seconds: t - 2, reviewerNickname: 'mara' });
+    sb.addReview(chosen.id, { title: 'Crashes on launch', rating: 1, seconds: t - 1, reviewerNickname: 'jon' });
+    sb.addReview(chosen.id, { title: 'Please add dark mode', rating: 3, seconds: t - 1, territory: 'GBR', reviewerNickname: 'ines' });
+    const before = appleCalls();
+    const second = await callGateway(pollUrl(first.watermark), apiKey, 'Review poll 2');
+    const mid = appleCalls();
+    const third = await callGateway(pollUrl(second.watermark), apiKey, 'Review poll 3');
+    out(`Review trigger — When a new customer review is posted (OnNewCustomerReview) on ${app.name}`);
+    out(table(
+      [{ title: 'Poll' }, { title: 'New reviews' }, { title: 'Apple requests' }, { title: 'What the platform does', max: 90 }],
+      [
+        [1, first.value.length, firstCalls, 'first poll: only sets the watermark (existing reviews never fire)'],
+        [2, second.value.length, mid - before, `one run per review: ${second.value.map((r) => `"${r.title}"`).join(', ')}`],
+        [3, third.value.length, appleCalls() - mid, third.watermark === second.watermark ? 'quiet: nothing fires, the watermark is unchanged' : 'the watermark moved'],
+      ],
+    ));
+    out();
+    if (second.value.length !== 3 || third.value.length !== 0) throw new DemoError('the review poll did not fire exactly the three new reviews');
+
     const s = sandbox.sandbox.stats;
     const ms = Date.now() - started;
-    out(`Summary: ${pages} pages, ${apps.length} apps listed, 1 app read, ${reviews.value.length} low-rated reviews read; tokens minted by the gateway: ${minted}, ` +
+    out(`Summary: ${pages} pages, ${apps.length} apps listed, 1 app read, ${reviews.value.length} low-rated reviews read, 1 trigger event received, ${second.value.length} new reviews fired; tokens minted by the gateway: ${minted}, ` +
       `seen by the sandbox: ${s.tokensSeen}, rejected: ${s.rejectedTokens}; sandbox requests: ${s.requests}; ${ms} ms`);
     if (s.rejectedTokens > 0) throw new DemoError(`the sandbox rejected ${s.rejectedTokens} token(s)`);
     return 0;
@@ -240,6 +346,6 @@ export async function run(argv, io) {
     io.stderr.write(`asc-connector demo: ${message}\n`);
     return 1;
   } finally {
-    await Promise.allSettled([gateway?.close(), sandbox?.close()]);
+    await Promise.allSettled([gateway?.close(), sandbox?.close(), callback?.close()]);
   }
 }

@@ -9,7 +9,8 @@ import { startSandbox } from '../sandbox/server.js';
 const HELP = `Usage: asc-connector sandbox [options]
 
 Runs a local App Store Connect stand-in (every path of spec/apple-apps-4.4.1.json: apps, versions, builds,
-reviews, beta groups and testers) on 127.0.0.1. It checks tokens the way Apple does and serves deterministic
+reviews, beta groups and testers, an app's webhooks) on 127.0.0.1, plus Apple's webhooks resource (create,
+read, delete, pings; 10 per app) for the triggers. It checks tokens the way Apple does and serves deterministic
 linked sample data with Apple's paging, include, filters and error bodies.
 
 Options:

@@ -10,7 +10,12 @@
 //   keys: [{ kid, publicKeyPem (SPKI PEM), issuerId }]          team key
 //         [{ kid, publicKeyPem, individual: true }]              individual key
 //         either may add `forbidden: true` → every request with that key gets Apple's 403 FORBIDDEN_ERROR.
-// → { handle(request) → Promise<Response>, faults, stats, addKey(key), catalogue }
+// → { handle(request) → Promise<Response>, faults, stats, addKey(key), catalogue, webhooks, addReview,
+//     setVersionState, setBuildUploadState, setExternalBetaState, addFeedback }
+//   The trigger controls (docs/TRIGGERS.md): webhooks is Apple's webhooks resource (webhooks.js, served
+//   after authentication); setVersionState / setBuildUploadState / setExternalBetaState / addFeedback change
+//   a state or add feedback and POST Apple's payload, signed with x-apple-signature, to every matching
+//   webhook; addReview(appId, fields?) adds a customer review now (reviews.js).
 //
 // Choices where Apple is silent (docs/API_NOTES.md#undocumented), documented so nobody mistakes them for Apple facts:
 //   - default page size when `limit` is absent: 50 (Apple's default is undocumented);
@@ -62,6 +67,8 @@
 import { generateCatalogue } from './data.js';
 import { createFaults } from './faults.js';
 import { genericAnswer } from './generic.js';
+import { createReviewFeed } from './reviews.js';
+import { createWebhooks } from './webhooks.js';
 import { specTables } from './spec.js';
 import { importPublicKey, verifyBearer } from './verify.js';
 import { createWrites } from './writes.js';
@@ -171,6 +178,30 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
   const faults = createFaults(() => {
     stats.faultsServed += 1;
   });
+  // Apple's webhooks resource and deliveries (webhooks.js), and reviews arriving over time (reviews.js).
+  const webhooks = createWebhooks({ appExists: (id) => store.get('apps')?.has(id) ?? false, now, store });
+  // Webhooks another tool made on the first apps (disabled, so nothing is ever delivered to them): the
+  // data ListAppWebhooks pages through. The platform and trigger tests use later apps.
+  let seeded = 0;
+  for (const app of catalogue.apps.slice(0, 2)) {
+    for (const [n, types] of [['Release bot', ['APP_STORE_VERSION_APP_VERSION_STATE_UPDATED']], ['Build watcher', ['BUILD_UPLOAD_STATE_UPDATED']], ['Beta desk', ['BETA_FEEDBACK_CRASH_SUBMISSION_CREATED']], ['QA alerts', ['BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED']]]) {
+      seeded += 1;
+      webhooks.seed({ id: `0000000${seeded}-5eed-4000-8000-000000000000`, appId: app.id, name: n, url: `https://hooks.example.com/${app.id}/${n.toLowerCase().replace(/ /g, '-')}`, eventTypes: types, secret: `seeded-${app.id}` });
+    }
+  }
+  const reviews = createReviewFeed(store, { now });
+
+  /**
+   * Changes an App Store version's state in the catalogue and delivers
+   * APP_STORE_VERSION_APP_VERSION_STATE_UPDATED to the app's webhooks. Resolves to the deliveries.
+   */
+  function setVersionState(versionId, newValue) {
+    const version = store.get('appStoreVersions')?.get(versionId);
+    if (!version) throw new TypeError(`the sandbox has no App Store version ${versionId}`);
+    const oldValue = version.attributes.appVersionState;
+    version.attributes = { ...version.attributes, appVersionState: newValue };
+    return webhooks.appStoreVersionStateChanged(version.relationships.app, versionId, oldValue, newValue);
+  }
 
   function addKey(key) {
     if (!key || typeof key.kid !== 'string' || key.kid.length === 0) throw new TypeError('sandbox key needs a kid');
@@ -526,6 +557,15 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
       );
     }
 
+    // The webhooks resource has its own routes (create, list, read, delete, pings).
+    // GET of an app's webhooks is served by the generic route below (the catalogue mirrors them).
+    const appWebhooks = request.method === 'GET' && /^\/v1\/apps\/[^/]+\/webhooks$/.test(url.pathname);
+    const hooked = appWebhooks ? null : webhooks.route(request, url);
+    if (hooked) {
+      const r = await hooked;
+      return { status: r.status, body: r.body, headers: { ...r.headers, 'x-rate-limit': rate } };
+    }
+
     const path = url.pathname;
     const fits = route(path);
     // Every other operation of Apple's full spec: a generated, well-formed answer (generic.js).
@@ -619,5 +659,21 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     return new Response(body, { status: spec.status, headers: { ...spec.headers, ...extra } });
   }
 
-  return { handle, faults, stats, addKey, catalogue };
+  return {
+    handle,
+    faults,
+    stats,
+    addKey,
+    catalogue,
+    webhooks,
+    /** Adds a customer review to an app now (or at `seconds`); see reviews.js. */
+    addReview: reviews.add,
+    setVersionState,
+    /** A build upload's state changed (BuildUploadState values); delivers BUILD_UPLOAD_STATE_UPDATED. */
+    setBuildUploadState: (appId, buildUploadId, oldState, newState) => webhooks.buildUploadStateChanged(appId, buildUploadId, oldState, newState),
+    /** A build's external TestFlight state changed; delivers BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED. */
+    setExternalBetaState: (appId, buildBetaDetailId, oldState, newState) => webhooks.externalBetaStateChanged(appId, buildBetaDetailId, oldState, newState),
+    /** A tester sent feedback, kind 'screenshot' or 'crash'; delivers the matching BETA_FEEDBACK_* event. */
+    addFeedback: (appId, kind, submissionId) => webhooks.feedbackCreated(appId, kind, submissionId),
+  };
 }

@@ -145,8 +145,10 @@ export function examplePath(op, catalogue, sandboxOperations) {
   if (op.pathParameters.length === 0) return { path: op.path, type: sop.type };
   const ownType = sop.kind === 'get' ? sop.type : sop.parentType;
   const records = [...catalogue.resources.get(ownType).values()];
+  // Resources the catalogue does not hold (an app's webhooks live in the sandbox's webhooks store) fall back
+  // to the first record: the answer is then an empty list.
   const rec = sop.relationship
-    ? records.find((r) => [r.relationships[sop.relationship]].flat().filter(Boolean).length >= (sop.kind === 'relatedList' ? 3 : 1))
+    ? records.find((r) => [r.relationships[sop.relationship]].flat().filter(Boolean).length >= (sop.kind === 'relatedList' ? 3 : 1)) ?? records[0]
     : records[0];
   return { path: op.path.replace('{id}', encodeURIComponent(rec.id)), type: sop.type };
 }
