@@ -1,6 +1,36 @@
 /* tslint:disable */
 /* eslint-disable */
 
+/** One instant trigger: a route segment, its connector operation and Apple's event types. */
+export interface TriggerFamily {
+    family: string;
+    operationId: string;
+    eventTypes: string[];
+}
+
+/** What `planSubscribe` decided: reuse a webhook, or POST this document to /v1/webhooks. */
+export type SubscribePlan =
+| { action: "reuse"; webhookId: string }
+| { action: "create"; document: string };
+
+/** One review poll's parameters (GET /trigger/v1/apps/{id}/customerReviews). */
+export interface ReviewPollRequest {
+    appId: string;
+    since?: string;
+    rating?: string;
+    territory?: string;
+    /** 1 to 200 (default 200): Apple's page size and the most reviews one poll fires. */
+    pageSize?: number;
+    nowSeconds?: number;
+}
+
+/** The next step of a review poll. */
+export type ReviewPollStep =
+| { fetch: { path: string; query: string } }
+| { done: { body: string; watermark: string; count: number; skipped: boolean } };
+
+
+
 /** Options for `mintToken` and `TokenMinter`. */
 export interface TokenOptions {
     /** The key ID shown next to the key in App Store Connect (the XXXX in AuthKey_XXXX.p8). */
@@ -114,6 +144,11 @@ export interface AnyRequestPlan {
 
 
 /**
+ * Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
+ */
+export function createdWebhookId(body: any): string;
+
+/**
  * Reads the spec pack (the default export of `asc-connector-wasm/spec-pack`) for `planAnyRequest`.
  *
  * The first pack loaded is kept for the life of the module; later calls return its summary.
@@ -131,6 +166,19 @@ export function loadSpecPack(text: string): { spec: string; operations: number }
 export function planAnyRequest(request: AnyRequest | string | Uint8Array): AnyRequestPlan;
 
 /**
+ * Decides how to subscribe from Apple's list of the app's webhooks (JSON text); throws
+ * `TRIGGER_FAMILY_UNKNOWN`, `WEBHOOK_LIMIT_REACHED` (details list this connector's webhooks) or
+ * `UPSTREAM_BAD_RESPONSE`.
+ */
+export function planSubscribe(appId: any, family: any, callbackUrl: any, name: string | null | undefined, listBody: any, secret: any): SubscribePlan;
+
+/**
+ * `"delete"` or `"gone"` for a webhook, from Apple's list of the app's webhooks; throws
+ * `WEBHOOK_NOT_OURS` for a webhook this connector did not create.
+ */
+export function planUnsubscribe(webhookId: any, listBody: any): "delete" | "gone";
+
+/**
  * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
  * the operation takes no body and none was given.
  *
@@ -141,13 +189,35 @@ export function planAnyRequest(request: AnyRequest | string | Uint8Array): AnyRe
  */
 export function prepareBody(operationId: any, body: Uint8Array | string, raw: any): string | null;
 
+/**
+ * Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
+ */
+export function readSubscribeBody(body: any, allowLoopbackHttp: boolean | undefined): { callbackUrl: string; name: string | null };
+
+/**
+ * One step of a review poll: call it with the Apple pages read so far (none at first) until it
+ * answers `{ done }`; `{ fetch: { path, query } }` names the next Apple request.
+ */
+export function reviewPoll(request: ReviewPollRequest, pages: string[]): ReviewPollStep;
+
+/**
+ * The instant-trigger families: `[{ family, operationId, eventTypes }]`.
+ */
+export function triggerFamilies(): TriggerFamily[];
+
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
+    readonly createdWebhookId: (a: any) => [number, number, number, number];
     readonly loadSpecPack: (a: any) => [number, number, number];
     readonly planAnyRequest: (a: any) => [number, number, number];
+    readonly planSubscribe: (a: any, b: any, c: any, d: any, e: any, f: any) => [number, number, number];
+    readonly planUnsubscribe: (a: any, b: any) => [number, number, number, number];
     readonly prepareBody: (a: any, b: any, c: any) => [number, number, number];
+    readonly readSubscribeBody: (a: any, b: any) => [number, number, number];
+    readonly reviewPoll: (a: any, b: any) => [number, number, number];
+    readonly triggerFamilies: () => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
