@@ -782,8 +782,10 @@ function writeOperation(spec, pres, entry, list) {
   };
   const params = appleParameters(spec, entry.path, method).map((p) => convertParameter(p, pres, model));
   for (const prm of params.filter((x) => x.in === 'path')) {
-    const dv = pickerFor(list, entry, prm.name);
-    if (dv) prm['x-ms-dynamic-values'] = dv;
+    const { values, helpers } = pickerFor(pres, list, entry, prm.name);
+    if (values) prm['x-ms-dynamic-values'] = values;
+    // A picker-only parameter goes right before the id it helps to pick.
+    for (const h of helpers) if (!params.some((x) => x.name === h.name)) params.splice(params.indexOf(prm), 0, h);
   }
   const takesBody = apple.requestBody?.required === true;
   if (takesBody) {

@@ -163,6 +163,8 @@ export function writeCases(store, n = 0) {
   const reviewWithout = all('customerReviews').filter((r) => !r.relationships.response)[n];
   const reviewWith = all('customerReviews').filter((r) => r.relationships.response)[n];
   const group = all('betaGroups')[n];
+  // The sandbox seeds a few webhooks on its first apps (host/src/sandbox/webhooks.js).
+  const hook = all('webhooks')[n];
   const outsider = all('betaTesters').find((t) => !group.relationships.betaTesters.includes(t.id) && t.relationships.apps.length > 0);
   const member = store.get('betaTesters').get(group.relationships.betaTesters[0]);
   const invitee = all('betaTesters').filter((t) => t.relationships.apps.length > 0)[n + 1];
@@ -212,6 +214,13 @@ export function writeCases(store, n = 0) {
       status: 204,
       read: [`/v1/betaTesters?filter[betaGroups]=${group.id}&limit=200`, (r) => r.status === 200 && !r.json.value.some((t) => t.id === member.id)],
       invalid: [[{}, [['FIELD_REQUIRED', 'betaTesters']]]],
+    },
+    DeleteWebhook: {
+      path: `/v1/webhooks/${hook.id}`,
+      flat: null,
+      status: 204,
+      read: [`/v1/apps/${hook.relationships.app}/webhooks?limit=200`, (r) => r.status === 200 && !r.json.value.some((w) => w.id === hook.id)],
+      invalid: [],
     },
     SendBetaTesterInvitation: {
       path: '/v1/betaTesterInvitations',
