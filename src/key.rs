@@ -105,7 +105,8 @@ impl PrivateKey {
 pub fn parse_public_key(input: &str) -> Result<VerifyingKey> {
     match decode_text(input, 0)? {
         Decoded::Private(key) => Ok(*key.verifying_key()),
-        Decoded::Public(key) => key,
+        Decoded::Public(Some((alg, bits))) => decode_spki(&alg, &bits),
+        Decoded::Public(None) => Err(is_rsa()),
     }
 }
 
@@ -119,8 +120,9 @@ const SPKI_P256_PREFIX: [u8; 26] = [
 /// What a piece of text turned out to hold.
 enum Decoded {
     Private(SigningKey),
-    /// A public key; the error says why it cannot be used for verifying (e.g. RSA, P-384).
-    Public(Result<VerifyingKey>),
+    /// A public key, decoded only by [`parse_public_key`] (so the signer carries no point
+    /// decompression): an SPKI's algorithm and bit string, or `None` for a PKCS#1 RSA key.
+    Public(Option<(Vec<u8>, Vec<u8>)>),
 }
 
 /// Where to get the right file; appended to most rejections.
@@ -658,10 +660,10 @@ fn decode_der(der: &[u8], hint: DerHint) -> Result<Decoded> {
         (Ok((TAG_INTEGER, [0])), Ok((TAG_INTEGER, _))) => Err(is_rsa()),
         (Ok((TAG_INTEGER, _)), Ok((TAG_INTEGER, _))) if items.is_empty() => {
             // PKCS#1 RSAPublicKey: SEQUENCE { modulus, publicExponent }.
-            Ok(Decoded::Public(Err(is_rsa())))
+            Ok(Decoded::Public(None))
         }
         (Ok((TAG_SEQUENCE, alg)), Ok((TAG_BIT_STRING, bits))) if items.is_empty() => {
-            Ok(Decoded::Public(decode_spki(alg, bits)))
+            Ok(Decoded::Public(Some((alg.to_vec(), bits.to_vec()))))
         }
         (Ok((TAG_SEQUENCE, alg)), Ok((TAG_OCTET_STRING, _)))
             if Der::new(alg).peek_tag() == Some(TAG_OID) =>

@@ -15,8 +15,13 @@
 //! - [`operations`]: the operation table and the request planner.
 //! - [`shape`]: JSON:API answers to flat records, Apple errors to one error shape.
 //! - [`error`]: the one error type and its stable codes.
+//!
+//! Features: `gateway` (planner and shaper), `inspect` (token inspection) and `fast-sign` (p256's
+//! precomputed tables) make the full module and are on by default. Without any, the crate is the
+//! signer alone ([`key`], [`token`], [`error`]): the `asc-connector-wasm/signer` entry.
 
 pub mod error;
+#[cfg(feature = "inspect")]
 pub mod inspect;
 pub mod key;
 #[cfg(feature = "gateway")]

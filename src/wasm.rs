@@ -6,11 +6,15 @@
 //! `code`, `status` and `details` set. The clock is read only here, and only when the caller did not
 //! pass a time.
 
-use js_sys::{Array, Object, Reflect, JSON};
+#[cfg(feature = "json")]
+use js_sys::JSON;
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "gateway")]
 use wasm_bindgen::JsCast;
 
-use crate::error::{Error, ErrorCode};
+use crate::error::{Detail, Error, ErrorCode};
+#[cfg(feature = "inspect")]
 use crate::inspect::inspect_token;
 use crate::key::PrivateKey;
 #[cfg(feature = "gateway")]
@@ -44,6 +48,17 @@ export interface Problem {
   parameter?: string;
 }
 
+/** Errors thrown by this module. */
+export interface AscConnectorError extends Error {
+  code: string;
+  status: number;
+  details: Problem[];
+}
+"#;
+
+#[cfg(feature = "json")]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES_FULL: &'static str = r#"
 /** What `inspectToken` found. */
 export interface TokenInspection {
   header: Record<string, unknown> | null;
@@ -86,28 +101,33 @@ export interface ShapedResponse {
   /** JSON text. */
   body: string;
 }
-
-/** Errors thrown by this module. */
-export interface AscConnectorError extends Error {
-  code: string;
-  status: number;
-  details: Problem[];
-}
 "#;
 
 /// Turns a core error into a thrown JS `Error` with `code`, `status` and `details`.
 fn to_js_error(error: &Error) -> JsValue {
     let js = js_sys::Error::new(&error.message);
     js.set_name("AscConnectorError");
-    let details = serde_json::to_string(&error.details)
-        .ok()
-        .and_then(|text| JSON::parse(&text).ok())
-        .unwrap_or_else(|| Array::new().into());
     // Reflect::set only fails on frozen objects; a fresh Error is not frozen.
     let _ = Reflect::set(&js, &"code".into(), &error.code.as_str().into());
     let _ = Reflect::set(&js, &"status".into(), &JsValue::from(error.http_status()));
-    let _ = Reflect::set(&js, &"details".into(), &details);
+    let _ = Reflect::set(&js, &"details".into(), &details_to_js(&error.details));
     js.into()
+}
+
+/// `[{ code, message, parameter? }]`, built directly (the signer module has no JSON library).
+fn details_to_js(details: &[Detail]) -> Array {
+    details
+        .iter()
+        .map(|detail| {
+            let item = Object::new();
+            let _ = Reflect::set(&item, &"code".into(), &detail.code.as_str().into());
+            let _ = Reflect::set(&item, &"message".into(), &detail.message.as_str().into());
+            if let Some(parameter) = &detail.parameter {
+                let _ = Reflect::set(&item, &"parameter".into(), &parameter.as_str().into());
+            }
+            JsValue::from(item)
+        })
+        .collect()
 }
 
 fn options_error(message: impl Into<String>) -> JsValue {
@@ -115,6 +135,7 @@ fn options_error(message: impl Into<String>) -> JsValue {
 }
 
 /// Parses JSON made by this crate into a JS value.
+#[cfg(feature = "json")]
 fn json_to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(value).map_err(|_| {
         to_js_error(&Error::new(
@@ -323,6 +344,7 @@ impl JsTokenMinter {
 /// Decodes a token WITHOUT trusting it and lists every way it breaks Apple's rules.
 ///
 /// The signature is checked only when `publicKeyPem` is given.
+#[cfg(feature = "inspect")]
 #[wasm_bindgen(js_name = inspectToken, unchecked_return_type = "TokenInspection")]
 pub fn inspect(
     jwt: JsValue,
@@ -460,6 +482,7 @@ pub fn operations() -> Result<JsValue, JsValue> {
 }
 
 /// Every error code with the HTTP status the gateway answers with.
+#[cfg(feature = "json")]
 #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "Array<{ code: string; status: number }>")]
 pub fn error_codes() -> Result<JsValue, JsValue> {
     let list: Vec<serde_json::Value> = ErrorCode::ALL

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Builds pkg/ (npm package asc-connector-wasm) from the crate: one .wasm, wasm-bindgen glue for the
-# web target (ESM; used by Node import, workerd, Deno and browsers) and for the nodejs target (CJS;
-# used by Node require), plus the hand-written entry shims and package.json in tools/pkg-template/.
+# Builds pkg/ (npm package asc-connector-wasm) from the crate: two modules, each with wasm-bindgen
+# glue for the web target (ESM; used by Node import, workerd, Deno and browsers) and for the nodejs
+# target (CJS; used by Node require), plus the hand-written entry shims and package.json in
+# tools/pkg-template/:
+#   pkg/         the full module (default features: signer, inspection, planner, shaper)
+#   pkg/signer/  the signer alone (`--no-default-features --features fast-sign`, profile `signer`),
+#                the `asc-connector-wasm/signer` entry; its shims are the same files as the full
+#                module's, only index.d.ts differs (tools/pkg-template/signer/).
 # Usage: tools/build-pkg.sh [OUT_DIR]   (default: pkg)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,27 +16,38 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}$"; t
   echo "wasm-bindgen ${WASM_BINDGEN_VERSION} is missing: run 'make setup'" >&2
   exit 1
 fi
-cargo build --quiet --release --lib --target wasm32-unknown-unknown
-WASM=target/wasm32-unknown-unknown/release/asc_connector.wasm
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 FLAGS=(--out-name asc_connector --remove-name-section --remove-producers-section --omit-default-module-path)
-wasm-bindgen --target web --out-dir "$TMP/web" "${FLAGS[@]}" "$WASM"
-wasm-bindgen --target nodejs --out-dir "$TMP/node" "${FLAGS[@]}" "$WASM"
+
+# bindgen WASM DEST: glue + .wasm for one module into DEST, entry shims from tools/pkg-template/.
+bindgen() {
+  local wasm="$1" dest="$2" tmp
+  tmp="$TMP/$(basename "$dest")"
+  wasm-bindgen --target web --out-dir "$tmp/web" "${FLAGS[@]}" "$wasm"
+  wasm-bindgen --target nodejs --out-dir "$tmp/node" "${FLAGS[@]}" "$wasm"
+  mkdir -p "$dest"
+  cp "$tmp/web/asc_connector.js" "$dest/asc_connector.js"
+  cp "$tmp/web/asc_connector.d.ts" "$dest/asc_connector.d.ts"
+  cp "$tmp/web/asc_connector_bg.wasm" "$dest/asc_connector_bg.wasm"
+  # The CommonJS glue loads its own copy of the module by name; point it at the shared .wasm when
+  # the two builds are byte-identical, otherwise ship both.
+  if cmp -s "$tmp/web/asc_connector_bg.wasm" "$tmp/node/asc_connector_bg.wasm"; then
+    cp "$tmp/node/asc_connector.js" "$dest/asc_connector.cjs"
+  else
+    cp "$tmp/node/asc_connector_bg.wasm" "$dest/asc_connector_node_bg.wasm"
+    sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$tmp/node/asc_connector.js" > "$dest/asc_connector.cjs"
+  fi
+  cp tools/pkg-template/index.*.mjs tools/pkg-template/index.*.cjs "$dest/"
+  echo "built $dest: $(wc -c < "$dest/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$dest/asc_connector_bg.wasm" | wc -c) gzipped"
+}
+
+cargo build --quiet --release --lib --target wasm32-unknown-unknown
+cargo build --quiet --profile signer --lib --no-default-features --features fast-sign --target wasm32-unknown-unknown
 rm -rf "$OUT"
-mkdir -p "$OUT"
-cp "$TMP/web/asc_connector.js" "$OUT/asc_connector.js"
-cp "$TMP/web/asc_connector.d.ts" "$OUT/asc_connector.d.ts"
-cp "$TMP/web/asc_connector_bg.wasm" "$OUT/asc_connector_bg.wasm"
-# The CommonJS glue loads its own copy of the module by name; point it at the shared .wasm when the
-# two builds are byte-identical, otherwise ship both.
-if cmp -s "$TMP/web/asc_connector_bg.wasm" "$TMP/node/asc_connector_bg.wasm"; then
-  cp "$TMP/node/asc_connector.js" "$OUT/asc_connector.cjs"
-else
-  cp "$TMP/node/asc_connector_bg.wasm" "$OUT/asc_connector_node_bg.wasm"
-  sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$TMP/node/asc_connector.js" > "$OUT/asc_connector.cjs"
-fi
-cp tools/pkg-template/* "$OUT/"
+bindgen target/wasm32-unknown-unknown/release/asc_connector.wasm "$OUT"
+bindgen target/wasm32-unknown-unknown/signer/asc_connector.wasm "$OUT/signer"
+find tools/pkg-template -maxdepth 1 -type f ! -name 'index.*.mjs' ! -name 'index.*.cjs' -exec cp {} "$OUT/" \;
+cp tools/pkg-template/signer/* "$OUT/signer/"
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"${VERSION}\"/" "$OUT/package.json"
-echo "built $OUT: $(wc -c < "$OUT/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$OUT/asc_connector_bg.wasm" | wc -c) gzipped"
