@@ -42,11 +42,11 @@ $(NODE_MODULES): host/package.json host/package-lock.json
 	cd host && npm ci --no-audit --no-fund
 	@touch $@
 
-pkg: setup-rust
+pkg: setup-rust setup-node
 	tools/build-pkg.sh pkg
 
 # pkg/ is committed so JS users need no Rust toolchain; this fails when it no longer matches the crate.
-pkg-check: setup-rust
+pkg-check: setup-rust setup-node
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; tools/build-pkg.sh "$$tmp/pkg" >/dev/null; \
 	if ! diff -r -q "$$tmp/pkg" pkg; then \
 	  echo "pkg/ is stale: run 'make pkg' and commit the result" >&2; exit 1; fi; \

@@ -19,7 +19,6 @@
 //!
 //! Error messages describe only the SHAPE of the input; they never contain any part of it.
 use crate::error::{Error, ErrorCode, Result};
-use base64::Engine as _;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 
 /// A parsed P-256 private key. Its `Debug` output never shows key material.
@@ -81,7 +80,8 @@ impl PrivateKey {
     /// The public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`, LF line ends, final newline).
     #[must_use]
     pub fn public_key_pem(&self) -> String {
-        let body = base64::engine::general_purpose::STANDARD.encode(self.public_key_der());
+        let mut body = String::new();
+        crate::b64::encode_standard(&self.public_key_der(), &mut body);
         let mut pem = String::with_capacity(body.len() + 64);
         pem.push_str("-----BEGIN PUBLIC KEY-----\n");
         let mut rest = body.as_str();
@@ -229,22 +229,6 @@ fn normalise(input: &str) -> String {
     out
 }
 
-/// Lenient standard base64: padding optional, stray trailing bits ignored.
-const LENIENT_STANDARD: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
-
-/// The same for the URL-safe alphabet (some tools re-encode with it).
-const LENIENT_URL_SAFE: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
-
 /// A byte buffer that is overwritten with zeros when dropped (it may hold key material).
 struct Wipe(Vec<u8>);
 
@@ -274,15 +258,9 @@ fn decode_base64(text: &str) -> Result<Option<Wipe>> {
     if body.len() % 4 == 1 {
         return Err(truncated("the base64 text stops in the middle of a byte"));
     }
-    let engine = if std_alpha {
-        &LENIENT_STANDARD
-    } else {
-        &LENIENT_URL_SAFE
-    };
-    engine
-        .decode(body)
+    crate::b64::decode_lenient(body)
         .map(|v| Some(Wipe(v)))
-        .map_err(|_| corrupt("the base64 text is not valid"))
+        .ok_or_else(|| corrupt("the base64 text is not valid"))
 }
 
 /// Turns text in any accepted shape into a key. `depth` limits base64-of-PEM nesting.

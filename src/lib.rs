@@ -20,6 +20,7 @@
 //! precomputed tables) make the full module and are on by default. Without any, the crate is the
 //! signer alone ([`key`], [`token`], [`error`]): the `asc-connector-wasm/signer` entry.
 
+mod b64;
 pub mod error;
 #[cfg(feature = "inspect")]
 pub mod inspect;

@@ -9,7 +9,6 @@
 //! Times are seconds since 1970 passed in by the caller; nothing here reads a clock.
 use crate::error::{Detail, Error, ErrorCode, Result};
 use crate::key::PrivateKey;
-use base64::Engine as _;
 use p256::ecdsa::signature::Signer as _;
 
 /// `iat` is set this many seconds before `now`.
@@ -551,14 +550,13 @@ fn mint_normalized(key: &PrivateKey, options: &TokenOptions, now: u64) -> Result
     let expires_at = issued_at + options.lifetime_seconds;
     let header_json = header_json(&options.key_id);
     let claims_json = claims_json(options, issued_at, expires_at);
-    let b64 = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut token = String::with_capacity(64 + 4 * (header_json.len() + claims_json.len()) / 3);
-    b64.encode_string(&header_json, &mut token);
+    let mut token = String::with_capacity(96 + 4 * (header_json.len() + claims_json.len()) / 3);
+    crate::b64::encode_url(header_json.as_bytes(), &mut token);
     token.push('.');
-    b64.encode_string(&claims_json, &mut token);
+    crate::b64::encode_url(claims_json.as_bytes(), &mut token);
     let signature: p256::ecdsa::Signature = key.signing_key().sign(token.as_bytes());
     token.push('.');
-    b64.encode_string(signature.to_bytes(), &mut token);
+    crate::b64::encode_url(&signature.to_bytes(), &mut token);
     Ok(MintedToken {
         token,
         issued_at,

@@ -16,9 +16,22 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}$"; t
   echo "wasm-bindgen ${WASM_BINDGEN_VERSION} is missing: run 'make setup'" >&2
   exit 1
 fi
+# binaryen's wasm-opt, pinned in host/package.json (deterministic: same input, same bytes).
+WASM_OPT="host/node_modules/.bin/wasm-opt"
+if [ ! -x "$WASM_OPT" ]; then
+  echo "wasm-opt is missing: run 'make setup-node' (binaryen is a dev dependency of host/)" >&2
+  exit 1
+fi
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 FLAGS=(--out-name asc_connector --remove-name-section --remove-producers-section --omit-default-module-path)
+
+# optimize IN OUT: wasm-opt -Oz (the signer -4 %, the full module -1.5 % gzipped; BENCHMARKS.md),
+# with the features rustc's wasm32 target emits by default.
+optimize() {
+  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue "$1" -o "$2"
+}
 
 # bindgen WASM DEST: glue + .wasm for one module into DEST, entry shims from tools/pkg-template/.
 bindgen() {
@@ -29,13 +42,13 @@ bindgen() {
   mkdir -p "$dest"
   cp "$tmp/web/asc_connector.js" "$dest/asc_connector.js"
   cp "$tmp/web/asc_connector.d.ts" "$dest/asc_connector.d.ts"
-  cp "$tmp/web/asc_connector_bg.wasm" "$dest/asc_connector_bg.wasm"
+  optimize "$tmp/web/asc_connector_bg.wasm" "$dest/asc_connector_bg.wasm"
   # The CommonJS glue loads its own copy of the module by name; point it at the shared .wasm when
   # the two builds are byte-identical, otherwise ship both.
   if cmp -s "$tmp/web/asc_connector_bg.wasm" "$tmp/node/asc_connector_bg.wasm"; then
     cp "$tmp/node/asc_connector.js" "$dest/asc_connector.cjs"
   else
-    cp "$tmp/node/asc_connector_bg.wasm" "$dest/asc_connector_node_bg.wasm"
+    optimize "$tmp/node/asc_connector_bg.wasm" "$dest/asc_connector_node_bg.wasm"
     sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$tmp/node/asc_connector.js" > "$dest/asc_connector.cjs"
   fi
   cp tools/pkg-template/index.*.mjs tools/pkg-template/index.*.cjs "$dest/"
