@@ -16,7 +16,7 @@ test('the signer module (asc-connector-wasm/signer) is at most 64 KiB gzipped', 
   assert.ok(bytes <= budget, describe(bytes, budget));
 });
 
-// The full module is over its budget (182.5 KiB at this commit, see BENCHMARKS.md "Where the
+// The full module is over its budget (183.6 KiB at this commit, see BENCHMARKS.md "Where the
 // bytes go"); the check runs and reports, marked todo until the module shrinks.
 const FULL_OVER_BUDGET = 'full module over its 160 KiB budget: see BENCHMARKS.md';
 test('the full module is at most 160 KiB gzipped', { todo: gzipped('asc_connector_bg.wasm') > 160 * KiB ? FULL_OVER_BUDGET : false }, () => {
