@@ -54,6 +54,15 @@ export interface Problem {
     parameter?: string;
 }
 
+/** Errors thrown by this module. */
+export interface AscConnectorError extends Error {
+    code: string;
+    status: number;
+    details: Problem[];
+}
+
+
+
 /** What `inspectToken` found. */
 export interface TokenInspection {
     header: Record<string, unknown> | null;
@@ -97,13 +106,6 @@ export interface ShapedResponse {
     status: number;
     /** JSON text. */
     body: string;
-}
-
-/** Errors thrown by this module. */
-export interface AscConnectorError extends Error {
-    code: string;
-    status: number;
-    details: Problem[];
 }
 
 

@@ -280,17 +280,19 @@ impl fmt::Display for ErrorCode {
 }
 
 /// One item of an error that has several parts, e.g. one bad query parameter.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "json", derive(serde::Serialize))]
 pub struct Detail {
     /// The specific code of this item.
     pub code: ErrorCode,
     /// What is wrong with this item and what is accepted.
     pub message: String,
     /// The query parameter (or option) concerned, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "json", serde(skip_serializing_if = "Option::is_none"))]
     pub parameter: Option<String>,
 }
 
+#[cfg(feature = "json")]
 impl serde::Serialize for ErrorCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -337,12 +339,14 @@ impl Error {
 
     /// The gateway's error document:
     /// `{"error": {"status": 400, "code": "...", "message": "...", "details": [...]}}`.
+    #[cfg(feature = "json")]
     #[must_use]
     pub fn to_document(&self) -> serde_json::Value {
         self.to_document_with_status(self.http_status())
     }
 
     /// The error document with an explicit HTTP status (e.g. to keep Apple's status).
+    #[cfg(feature = "json")]
     #[must_use]
     pub fn to_document_with_status(&self, status: u16) -> serde_json::Value {
         let details = serde_json::to_value(&self.details).unwrap_or(serde_json::Value::Null);
@@ -354,6 +358,7 @@ impl Error {
 /// `{"error": {"status", "code", "message", "details"?}}`, with `details` left out when it is not a
 /// non-empty array. [`Error::to_document`] and the JavaScript host (wasm `errorBody`) both use it.
 #[must_use]
+#[cfg(feature = "json")]
 pub fn error_document(
     status: u16,
     code: &str,
@@ -402,6 +407,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "json")]
     #[test]
     fn document_shape() {
         let e = Error::with_details(

@@ -19,7 +19,6 @@
 //!
 //! Error messages describe only the SHAPE of the input; they never contain any part of it.
 use crate::error::{Error, ErrorCode, Result};
-use base64::Engine as _;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 
 /// A parsed P-256 private key. Its `Debug` output never shows key material.
@@ -81,7 +80,8 @@ impl PrivateKey {
     /// The public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`, LF line ends, final newline).
     #[must_use]
     pub fn public_key_pem(&self) -> String {
-        let body = base64::engine::general_purpose::STANDARD.encode(self.public_key_der());
+        let mut body = String::new();
+        crate::b64::encode_standard(&self.public_key_der(), &mut body);
         let mut pem = String::with_capacity(body.len() + 64);
         pem.push_str("-----BEGIN PUBLIC KEY-----\n");
         let mut rest = body.as_str();
@@ -105,7 +105,8 @@ impl PrivateKey {
 pub fn parse_public_key(input: &str) -> Result<VerifyingKey> {
     match decode_text(input, 0)? {
         Decoded::Private(key) => Ok(*key.verifying_key()),
-        Decoded::Public(key) => key,
+        Decoded::Public(Some((alg, bits))) => decode_spki(&alg, &bits),
+        Decoded::Public(None) => Err(is_rsa()),
     }
 }
 
@@ -119,8 +120,9 @@ const SPKI_P256_PREFIX: [u8; 26] = [
 /// What a piece of text turned out to hold.
 enum Decoded {
     Private(SigningKey),
-    /// A public key; the error says why it cannot be used for verifying (e.g. RSA, P-384).
-    Public(Result<VerifyingKey>),
+    /// A public key, decoded only by [`parse_public_key`] (so the signer carries no point
+    /// decompression): an SPKI's algorithm and bit string, or `None` for a PKCS#1 RSA key.
+    Public(Option<(Vec<u8>, Vec<u8>)>),
 }
 
 /// Where to get the right file; appended to most rejections.
@@ -227,22 +229,6 @@ fn normalise(input: &str) -> String {
     out
 }
 
-/// Lenient standard base64: padding optional, stray trailing bits ignored.
-const LENIENT_STANDARD: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
-
-/// The same for the URL-safe alphabet (some tools re-encode with it).
-const LENIENT_URL_SAFE: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
-
 /// A byte buffer that is overwritten with zeros when dropped (it may hold key material).
 struct Wipe(Vec<u8>);
 
@@ -272,15 +258,9 @@ fn decode_base64(text: &str) -> Result<Option<Wipe>> {
     if body.len() % 4 == 1 {
         return Err(truncated("the base64 text stops in the middle of a byte"));
     }
-    let engine = if std_alpha {
-        &LENIENT_STANDARD
-    } else {
-        &LENIENT_URL_SAFE
-    };
-    engine
-        .decode(body)
+    crate::b64::decode_lenient(body)
         .map(|v| Some(Wipe(v)))
-        .map_err(|_| corrupt("the base64 text is not valid"))
+        .ok_or_else(|| corrupt("the base64 text is not valid"))
 }
 
 /// Turns text in any accepted shape into a key. `depth` limits base64-of-PEM nesting.
@@ -658,10 +638,10 @@ fn decode_der(der: &[u8], hint: DerHint) -> Result<Decoded> {
         (Ok((TAG_INTEGER, [0])), Ok((TAG_INTEGER, _))) => Err(is_rsa()),
         (Ok((TAG_INTEGER, _)), Ok((TAG_INTEGER, _))) if items.is_empty() => {
             // PKCS#1 RSAPublicKey: SEQUENCE { modulus, publicExponent }.
-            Ok(Decoded::Public(Err(is_rsa())))
+            Ok(Decoded::Public(None))
         }
         (Ok((TAG_SEQUENCE, alg)), Ok((TAG_BIT_STRING, bits))) if items.is_empty() => {
-            Ok(Decoded::Public(decode_spki(alg, bits)))
+            Ok(Decoded::Public(Some((alg.to_vec(), bits.to_vec()))))
         }
         (Ok((TAG_SEQUENCE, alg)), Ok((TAG_OCTET_STRING, _)))
             if Der::new(alg).peek_tag() == Some(TAG_OID) =>

@@ -24,12 +24,18 @@
 //! [`inspect_token`], and with the `gateway` feature [`plan_request`] and [`shape_response`].
 //! Helpers that only the crate's own modules and tests use are crate-private or hidden from the
 //! documentation.
+//!
+//! Features: `gateway` (planner and shaper), `inspect` (token inspection) and `fast-sign` (p256's
+//! precomputed tables) make the full module and are on by default. Without any, the crate is the
+//! signer alone ([`key`], [`token`], [`error`]): the `asc-connector-wasm/signer` entry.
 
 #[cfg(feature = "anyrequest")]
 pub mod anyrequest;
+mod b64;
 #[cfg(feature = "gateway")]
 pub mod body;
 pub mod error;
+#[cfg(feature = "inspect")]
 pub mod inspect;
 pub mod key;
 #[cfg(feature = "gateway")]
@@ -48,6 +54,7 @@ pub mod write;
 pub mod wasm;
 
 pub use error::{Detail, Error, ErrorCode, Result};
+#[cfg(feature = "inspect")]
 pub use inspect::{inspect_token, Inspection};
 pub use key::PrivateKey;
 #[cfg(feature = "gateway")]

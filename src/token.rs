@@ -9,7 +9,6 @@
 //! Times are seconds since 1970 passed in by the caller; nothing here reads a clock.
 use crate::error::{Detail, Error, ErrorCode, Result};
 use crate::key::PrivateKey;
-use base64::Engine as _;
 use p256::ecdsa::signature::Signer as _;
 
 /// `iat` is set this many seconds before `now`.
@@ -447,29 +446,92 @@ impl std::fmt::Debug for MintedToken {
     }
 }
 
-#[derive(serde::Serialize)]
-struct Header<'a> {
-    alg: &'static str,
-    kid: &'a str,
-    typ: &'static str,
+/// The JOSE header, compact JSON: `{"alg":"ES256","kid":…,"typ":"JWT"}`.
+fn header_json(key_id: &str) -> String {
+    let mut out = String::with_capacity(40 + key_id.len());
+    out.push_str(r#"{"alg":"ES256","kid":"#);
+    push_json_string(&mut out, key_id);
+    out.push_str(r#","typ":"JWT"}"#);
+    out
 }
 
-#[derive(serde::Serialize)]
-struct Claims<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    iss: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sub: Option<&'static str>,
-    iat: u64,
-    exp: u64,
-    aud: &'static str,
-    #[serde(skip_serializing_if = "no_scope")]
-    scope: &'a [String],
+/// The claims, compact JSON in the fixed order of the module docs. Written by hand rather than
+/// with serde_json so the signer-only module carries no JSON library; the bytes are the same as
+/// serde_json's (tests/token.rs compares them).
+fn claims_json(options: &TokenOptions, issued_at: u64, expires_at: u64) -> String {
+    let scope_len: usize = options.scope.iter().map(|s| s.len() + 3).sum();
+    let mut out = String::with_capacity(128 + scope_len);
+    match &options.key_type {
+        KeyType::Team { issuer_id } => {
+            out.push_str(r#"{"iss":"#);
+            push_json_string(&mut out, issuer_id);
+        }
+        KeyType::Individual => out.push_str(r#"{"sub":"user""#),
+    }
+    out.push_str(r#","iat":"#);
+    push_decimal(&mut out, issued_at);
+    out.push_str(r#","exp":"#);
+    push_decimal(&mut out, expires_at);
+    out.push_str(r#","aud":"#);
+    push_json_string(&mut out, AUDIENCE);
+    if !options.scope.is_empty() {
+        out.push_str(r#","scope":["#);
+        for (i, entry) in options.scope.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_string(&mut out, entry);
+        }
+        out.push(']');
+    }
+    out.push('}');
+    out
 }
 
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference to the field.
-fn no_scope(scope: &&[String]) -> bool {
-    scope.is_empty()
+/// Appends `value` as a JSON string, escaped as serde_json does: `"`, `\` and control
+/// characters (short forms where JSON has them, else `\u00xx`); everything else verbatim.
+fn push_json_string(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let b = c as u8;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends `n` in decimal (without the formatting machinery).
+fn push_decimal(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    loop {
+        if let Some(slot) = digits.get_mut(len) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for d in digits.iter().take(len).rev() {
+        out.push(char::from(*d));
+    }
 }
 
 /// Mints one signed token, returning it with its `iat` and `exp`.
@@ -486,41 +548,15 @@ fn mint_normalized(key: &PrivateKey, options: &TokenOptions, now: u64) -> Result
     check_now(now)?;
     let issued_at = now - IAT_BACKDATE_SECONDS;
     let expires_at = issued_at + options.lifetime_seconds;
-    let header = Header {
-        alg: "ES256",
-        kid: &options.key_id,
-        typ: "JWT",
-    };
-    let claims = Claims {
-        iss: match &options.key_type {
-            KeyType::Team { issuer_id } => Some(issuer_id.as_str()),
-            KeyType::Individual => None,
-        },
-        sub: match options.key_type {
-            KeyType::Team { .. } => None,
-            KeyType::Individual => Some("user"),
-        },
-        iat: issued_at,
-        exp: expires_at,
-        aud: AUDIENCE,
-        scope: &options.scope,
-    };
-    let internal = |_| {
-        Error::new(
-            ErrorCode::Internal,
-            "The token claims could not be encoded.",
-        )
-    };
-    let header_json = serde_json::to_vec(&header).map_err(internal)?;
-    let claims_json = serde_json::to_vec(&claims).map_err(internal)?;
-    let b64 = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut token = String::with_capacity(64 + 4 * (header_json.len() + claims_json.len()) / 3);
-    b64.encode_string(&header_json, &mut token);
+    let header_json = header_json(&options.key_id);
+    let claims_json = claims_json(options, issued_at, expires_at);
+    let mut token = String::with_capacity(96 + 4 * (header_json.len() + claims_json.len()) / 3);
+    crate::b64::encode_url(header_json.as_bytes(), &mut token);
     token.push('.');
-    b64.encode_string(&claims_json, &mut token);
+    crate::b64::encode_url(claims_json.as_bytes(), &mut token);
     let signature: p256::ecdsa::Signature = key.signing_key().sign(token.as_bytes());
     token.push('.');
-    b64.encode_string(signature.to_bytes(), &mut token);
+    crate::b64::encode_url(&signature.to_bytes(), &mut token);
     Ok(MintedToken {
         token,
         issued_at,

@@ -10,11 +10,17 @@
 // loadSpecPack and planAnyRequest; the helpers of the other exports are unused there.
 #![cfg_attr(feature = "any-request-only", allow(dead_code, unused_imports))]
 
-use js_sys::{Array, Object, Reflect, JSON};
+#[cfg(feature = "json")]
+use js_sys::JSON;
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "gateway")]
 use wasm_bindgen::JsCast;
 
-use crate::error::{error_document, Error, ErrorCode};
+#[cfg(feature = "gateway")]
+use crate::error::error_document;
+use crate::error::{Detail, Error, ErrorCode};
+#[cfg(feature = "inspect")]
 use crate::inspect::inspect_token;
 use crate::key::PrivateKey;
 #[cfg(feature = "gateway")]
@@ -48,6 +54,17 @@ export interface Problem {
   parameter?: string;
 }
 
+/** Errors thrown by this module. */
+export interface AscConnectorError extends Error {
+  code: string;
+  status: number;
+  details: Problem[];
+}
+"#;
+
+#[cfg(feature = "json")]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES_FULL: &'static str = r#"
 /** What `inspectToken` found. */
 export interface TokenInspection {
   header: Record<string, unknown> | null;
@@ -92,31 +109,40 @@ export interface ShapedResponse {
   /** JSON text. */
   body: string;
 }
-
-/** Errors thrown by this module. */
-export interface AscConnectorError extends Error {
-  code: string;
-  status: number;
-  details: Problem[];
-}
 "#;
 
-/// Turns a core error into a thrown JS `Error` with `code`, `status` and `details`, so `?` carries
-/// the crate's errors across the boundary.
+/// Turns a core error into a thrown JS `Error` with `code`, `status` and `details`.
+fn to_js_error(error: &Error) -> JsValue {
+    let js = js_sys::Error::new(&error.message);
+    js.set_name("AscConnectorError");
+    // Reflect::set only fails on frozen objects; a fresh Error is not frozen.
+    let _ = Reflect::set(&js, &"code".into(), &error.code.as_str().into());
+    let _ = Reflect::set(&js, &"status".into(), &JsValue::from(error.http_status()));
+    let _ = Reflect::set(&js, &"details".into(), &details_to_js(&error.details));
+    js.into()
+}
+
+/// Lets `?` carry the crate's errors across the boundary as thrown JS errors (`to_js_error`).
 impl From<Error> for JsValue {
     fn from(error: Error) -> JsValue {
-        let js = js_sys::Error::new(&error.message);
-        js.set_name("AscConnectorError");
-        let details = serde_json::to_string(&error.details)
-            .ok()
-            .and_then(|text| JSON::parse(&text).ok())
-            .unwrap_or_else(|| Array::new().into());
-        // Reflect::set only fails on frozen objects; a fresh Error is not frozen.
-        let _ = Reflect::set(&js, &"code".into(), &error.code.as_str().into());
-        let _ = Reflect::set(&js, &"status".into(), &JsValue::from(error.http_status()));
-        let _ = Reflect::set(&js, &"details".into(), &details);
-        js.into()
+        to_js_error(&error)
     }
+}
+
+/// `[{ code, message, parameter? }]`, built directly (the signer module has no JSON library).
+fn details_to_js(details: &[Detail]) -> Array {
+    details
+        .iter()
+        .map(|detail| {
+            let item = Object::new();
+            let _ = Reflect::set(&item, &"code".into(), &detail.code.as_str().into());
+            let _ = Reflect::set(&item, &"message".into(), &detail.message.as_str().into());
+            if let Some(parameter) = &detail.parameter {
+                let _ = Reflect::set(&item, &"parameter".into(), &parameter.as_str().into());
+            }
+            JsValue::from(item)
+        })
+        .collect()
 }
 
 fn options_error(message: impl Into<String>) -> JsValue {
@@ -125,6 +151,7 @@ fn options_error(message: impl Into<String>) -> JsValue {
 
 /// Any serialisable result of the core as a plain JS value (through JSON text, which is faster
 /// than walking the value from Rust).
+#[cfg(feature = "json")]
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(value)
         .map_err(|_| Error::new(ErrorCode::Internal, "could not encode a result"))?;
@@ -315,6 +342,7 @@ impl JsTokenMinter {
 /// Decodes a token WITHOUT trusting it and lists every way it breaks Apple's rules.
 ///
 /// The signature is checked only when `publicKeyPem` is given.
+#[cfg(feature = "inspect")]
 #[wasm_bindgen(js_name = inspectToken, unchecked_return_type = "TokenInspection")]
 pub fn inspect(
     jwt: JsValue,
@@ -473,7 +501,7 @@ pub fn operations() -> Result<JsValue, JsValue> {
     to_js(&table_json())
 }
 
-#[cfg(not(feature = "any-request-only"))]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
 /// crate's one builder (`error::error_document`). The status comes from the code's row in
 /// `errorCodes()`; an unknown code is reported as `INTERNAL` (500) with a fixed message.
@@ -506,6 +534,7 @@ pub fn error_body(
 
 #[cfg(not(feature = "any-request-only"))]
 /// Every error code with the HTTP status the gateway answers with.
+#[cfg(feature = "json")]
 #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "Array<{ code: string; status: number }>")]
 pub fn error_codes() -> Result<JsValue, JsValue> {
     let list: Vec<serde_json::Value> = ErrorCode::ALL

@@ -1,6 +1,7 @@
 //! Token inspection: a good token has no problems, each rule broken alone gives exactly its
 //! code, several at once give all of them, and garbage never panics. Tokens are built by hand
 //! here (JSON + p256 signatures, raw and DER), independently of the minter.
+#![cfg(feature = "inspect")]
 #![allow(clippy::unwrap_used)]
 
 mod common;

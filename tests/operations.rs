@@ -1,4 +1,5 @@
 //! Tests of the operation table and the request planner, through the public API.
+#![cfg(feature = "gateway")]
 #![allow(clippy::unwrap_used)]
 
 use asc_connector::operations::{

@@ -1,5 +1,6 @@
 //! Response shaping through the public API: fixtures shaped by hand, paging links, raw mode,
 //! Apple's error bodies and garbage of every kind.
+#![cfg(feature = "gateway")]
 #![allow(clippy::unwrap_used)]
 
 use asc_connector::operations::encoding;

@@ -467,3 +467,39 @@ fn short_r_and_s_are_left_padded_to_64_bytes() {
     }
     assert!(found >= 1);
 }
+
+#[test]
+fn claims_are_byte_for_byte_what_serde_json_writes() {
+    // The claims are written by hand (the signer module has no JSON library); they must be exactly
+    // serde_json's compact output of the same object, escapes included.
+    let (key, _) = key();
+    let scope = [
+        "GET /v1/apps",
+        r#"GET /v1/apps?filter[name]="quoted"\back"#,
+        "GET /v1/apps?filter[name]=Café/☕",
+    ];
+    for options in [
+        TokenOptions::team(KID, ISSUER).with_scope(scope),
+        TokenOptions::individual(KID).with_lifetime(1200),
+    ] {
+        let token = mint_token(&key, &options, NOW).unwrap();
+        let (header, payload, _) = parts(&token);
+        for text in [header, payload] {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&value).unwrap(), text);
+        }
+    }
+    let claims: Value = serde_json::from_str(
+        &parts(
+            &mint_token(
+                &key,
+                &TokenOptions::team(KID, ISSUER).with_scope(scope),
+                NOW,
+            )
+            .unwrap(),
+        )
+        .1,
+    )
+    .unwrap();
+    assert_eq!(claims["scope"], json!(scope));
+}

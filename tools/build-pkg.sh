@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Builds pkg/ (npm package asc-connector-wasm) from the crate: one .wasm, wasm-bindgen glue for the
-# web target (ESM; used by Node import, workerd, Deno and browsers) and for the nodejs target (CJS;
-# used by Node require), plus the hand-written entry shims and package.json in tools/pkg-template/.
-# The generic planner is a module of its own, pkg/any-request/ (`asc-connector-wasm/any-request`,
-# `--features any-request-only`: loadSpecPack and planAnyRequest only), with the same entry shims
-# and its own index.d.ts (tools/pkg-template/any-request/); the main module is built without it.
+# Builds pkg/ (npm package asc-connector-wasm) from the crate: three modules, each with wasm-bindgen
+# glue for the web target (ESM; used by Node import, workerd, Deno and browsers) and for the nodejs
+# target (CJS; used by Node require), plus the hand-written entry shims and package.json in
+# tools/pkg-template/:
+#   pkg/              the full module (`gateway,inspect,fast-sign`: signer, inspection, planner,
+#                     shaper, write bodies, triggers);
+#   pkg/signer/       the signer alone (`--no-default-features --features fast-sign`, profile
+#                     `signer`), the `asc-connector-wasm/signer` entry;
+#   pkg/any-request/  the generic planner (`--features any-request-only`: loadSpecPack and
+#                     planAnyRequest only), the `asc-connector-wasm/any-request` entry, with the spec
+#                     pack beside the main module (spec-pack.mjs / .cjs).
+# Each module's shims are the same files as the full module's; only index.d.ts differs
+# (tools/pkg-template/signer/, tools/pkg-template/any-request/).
 # Usage: tools/build-pkg.sh [OUT_DIR]   (default: pkg)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,41 +21,57 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}$"; t
   echo "wasm-bindgen ${WASM_BINDGEN_VERSION} is missing: run 'make setup'" >&2
   exit 1
 fi
-WASM=target/wasm32-unknown-unknown/release/asc_connector.wasm
+# binaryen's wasm-opt, pinned in host/package.json (deterministic: same input, same bytes).
+WASM_OPT="host/node_modules/.bin/wasm-opt"
+if [ ! -x "$WASM_OPT" ]; then
+  echo "wasm-opt is missing: run 'make setup-node' (binaryen is a dev dependency of host/)" >&2
+  exit 1
+fi
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 FLAGS=(--out-name asc_connector --remove-name-section --remove-producers-section --omit-default-module-path)
-# The any-request module first (same output path; cargo keeps both feature sets' builds cached).
-cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features any-request-only
-wasm-bindgen --target web --out-dir "$TMP/any/web" "${FLAGS[@]}" "$WASM"
-wasm-bindgen --target nodejs --out-dir "$TMP/any/node" "${FLAGS[@]}" "$WASM"
-cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features gateway
-wasm-bindgen --target web --out-dir "$TMP/web" "${FLAGS[@]}" "$WASM"
-wasm-bindgen --target nodejs --out-dir "$TMP/node" "${FLAGS[@]}" "$WASM"
+
+# optimize IN OUT: wasm-opt -Oz (the signer -4 %, the full module -1.5 % gzipped; BENCHMARKS.md),
+# with the features rustc's wasm32 target emits by default.
+optimize() {
+  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue "$1" -o "$2"
+}
+
+# bindgen WASM DEST: glue + .wasm for one module into DEST, entry shims from tools/pkg-template/.
+bindgen() {
+  local wasm="$1" dest="$2" tmp
+  tmp="$TMP/$(basename "$dest")"
+  wasm-bindgen --target web --out-dir "$tmp/web" "${FLAGS[@]}" "$wasm"
+  wasm-bindgen --target nodejs --out-dir "$tmp/node" "${FLAGS[@]}" "$wasm"
+  mkdir -p "$dest"
+  cp "$tmp/web/asc_connector.js" "$dest/asc_connector.js"
+  cp "$tmp/web/asc_connector.d.ts" "$dest/asc_connector.d.ts"
+  optimize "$tmp/web/asc_connector_bg.wasm" "$dest/asc_connector_bg.wasm"
+  # The CommonJS glue loads its own copy of the module by name; point it at the shared .wasm when
+  # the two builds are byte-identical, otherwise ship both.
+  if cmp -s "$tmp/web/asc_connector_bg.wasm" "$tmp/node/asc_connector_bg.wasm"; then
+    cp "$tmp/node/asc_connector.js" "$dest/asc_connector.cjs"
+  else
+    optimize "$tmp/node/asc_connector_bg.wasm" "$dest/asc_connector_node_bg.wasm"
+    sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$tmp/node/asc_connector.js" > "$dest/asc_connector.cjs"
+  fi
+  cp tools/pkg-template/index.*.mjs tools/pkg-template/index.*.cjs "$dest/"
+  echo "built $dest: $(wc -c < "$dest/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$dest/asc_connector_bg.wasm" | wc -c) gzipped"
+}
+
+RELEASE=target/wasm32-unknown-unknown/release/asc_connector.wasm
 rm -rf "$OUT"
-mkdir -p "$OUT"
-cp "$TMP/web/asc_connector.js" "$OUT/asc_connector.js"
-cp "$TMP/web/asc_connector.d.ts" "$OUT/asc_connector.d.ts"
-cp "$TMP/web/asc_connector_bg.wasm" "$OUT/asc_connector_bg.wasm"
-# The CommonJS glue loads its own copy of the module by name; point it at the shared .wasm when the
-# two builds are byte-identical, otherwise ship both.
-if cmp -s "$TMP/web/asc_connector_bg.wasm" "$TMP/node/asc_connector_bg.wasm"; then
-  cp "$TMP/node/asc_connector.js" "$OUT/asc_connector.cjs"
-else
-  cp "$TMP/node/asc_connector_bg.wasm" "$OUT/asc_connector_node_bg.wasm"
-  sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$TMP/node/asc_connector.js" > "$OUT/asc_connector.cjs"
-fi
-find tools/pkg-template -maxdepth 1 -type f -exec cp {} "$OUT/" \;
-# pkg/any-request/: its glue and .wasm, the same entry shims, its own index.d.ts.
-mkdir -p "$OUT/any-request"
-cp "$TMP/any/web/asc_connector.js" "$TMP/any/web/asc_connector.d.ts" "$TMP/any/web/asc_connector_bg.wasm" "$OUT/any-request/"
-if cmp -s "$TMP/any/web/asc_connector_bg.wasm" "$TMP/any/node/asc_connector_bg.wasm"; then
-  cp "$TMP/any/node/asc_connector.js" "$OUT/any-request/asc_connector.cjs"
-else
-  cp "$TMP/any/node/asc_connector_bg.wasm" "$OUT/any-request/asc_connector_node_bg.wasm"
-  sed 's/asc_connector_bg\.wasm/asc_connector_node_bg.wasm/g' "$TMP/any/node/asc_connector.js" > "$OUT/any-request/asc_connector.cjs"
-fi
-cp tools/pkg-template/index.*.mjs tools/pkg-template/index.*.cjs tools/pkg-template/any-request/* "$OUT/any-request/"
+# The two release builds share an output path: each is bound right after it is built.
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features any-request-only
+bindgen "$RELEASE" "$OUT/any-request"
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features gateway,inspect,fast-sign
+bindgen "$RELEASE" "$OUT"
+cargo build --quiet --profile signer --lib --no-default-features --features fast-sign --target wasm32-unknown-unknown
+bindgen target/wasm32-unknown-unknown/signer/asc_connector.wasm "$OUT/signer"
+find tools/pkg-template -maxdepth 1 -type f ! -name 'index.*.mjs' ! -name 'index.*.cjs' ! -name README.md -exec cp {} "$OUT/" \;
+cp tools/pkg-template/signer/* "$OUT/signer/"
+cp tools/pkg-template/any-request/* "$OUT/any-request/"
 # The error-code table is written once, in the repository README; the package README gets a copy of
 # its rows (group labels without their source paths) in place of the marker line.
 awk '/^\| Code \| HTTP \| Meaning \|$/ {on=1} on && !/^\|/ {exit} on {print}' README.md \
@@ -60,5 +83,3 @@ awk -v table="$TMP/error-codes.md" '/^<!-- error-code table:/ {while ((getline l
 node tools/gen-spec-pack.mjs --out "$OUT" >/dev/null
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"${VERSION}\"/" "$OUT/package.json"
-echo "built $OUT: $(wc -c < "$OUT/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$OUT/asc_connector_bg.wasm" | wc -c) gzipped"
-echo "built $OUT/any-request: $(wc -c < "$OUT/any-request/asc_connector_bg.wasm") bytes of wasm, $(gzip -9 -c "$OUT/any-request/asc_connector_bg.wasm" | wc -c) gzipped"

@@ -1,5 +1,7 @@
 // Gateway benchmark: what the gateway adds on top of the upstream call, measured with autocannon on loopback.
-//   (a) autocannon → gateway → sandbox   and   (b) autocannon → sandbox directly,
+//   (a) autocannon → gateway → sandbox,   (b) autocannon → bare proxy → sandbox (the floor of any proxy hop: a
+//   keep-alive node:http pass-through with no checks, bench/gateway-bare-proxy-child.mjs), and
+//   (c) autocannon → sandbox directly,
 // for List Apps with `limit=10` and with `include=appStoreVersions&limit=30`, at concurrency 1 and 32.
 // The sandbox does the same work in both: the same upstream target (the gateway's own plan is used for the direct
 // target), a bearer token of the same shape verified on every request (the sandbox never caches verification; the
@@ -40,6 +42,9 @@ const QUERIES = ['limit=10', 'include=appStoreVersions&limit=30'];
 const CONCURRENCY = [1, 32];
 const GOAL_P50_ADDED_MS = 1;
 const GOAL_THROUGHPUT_RATIO = 0.7;
+// Against the bare proxy, for limit=10: gateway CPU per request ≤ 1.5× the proxy's, p50 at c=1 ≤ 0.3 ms above it.
+const GOAL_CPU_VS_PROXY = 1.5;
+const GOAL_P50_OVER_PROXY_MS = 0.3;
 
 // ---------------------------------------------------------------- children (always killed on exit)
 const children = new Set();
@@ -61,7 +66,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 // A hard cap on the whole run so nothing can hang forever.
-const capMs = (WARMUP + SECONDS) * QUERIES.length * CONCURRENCY.length * 2 * 1000 + SOAK * 1000 + PROFILE_SECONDS * 1000 + 180_000;
+const capMs = (WARMUP + SECONDS) * QUERIES.length * CONCURRENCY.length * 3 * 1000 + SOAK * 1000 + PROFILE_SECONDS * 1000 + 180_000;
 setTimeout(() => {
   console.error(`gateway bench: exceeded its ${Math.round(capMs / 1000)} s cap; stopping`);
   killAll();
@@ -234,6 +239,8 @@ async function main() {
   const directToken = mintToken({ keyId: kid, issuerId, privateKey: pem }, Math.floor(Date.now() / 1000));
   const directHeaders = { authorization: `Bearer ${directToken}`, accept: 'application/json' };
   const gatewayHeaders = { 'x-api-key': apiKey };
+  const bare = spawnChild('gateway-bare-proxy-child.mjs', { type: 'start', upstream: sb.url, authorization: `Bearer ${directToken}` });
+  const bp = await bare.ready;
 
   const cases = [];
   const sizeChecks = [];
@@ -265,10 +272,12 @@ async function main() {
       const viaGateway = await measure({ url: `${gw.url}/v1/apps?${query}`, headers: gatewayHeaders, connections, sandboxStats, cpuOf: [{ name: 'gateway', call: gateway.call }, { name: 'sandbox', call: sandbox.call }] });
       process.stderr.write(`gateway bench: ${label} direct…\n`);
       const straight = await measure({ url: `${sb.url}${upstreamTarget}`, headers: directHeaders, connections, sandboxStats, cpuOf: [{ name: 'sandbox', call: sandbox.call }] });
-      for (const [name, m] of [['gateway', viaGateway], ['direct', straight]]) {
+      process.stderr.write(`gateway bench: ${label} bare proxy…\n`);
+      const viaProxy = await measure({ url: `${bp.url}${upstreamTarget}`, headers: {}, connections, sandboxStats, cpuOf: [{ name: 'proxy', call: bare.call }, { name: 'sandbox', call: sandbox.call }] });
+      for (const [name, m] of [['gateway', viaGateway], ['direct', straight], ['bare proxy', viaProxy]]) {
         if (m.non2xx > 0 || m.errors > 0) throw new Error(`${label} ${name}: ${m.non2xx} non-2xx answers and ${m.errors} errors; the numbers would be meaningless`);
       }
-      cases.push({ query, connections, gateway: viaGateway, direct: straight });
+      cases.push({ query, connections, gateway: viaGateway, proxy: viaProxy, direct: straight });
     }
   }
 
@@ -282,7 +291,13 @@ async function main() {
     const c32 = cases.find((c) => c.query === query && c.connections === 32);
     const added = round(c1.gateway.p50Ms - c1.direct.p50Ms);
     const ratio = round(c32.gateway.rps / c32.direct.rps, 3);
-    goals.push({ query, p50AddedMs: added, p50AddedGoalMs: GOAL_P50_ADDED_MS, p50Met: added <= GOAL_P50_ADDED_MS, throughputRatioC32: ratio, throughputGoal: GOAL_THROUGHPUT_RATIO, throughputMet: ratio >= GOAL_THROUGHPUT_RATIO });
+    const cpuVsProxy = round(c1.gateway.cpuUsPerRequest.gateway / c1.proxy.cpuUsPerRequest.proxy, 2);
+    const p50OverProxy = round(c1.gateway.p50Ms - c1.proxy.p50Ms);
+    goals.push({
+      query, p50AddedMs: added, p50AddedGoalMs: GOAL_P50_ADDED_MS, p50Met: added <= GOAL_P50_ADDED_MS, throughputRatioC32: ratio, throughputGoal: GOAL_THROUGHPUT_RATIO, throughputMet: ratio >= GOAL_THROUGHPUT_RATIO,
+      gatewayCpuUsC1: c1.gateway.cpuUsPerRequest.gateway, proxyCpuUsC1: c1.proxy.cpuUsPerRequest.proxy, cpuVsProxyC1: cpuVsProxy, cpuVsProxyGoal: GOAL_CPU_VS_PROXY, cpuVsProxyMet: cpuVsProxy <= GOAL_CPU_VS_PROXY,
+      p50OverProxyMs: p50OverProxy, p50OverProxyGoalMs: GOAL_P50_OVER_PROXY_MS, p50OverProxyMet: p50OverProxy <= GOAL_P50_OVER_PROXY_MS,
+    });
   }
 
   // Memory soak: restart the gateway so the soak starts from a fresh process, then load it and sample RSS.
@@ -356,6 +371,7 @@ async function main() {
       profile.busyUsPerRequest = round((profile.busyMs * 1000) / Math.max(1, run.ok), 1);
     }
   }
+  await bare.stop();
   await sandbox.stop();
 
   const summary = {
@@ -396,16 +412,16 @@ function markdown(s) {
   lines.push('| Query | Conc. | Path | req/s | p50 ms | p99 ms | non-2xx | CPU µs/req gateway · sandbox · autocannon | cores busy |');
   lines.push('|---|---:|---|---:|---:|---:|---:|---|---:|');
   for (const c of s.cases) {
-    for (const [name, m] of [['gateway → sandbox', c.gateway], ['sandbox direct', c.direct]]) {
+    for (const [name, m] of [['gateway → sandbox', c.gateway], ['bare proxy → sandbox', c.proxy], ['sandbox direct', c.direct]]) {
       const u = m.cpuUsPerRequest;
-      lines.push(`| \`${c.query}\` | ${c.connections} | ${name} | ${m.rps} | ${m.p50Ms} | ${m.p99Ms} | ${m.non2xx + m.errors} | ${u.gateway ?? '–'} · ${u.sandbox} · ${u.autocannon} | ${m.cpuCoresBusy} |`);
+      lines.push(`| \`${c.query}\` | ${c.connections} | ${name} | ${m.rps} | ${m.p50Ms} | ${m.p99Ms} | ${m.non2xx + m.errors} | ${u.gateway ?? u.proxy ?? '–'} · ${u.sandbox} · ${u.autocannon} | ${m.cpuCoresBusy} |`);
     }
   }
   lines.push('');
-  lines.push('| Query | p50 added at c=1 (goal ≤ 1 ms) | throughput at c=32 vs direct (goal ≥ 70 %) |');
-  lines.push('|---|---:|---:|');
+  lines.push('| Query | p50 added at c=1 (goal ≤ 1 ms) | throughput at c=32 vs direct (goal ≥ 70 %) | CPU µs/req at c=1: gateway ÷ bare proxy (goal ≤ 1.5×) | p50 over the bare proxy at c=1 (goal ≤ 0.3 ms) |');
+  lines.push('|---|---:|---:|---:|---:|');
   for (const g of s.goals) {
-    lines.push(`| \`${g.query}\` | ${g.p50AddedMs} ms ${g.p50Met ? '✅' : '❌'} | ${round(g.throughputRatioC32 * 100, 1)} % ${g.throughputMet ? '✅' : '❌'} |`);
+    lines.push(`| \`${g.query}\` | ${g.p50AddedMs} ms ${g.p50Met ? '✅' : '❌'} | ${round(g.throughputRatioC32 * 100, 1)} % ${g.throughputMet ? '✅' : '❌'} | ${g.gatewayCpuUsC1} ÷ ${g.proxyCpuUsC1} = ${g.cpuVsProxyC1}× ${g.cpuVsProxyMet ? '✅' : '❌'} | ${g.p50OverProxyMs} ms ${g.p50OverProxyMet ? '✅' : '❌'} |`);
   }
   if (s.soak) {
     const k = s.soak;

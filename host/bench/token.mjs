@@ -1,6 +1,7 @@
 // Token benchmark: median microseconds per ES256 token in one Node process.
 //   ours warm  = TokenMinter with the key parsed once; invalidate() before each token forces a signature
 //   ours cold  = mintToken(): parse the .p8 and sign
+//   signer warm / signer cold = the same through `asc-connector-wasm/signer` (its own small module)
 //   jose warm  = importPKCS8 once, SignJWT per token;  jose cold = importPKCS8 + SignJWT
 //   node:crypto warm = KeyObject once, crypto.sign with ieee-p1363 encoding, JWT assembled by hand
 // Rounds are interleaved so drift in machine speed hits every signer alike.
@@ -11,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { importPKCS8, SignJWT } from 'jose';
 import { mintToken, TokenMinter } from 'asc-connector-wasm';
+import * as signer from 'asc-connector-wasm/signer';
 
 const ISSUER = '57246542-96fe-1a63-e053-0824d011072a';
 const KID = '2X9R4HXF34';
@@ -22,6 +24,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 const now = () => Math.floor(Date.now() / 1000);
 
 const minter = new TokenMinter(options);
+const signerMinter = new signer.TokenMinter(options);
 const joseKey = await importPKCS8(pem, 'ES256');
 const nodeKey = createPrivateKey(pem);
 const b64u = (s) => Buffer.from(s).toString('base64url');
@@ -29,6 +32,8 @@ const b64u = (s) => Buffer.from(s).toString('base64url');
 const signers = {
   'ours warm': async () => { minter.invalidate(); return minter.token(now()); },
   'ours cold': async () => mintToken(options, now()),
+  'signer warm': async () => { signerMinter.invalidate(); return signerMinter.token(now()); },
+  'signer cold': async () => signer.mintToken(options, now()),
   'jose warm': async () => new SignJWT({ iss: ISSUER, aud: 'appstoreconnect-v1' })
     .setProtectedHeader({ alg: 'ES256', kid: KID, typ: 'JWT' }).setIssuedAt(now() - 60).setExpirationTime(now() + 840).sign(joseKey),
   'jose cold': async () => new SignJWT({ iss: ISSUER, aud: 'appstoreconnect-v1' })
@@ -55,9 +60,11 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 minter.free();
+signerMinter.free();
 
 const wasmPath = fileURLToPath(new URL('../../pkg/asc_connector_bg.wasm', import.meta.url));
 const wasmBytes = readFileSync(wasmPath);
+const signerBytes = readFileSync(fileURLToPath(new URL('../../pkg/signer/asc_connector_bg.wasm', import.meta.url)));
 const compileUs = [];
 for (let i = 0; i < 20; i++) {
   const t0 = process.hrtime.bigint();
@@ -78,9 +85,16 @@ const result = {
   node: process.version,
   samplesPerSigner: ROUNDS * PER_ROUND,
   medianMicros: m,
-  ratios: { warmVsJoseWarm: m['ours warm'] / m['jose warm'], coldVsJoseCold: m['ours cold'] / m['jose cold'] },
+  ratios: {
+    warmVsJoseWarm: m['ours warm'] / m['jose warm'],
+    coldVsJoseCold: m['ours cold'] / m['jose cold'],
+    signerWarmVsJoseWarm: m['signer warm'] / m['jose warm'],
+    signerColdVsJoseCold: m['signer cold'] / m['jose cold'],
+  },
   wasmBytes: wasmBytes.length,
   wasmGzipBytes: gzipSync(wasmBytes, { level: 9 }).length,
+  signerWasmBytes: signerBytes.length,
+  signerWasmGzipBytes: gzipSync(signerBytes, { level: 9 }).length,
   compileMicrosMedian: median(compileUs),
   loadMillisMedian: median(loadMs),
 };

@@ -1,7 +1,7 @@
 // The same wasm package outside Node: workerd (the Cloudflare Workers runtime, through the
 // `index.workerd.mjs` entry and a key passed in a binding), Deno (the browser entry) and headless
 // Chromium (the browser entry, served from loopback under the token page's CSP). Each mints a token
-// that jose verifies here in Node. Every process is bounded in time and killed in `after`.
+// that jose verifies here in Node, through the full entry and the signer entry (pkg/signer/). Every process is bounded in time and killed in `after`.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,7 @@ function startProcess(cmd, args, options, ms) {
 
 const WORKER_SOURCE = `
 import { mintToken, inspectToken, TokenMinter } from './pkg/index.workerd.mjs';
+import * as signer from './pkg/signer/index.workerd.mjs';
 let minter;
 export default {
   async fetch(request, env) {
@@ -46,6 +47,8 @@ export default {
     const options = { keyId: env.KEY_ID, issuerId: env.ISSUER_ID, privateKey: env.PRIVATE_KEY };
     try {
       if (url.pathname === '/mint') return new Response(mintToken(options, now));
+      if (url.pathname === '/signer-mint') return new Response(signer.mintToken(options, now));
+      if (url.pathname === '/signer-bad-key') signer.mintToken({ ...options, privateKey: 'garbage!' }, now);
       if (url.pathname === '/cached') {
         minter ??= new TokenMinter(options);
         const token = minter.token(now);
@@ -64,12 +67,16 @@ export default {
 test('workerd: the workerd entry mints a token from a key binding; errors keep their code', { timeout: 60_000 }, async () => {
   const dir = tempDir('asc-workerd-');
   mkdirSync(path.join(dir, 'pkg'));
+  mkdirSync(path.join(dir, 'pkg', 'signer'));
   const modules = [{ name: 'worker.mjs', kind: 'esModule', file: 'worker.mjs' }];
-  for (const file of readdirSync(PKG_DIR)) {
-    if (file === 'index.workerd.mjs' || file.endsWith('.js')) modules.push({ name: `pkg/${file}`, kind: 'esModule', file: `pkg/${file}` });
-    else if (file.endsWith('.wasm')) modules.push({ name: `pkg/${file}`, kind: 'wasm', file: `pkg/${file}` });
-    else continue;
-    copyFileSync(path.join(PKG_DIR, file), path.join(dir, 'pkg', file));
+  for (const sub of ['', 'signer/']) {
+    for (const file of readdirSync(path.join(PKG_DIR, sub))) {
+      const name = `pkg/${sub}${file}`;
+      if (file === 'index.workerd.mjs' || file.endsWith('.js')) modules.push({ name, kind: 'esModule', file: name });
+      else if (file.endsWith('.wasm')) modules.push({ name, kind: 'wasm', file: name });
+      else continue;
+      copyFileSync(path.join(PKG_DIR, sub, file), path.join(dir, name));
+    }
   }
   writeFileSync(path.join(dir, 'worker.mjs'), WORKER_SOURCE);
   writeFileSync(path.join(dir, 'config.capnp'), workerdConfig({
@@ -121,6 +128,12 @@ test('workerd: the workerd entry mints a token from a key binding; errors keep t
   assert.equal(c2.mintCount, 1);
   await verifyWithJose(c1.token, key.publicKey, { now: NOW });
 
+  const fromSigner = await fetch(`${base}/signer-mint?now=${NOW}`, { signal });
+  assert.equal(fromSigner.status, 200);
+  assert.equal(await fromSigner.text(), token, 'the signer entry signs the same token');
+  const signerBad = await fetch(`${base}/signer-bad-key?now=${NOW}`, { signal });
+  assert.deepEqual(await signerBad.json(), { isError: true, code: 'KEY_NOT_PEM', status: 400 });
+
   const bad = await fetch(`${base}/bad-issuer?now=${NOW}`, { signal });
   assert.equal(bad.status, 400);
   assert.deepEqual(await bad.json(), { isError: true, code: 'ISSUER_ID_INVALID', status: 400 });
@@ -134,15 +147,18 @@ test('Deno: the browser entry mints a token (key on stdin, read-only permission)
   const dir = tempDir('asc-deno-');
   const script = path.join(dir, 'mint.mjs');
   const entry = new URL('../../pkg/index.browser.mjs', import.meta.url).href;
+  const signerEntry = new URL('../../pkg/signer/index.browser.mjs', import.meta.url).href;
   writeFileSync(script, `
 import { mintToken } from ${JSON.stringify(entry)};
+import * as signer from ${JSON.stringify(signerEntry)};
 const privateKey = await new Response(Deno.stdin.readable).text();
 const team = mintToken({ keyId: ${JSON.stringify(KEY_ID)}, issuerId: ${JSON.stringify(ISSUER)}, privateKey }, ${NOW});
 const individual = mintToken({ keyId: ${JSON.stringify(KEY_ID)}, individual: true, privateKey }, ${NOW});
 let code = null;
 try { mintToken({ keyId: ${JSON.stringify(KEY_ID)}, issuerId: ${JSON.stringify(ISSUER)}, privateKey, lifetimeSeconds: 1201 }, ${NOW}); }
 catch (err) { code = err instanceof Error ? err.code : 'not an Error'; }
-console.log(JSON.stringify({ team, individual, code }));
+const fromSigner = signer.mintToken({ keyId: ${JSON.stringify(KEY_ID)}, issuerId: ${JSON.stringify(ISSUER)}, privateKey }, ${NOW});
+console.log(JSON.stringify({ team, individual, code, fromSigner }));
 `);
   const child = startProcess(DENO, ['run', '--allow-read', '--no-prompt', script], {
     cwd: dir,
@@ -158,6 +174,7 @@ console.log(JSON.stringify({ team, individual, code }));
   await verifyWithJose(out.team, key.publicKey, { now: NOW });
   await verifyWithJose(out.individual, key.publicKey, { now: NOW, individual: true });
   assert.equal(out.code, 'LIFETIME_TOO_LONG');
+  assert.equal(out.fromSigner, out.team, 'the signer entry signs the same token');
 });
 
 test('Chromium: the browser entry mints a token on a loopback page under the strict CSP', { timeout: 90_000 }, async () => {
@@ -176,9 +193,15 @@ test('Chromium: the browser entry mints a token on a loopback page under the str
     const token = m.mintToken({ keyId, issuerId, privateKey: pem }, now);
     let code = null;
     try { m.mintToken({ keyId, issuerId, privateKey: 'garbage!' }, now); } catch (err) { code = err instanceof Error ? err.code : 'not an Error'; }
-    return { token, code };
+    const s = await import('/pkg/signer/index.browser.mjs');
+    const fromSigner = s.mintToken({ keyId, issuerId, privateKey: pem }, now);
+    let signerCode = null;
+    try { s.mintToken({ keyId, issuerId, privateKey: 'garbage!' }, now); } catch (err) { signerCode = err instanceof Error ? err.code : 'not an Error'; }
+    return { token, code, fromSigner, signerCode };
   }, { pem: key.pem, keyId: KEY_ID, issuerId: ISSUER, now: NOW });
   const { payload } = await verifyWithJose(out.token, key.publicKey, { now: NOW });
   assert.equal(decodeJwt(out.token).exp, payload.exp);
   assert.match(out.code, /^KEY_(NOT_PEM|CORRUPT)$/);
+  assert.equal(out.fromSigner, out.token, 'the signer entry signs the same token');
+  assert.equal(out.signerCode, out.code);
 });

@@ -7,14 +7,31 @@
 
 /// Levenshtein distance over characters, bounded: stops early and returns `limit + 1` once every
 /// path exceeds `limit`.
+#[cfg(any(test, feature = "anyrequest"))]
 pub(crate) fn distance(a: &str, b: &str, limit: usize) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    bounded_distance(&a, &b, limit, &mut Rows::default())
+}
+
+/// The two rows of the distance table, reused across candidates: [`nearest`] compares one input
+/// with hundreds of names, and allocating per comparison made it the planner's main cost (and
+/// the fuzz target's: ~600 executions/s under the address sanitizer, RELIABILITY.md).
+#[derive(Default)]
+struct Rows {
+    prev: Vec<usize>,
+    cur: Vec<usize>,
+}
+
+fn bounded_distance(a: &[char], b: &[char], limit: usize, rows: &mut Rows) -> usize {
     if a.len().abs_diff(b.len()) > limit {
         return limit + 1;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    let Rows { prev, cur } = rows;
+    prev.clear();
+    prev.extend(0..=b.len());
+    cur.clear();
+    cur.resize(b.len() + 1, 0);
     for (i, ca) in a.iter().enumerate() {
         let mut row_min = i + 1;
         if let Some(first) = cur.first_mut() {
@@ -37,7 +54,7 @@ pub(crate) fn distance(a: &str, b: &str, limit: usize) -> usize {
         if row_min > limit {
             return limit + 1;
         }
-        std::mem::swap(&mut prev, &mut cur);
+        std::mem::swap(prev, cur);
     }
     prev.last().copied().unwrap_or(0)
 }
@@ -61,13 +78,21 @@ where
         return None;
     }
     let limit = tolerance(input.chars().count());
-    let folded = input.to_lowercase();
+    let folded: Vec<char> = input.to_lowercase().chars().collect();
+    let mut candidate: Vec<char> = Vec::new();
+    let mut rows = Rows::default();
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
-        if c.to_lowercase() == folded {
+        candidate.clear();
+        if c.is_ascii() {
+            candidate.extend(c.chars().map(|ch| ch.to_ascii_lowercase()));
+        } else {
+            candidate.extend(c.to_lowercase().chars());
+        }
+        if candidate == folded {
             return Some(c);
         }
-        let d = distance(&folded, &c.to_lowercase(), limit);
+        let d = bounded_distance(&folded, &candidate, limit, &mut rows);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
