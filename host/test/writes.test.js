@@ -65,8 +65,8 @@ describe('every write through the gateway: flat and raw bodies, the change shows
     await raw?.close();
   });
 
-  test('the operation list has the seven writes, each taking a body exactly when Apple requires one', () => {
-    assert.deepEqual(WRITES.map((o) => o.id).sort(), ['AddBetaTestersToGroup', 'CreateBetaTester', 'CreateCustomerReviewResponse', 'DeleteBetaTester', 'DeleteCustomerReviewResponse', 'RemoveBetaTestersFromGroup', 'SendBetaTesterInvitation']);
+  test('the operation list has the writes (issue 12's seven and DeleteWebhook), each taking a body exactly when Apple requires one', () => {
+    assert.deepEqual(WRITES.map((o) => o.id).sort(), ['AddBetaTestersToGroup', 'CreateBetaTester', 'CreateCustomerReviewResponse', 'DeleteBetaTester', 'DeleteCustomerReviewResponse', 'DeleteWebhook', 'RemoveBetaTestersFromGroup', 'SendBetaTesterInvitation']);
     for (const op of WRITES) {
       assert.equal(op.takesBody, op.method === 'POST' || op.kind === 'removeRelationship', op.id);
       assert.ok(operations().some((o) => o.id === op.checkWith && !o.write), op.id);
@@ -296,7 +296,7 @@ describe('hostile write bodies: each refused, nothing forwarded', () => {
     ['a huge integer where text belongs', 'POST', RR, `${rev}123456789012345678901234567890}`, {}, 400, 'BODY_INVALID'],
     ['NUL in a string', 'POST', RR, `${rev}"a\\u0000b"}`, {}, 400, 'BODY_INVALID'],
     ['an id list of 10,000 items', 'POST', ADD, JSON.stringify({ betaTesters: Array.from({ length: 10000 }, (_, i) => i.toString(36)) }), {}, 400, 'BODY_INVALID'],
-    ['a body on a DELETE that takes none', 'DELETE', '/v1/betaTesters/t-1', '{"id":"t-1"}', {}, 400, 'BODY_NOT_ALLOWED'],
+    ['a body on a DELETE that takes none', 'DELETE', '/v1/betaTesters/t-1', '{"id":"t-1"}', {}, 400, 'REQUEST_BODY_NOT_ALLOWED'],
     ['no body where one is required', 'POST', RR, undefined, {}, 400, 'BODY_REQUIRED'],
     ['only whitespace', 'POST', RR, ' \n\t ', {}, 400, 'BODY_REQUIRED'],
     ['truncated JSON', 'POST', RR, `${rev}"a`, {}, 400, 'BODY_MALFORMED'],

@@ -563,6 +563,8 @@ export function createSandbox({ keys = [], apps = 30, now = () => Date.now() / 1
     const hooked = appWebhooks ? null : webhooks.route(request, url);
     if (hooked) {
       const r = await hooked;
+      // A webhook created or deleted is an applied change, like the writes (stats.changes).
+      if (request.method !== 'GET' && r.status >= 200 && r.status < 300 && url.pathname !== '/v1/webhookPings') stats.changes += 1;
       return { status: r.status, body: r.body, headers: { ...r.headers, 'x-rate-limit': rate } };
     }
 
