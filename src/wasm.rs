@@ -453,7 +453,7 @@ pub fn shape(
     Ok(shaped_to_js(shaped.status, shaped.body))
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
 /// the operation takes no body and none was given.
 ///
@@ -646,7 +646,7 @@ pub fn plan_any_request(
 // One block, appended here so that it merges cleanly with edits at the top of this file.
 
 #[wasm_bindgen(typescript_custom_section)]
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 const TS_TRIGGER_TYPES: &'static str = r#"
 /** One instant trigger: a route segment, its connector operation and Apple's event types. */
 export interface TriggerFamily {
@@ -677,12 +677,12 @@ export type ReviewPollStep =
   | { done: { body: string; watermark: string; count: number; skipped: boolean } };
 "#;
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 fn bool_arg(value: &JsValue) -> bool {
     value.as_bool().unwrap_or(false)
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// The instant-trigger families: `[{ family, operationId, eventTypes }]`.
 #[wasm_bindgen(js_name = triggerFamilies, unchecked_return_type = "TriggerFamily[]")]
 pub fn trigger_families() -> Result<JsValue, JsValue> {
@@ -700,7 +700,7 @@ pub fn trigger_families() -> Result<JsValue, JsValue> {
     to_js(&serde_json::Value::Array(list))
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
 #[wasm_bindgen(js_name = readSubscribeBody, unchecked_return_type = "{ callbackUrl: string; name: string | null }")]
 pub fn read_subscribe_body_js(
@@ -713,7 +713,7 @@ pub fn read_subscribe_body_js(
     to_js(&serde_json::json!({ "callbackUrl": req.callback_url, "name": req.name }))
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// Decides how to subscribe from Apple's list of the app's webhooks (JSON text); throws
 /// `TRIGGER_FAMILY_UNKNOWN`, `WEBHOOK_LIMIT_REACHED` (details list this connector's webhooks) or
 /// `UPSTREAM_BAD_RESPONSE`.
@@ -746,7 +746,7 @@ pub fn plan_subscribe_js(
     })
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
 #[wasm_bindgen(js_name = createdWebhookId)]
 pub fn created_webhook_id_js(body: JsValue) -> Result<String, JsValue> {
@@ -754,7 +754,7 @@ pub fn created_webhook_id_js(body: JsValue) -> Result<String, JsValue> {
     Ok(crate::triggers::created_webhook_id(&body)?)
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// `"delete"` or `"gone"` for a webhook, from Apple's list of the app's webhooks; throws
 /// `WEBHOOK_NOT_OURS` for a webhook this connector did not create.
 #[wasm_bindgen(js_name = planUnsubscribe, unchecked_return_type = "\"delete\" | \"gone\"")]
@@ -771,7 +771,7 @@ pub fn plan_unsubscribe_js(
     }
 }
 
-#[cfg(feature = "gateway")]
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// One step of a review poll: call it with the Apple pages read so far (none at first) until it
 /// answers `{ done }`; `{ fetch: { path, query } }` names the next Apple request.
 #[wasm_bindgen(js_name = reviewPoll, unchecked_return_type = "ReviewPollStep")]

@@ -1,36 +1,6 @@
 /* tslint:disable */
 /* eslint-disable */
 
-/** One instant trigger: a route segment, its connector operation and Apple's event types. */
-export interface TriggerFamily {
-    family: string;
-    operationId: string;
-    eventTypes: string[];
-}
-
-/** What `planSubscribe` decided: reuse a webhook, or POST this document to /v1/webhooks. */
-export type SubscribePlan =
-| { action: "reuse"; webhookId: string }
-| { action: "create"; document: string };
-
-/** One review poll's parameters (GET /trigger/v1/apps/{id}/customerReviews). */
-export interface ReviewPollRequest {
-    appId: string;
-    since?: string;
-    rating?: string;
-    territory?: string;
-    /** 1 to 200 (default 200): Apple's page size and the most reviews one poll fires. */
-    pageSize?: number;
-    nowSeconds?: number;
-}
-
-/** The next step of a review poll. */
-export type ReviewPollStep =
-| { fetch: { path: string; query: string } }
-| { done: { body: string; watermark: string; count: number; skipped: boolean } };
-
-
-
 /** Options for `mintToken` and `TokenMinter`. */
 export interface TokenOptions {
     /** The key ID shown next to the key in App Store Connect (the XXXX in AuthKey_XXXX.p8). */
@@ -52,51 +22,6 @@ export interface Problem {
     code: string;
     message: string;
     parameter?: string;
-}
-
-/** What `inspectToken` found. */
-export interface TokenInspection {
-    header: Record<string, unknown> | null;
-    payload: Record<string, unknown> | null;
-    problems: Problem[];
-    issuedAt: number | null;
-    expiresAt: number | null;
-    lifetimeSeconds: number | null;
-    signatureEncoding: "raw" | "der" | "unknown";
-    signatureVerified: boolean | null;
-}
-
-/** The upstream request planned by `planRequest`. */
-export interface RequestPlan {
-    operationId: string;
-    upstreamPath: string;
-    upstreamQuery: string;
-    pagingQuery: string;
-    cursor: string | null;
-    deprecations: Problem[];
-}
-
-/** What `shapeResponse` needs to know about the request. */
-export interface ShapeOptions {
-    /** The gateway's public base URL, without a trailing slash. */
-    baseUrl: string;
-    /** `RequestPlan.upstreamPath`. */
-    path: string;
-    /** `RequestPlan.pagingQuery`. */
-    query: string;
-    /** The origin of ASC_BASE_URL; next links elsewhere are dropped. */
-    upstreamOrigin: string;
-    /** Return Apple's JSON:API document instead of flat records. */
-    raw?: boolean;
-    /** For a write: how to check whether it was applied; added to Apple's 5xx answers. */
-    outcomeHint?: string;
-}
-
-/** The caller-facing answer built by `shapeResponse`. */
-export interface ShapedResponse {
-    status: number;
-    /** JSON text. */
-    body: string;
 }
 
 /** Errors thrown by this module. */
@@ -143,10 +68,52 @@ export interface AnyRequestPlan {
 
 
 
-/**
- * Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
- */
-export function createdWebhookId(body: any): string;
+/** What `inspectToken` found. */
+export interface TokenInspection {
+    header: Record<string, unknown> | null;
+    payload: Record<string, unknown> | null;
+    problems: Problem[];
+    issuedAt: number | null;
+    expiresAt: number | null;
+    lifetimeSeconds: number | null;
+    signatureEncoding: "raw" | "der" | "unknown";
+    signatureVerified: boolean | null;
+}
+
+/** The upstream request planned by `planRequest`. */
+export interface RequestPlan {
+    operationId: string;
+    upstreamPath: string;
+    upstreamQuery: string;
+    pagingQuery: string;
+    cursor: string | null;
+    deprecations: Problem[];
+}
+
+/** What `shapeResponse` needs to know about the request. */
+export interface ShapeOptions {
+    /** The gateway's public base URL, without a trailing slash. */
+    baseUrl: string;
+    /** `RequestPlan.upstreamPath`. */
+    path: string;
+    /** `RequestPlan.pagingQuery`. */
+    query: string;
+    /** The origin of ASC_BASE_URL; next links elsewhere are dropped. */
+    upstreamOrigin: string;
+    /** Return Apple's JSON:API document instead of flat records. */
+    raw?: boolean;
+    /** For a write: how to check whether it was applied; added to Apple's 5xx answers. */
+    outcomeHint?: string;
+}
+
+/** The caller-facing answer built by `shapeResponse`. */
+export interface ShapedResponse {
+    status: number;
+    /** JSON text. */
+    body: string;
+}
+
+
 
 /**
  * Reads the spec pack (the default export of `asc-connector-wasm/spec-pack`) for `planAnyRequest`.
@@ -165,59 +132,12 @@ export function loadSpecPack(text: string): { spec: string; operations: number }
  */
 export function planAnyRequest(request: AnyRequest | string | Uint8Array): AnyRequestPlan;
 
-/**
- * Decides how to subscribe from Apple's list of the app's webhooks (JSON text); throws
- * `TRIGGER_FAMILY_UNKNOWN`, `WEBHOOK_LIMIT_REACHED` (details list this connector's webhooks) or
- * `UPSTREAM_BAD_RESPONSE`.
- */
-export function planSubscribe(appId: any, family: any, callbackUrl: any, name: string | null | undefined, listBody: any, secret: any): SubscribePlan;
-
-/**
- * `"delete"` or `"gone"` for a webhook, from Apple's list of the app's webhooks; throws
- * `WEBHOOK_NOT_OURS` for a webhook this connector did not create.
- */
-export function planUnsubscribe(webhookId: any, listBody: any): "delete" | "gone";
-
-/**
- * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
- * the operation takes no body and none was given.
- *
- * `body` is the request body's bytes (or text); `raw` is true for `X-ASC-Format: raw` (Apple's
- * own document), false for the flat form. Throws `BODY_NOT_ALLOWED`, `BODY_REQUIRED`,
- * `BODY_MALFORMED`, `BODY_TOO_LARGE`, `BODY_TOO_DEEP`, `BODY_DUPLICATE_KEY` or `BODY_INVALID`
- * (one detail per problem).
- */
-export function prepareBody(operationId: any, body: Uint8Array | string, raw: any): string | null;
-
-/**
- * Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
- */
-export function readSubscribeBody(body: any, allowLoopbackHttp: boolean | undefined): { callbackUrl: string; name: string | null };
-
-/**
- * One step of a review poll: call it with the Apple pages read so far (none at first) until it
- * answers `{ done }`; `{ fetch: { path, query } }` names the next Apple request.
- */
-export function reviewPoll(request: ReviewPollRequest, pages: string[]): ReviewPollStep;
-
-/**
- * The instant-trigger families: `[{ family, operationId, eventTypes }]`.
- */
-export function triggerFamilies(): TriggerFamily[];
-
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
-    readonly createdWebhookId: (a: any) => [number, number, number, number];
     readonly loadSpecPack: (a: any) => [number, number, number];
     readonly planAnyRequest: (a: any) => [number, number, number];
-    readonly planSubscribe: (a: any, b: any, c: any, d: any, e: any, f: any) => [number, number, number];
-    readonly planUnsubscribe: (a: any, b: any) => [number, number, number, number];
-    readonly prepareBody: (a: any, b: any, c: any) => [number, number, number];
-    readonly readSubscribeBody: (a: any, b: any) => [number, number, number];
-    readonly reviewPoll: (a: any, b: any) => [number, number, number];
-    readonly triggerFamilies: () => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

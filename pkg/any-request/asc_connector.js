@@ -1,30 +1,6 @@
 /* @ts-self-types="./asc_connector.d.ts" */
 
 /**
- * Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
- * @param {any} body
- * @returns {string}
- */
-export function createdWebhookId(body) {
-    let deferred2_0;
-    let deferred2_1;
-    try {
-        const ret = wasm.createdWebhookId(body);
-        var ptr1 = ret[0];
-        var len1 = ret[1];
-        if (ret[3]) {
-            ptr1 = 0; len1 = 0;
-            throw takeFromExternrefTable0(ret[2]);
-        }
-        deferred2_0 = ptr1;
-        deferred2_1 = len1;
-        return getStringFromWasm0(ptr1, len1);
-    } finally {
-        wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
-    }
-}
-
-/**
  * Reads the spec pack (the default export of `asc-connector-wasm/spec-pack`) for `planAnyRequest`.
  *
  * The first pack loaded is kept for the life of the module; later calls return its summary.
@@ -56,140 +32,13 @@ export function planAnyRequest(request) {
     }
     return takeFromExternrefTable0(ret[0]);
 }
-
-/**
- * Decides how to subscribe from Apple's list of the app's webhooks (JSON text); throws
- * `TRIGGER_FAMILY_UNKNOWN`, `WEBHOOK_LIMIT_REACHED` (details list this connector's webhooks) or
- * `UPSTREAM_BAD_RESPONSE`.
- * @param {any} appId
- * @param {any} family
- * @param {any} callbackUrl
- * @param {string | null | undefined} name
- * @param {any} listBody
- * @param {any} secret
- * @returns {SubscribePlan}
- */
-export function planSubscribe(appId, family, callbackUrl, name, listBody, secret) {
-    const ret = wasm.planSubscribe(appId, family, callbackUrl, name, listBody, secret);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-
-/**
- * `"delete"` or `"gone"` for a webhook, from Apple's list of the app's webhooks; throws
- * `WEBHOOK_NOT_OURS` for a webhook this connector did not create.
- * @param {any} webhookId
- * @param {any} listBody
- * @returns {"delete" | "gone"}
- */
-export function planUnsubscribe(webhookId, listBody) {
-    let deferred2_0;
-    let deferred2_1;
-    try {
-        const ret = wasm.planUnsubscribe(webhookId, listBody);
-        var ptr1 = ret[0];
-        var len1 = ret[1];
-        if (ret[3]) {
-            ptr1 = 0; len1 = 0;
-            throw takeFromExternrefTable0(ret[2]);
-        }
-        deferred2_0 = ptr1;
-        deferred2_1 = len1;
-        return getStringFromWasm0(ptr1, len1);
-    } finally {
-        wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
-    }
-}
-
-/**
- * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
- * the operation takes no body and none was given.
- *
- * `body` is the request body's bytes (or text); `raw` is true for `X-ASC-Format: raw` (Apple's
- * own document), false for the flat form. Throws `BODY_NOT_ALLOWED`, `BODY_REQUIRED`,
- * `BODY_MALFORMED`, `BODY_TOO_LARGE`, `BODY_TOO_DEEP`, `BODY_DUPLICATE_KEY` or `BODY_INVALID`
- * (one detail per problem).
- * @param {any} operationId
- * @param {Uint8Array | string} body
- * @param {any} raw
- * @returns {string | null}
- */
-export function prepareBody(operationId, body, raw) {
-    const ret = wasm.prepareBody(operationId, body, raw);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-
-/**
- * Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
- * @param {any} body
- * @param {boolean | undefined} allowLoopbackHttp
- * @returns {{ callbackUrl: string; name: string | null }}
- */
-export function readSubscribeBody(body, allowLoopbackHttp) {
-    const ret = wasm.readSubscribeBody(body, allowLoopbackHttp);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-
-/**
- * One step of a review poll: call it with the Apple pages read so far (none at first) until it
- * answers `{ done }`; `{ fetch: { path, query } }` names the next Apple request.
- * @param {ReviewPollRequest} request
- * @param {string[]} pages
- * @returns {ReviewPollStep}
- */
-export function reviewPoll(request, pages) {
-    const ret = wasm.reviewPoll(request, pages);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-
-/**
- * The instant-trigger families: `[{ family, operationId, eventTypes }]`.
- * @returns {TriggerFamily[]}
- */
-export function triggerFamilies() {
-    const ret = wasm.triggerFamilies();
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
-        __wbg___wbindgen_boolean_get_4f1baf9a00be3c74: function(arg0) {
-            const v = arg0;
-            const ret = typeof(v) === 'boolean' ? v : undefined;
-            return isLikeNone(ret) ? 0xFFFFFF : ret ? 1 : 0;
-        },
-        __wbg___wbindgen_is_null_c22311b1cc228e3a: function(arg0) {
-            const ret = arg0 === null;
-            return ret;
-        },
         __wbg___wbindgen_is_object_8b968c3ab8e96595: function(arg0) {
             const val = arg0;
             const ret = typeof(val) === 'object' && val !== null;
             return ret;
-        },
-        __wbg___wbindgen_is_undefined_be5b34249ff1fc15: function(arg0) {
-            const ret = arg0 === undefined;
-            return ret;
-        },
-        __wbg___wbindgen_number_get_934b640d0889af78: function(arg0, arg1) {
-            const obj = arg1;
-            const ret = typeof(obj) === 'number' ? obj : undefined;
-            getDataViewMemory0().setFloat64((arg0 >>> 0) + 8 * 1, isLikeNone(ret) ? 0 : ret, true);
-            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, !isLikeNone(ret), true);
         },
         __wbg___wbindgen_string_get_7ce8eee7fd327545: function(arg0, arg1) {
             const obj = arg1;
@@ -201,18 +50,6 @@ function __wbg_get_imports() {
         },
         __wbg___wbindgen_throw_4c88d8bf264fd984: function(arg0, arg1) {
             throw new Error(getStringFromWasm0(arg0, arg1));
-        },
-        __wbg_from_eac91875c8a5ffa4: function(arg0) {
-            const ret = Array.from(arg0);
-            return ret;
-        },
-        __wbg_get_2080c49015e35254: function() { return handleError(function (arg0, arg1) {
-            const ret = Reflect.get(arg0, arg1);
-            return ret;
-        }, arguments); },
-        __wbg_get_unchecked_e6325ad374eff861: function(arg0, arg1) {
-            const ret = arg0[arg1 >>> 0];
-            return ret;
         },
         __wbg_instanceof_Uint8Array_d7aeb0dcb3108fea: function(arg0) {
             let result;
@@ -232,10 +69,6 @@ function __wbg_get_imports() {
             const ret = arg0.length;
             return ret;
         },
-        __wbg_length_b03a0fabb109b1e9: function(arg0) {
-            const ret = arg0.length;
-            return ret;
-        },
         __wbg_new_37eb45aaf5eeb820: function() {
             const ret = new Array();
             return ret;
@@ -244,8 +77,8 @@ function __wbg_get_imports() {
             const ret = new Error(getStringFromWasm0(arg0, arg1));
             return ret;
         },
-        __wbg_now_463ac581d2fc7ea3: function() {
-            const ret = Date.now();
+        __wbg_new_cd4348290afae586: function() {
+            const ret = new Object();
             return ret;
         },
         __wbg_parse_c3f72b5a24f83c01: function() { return handleError(function (arg0, arg1) {
@@ -254,6 +87,10 @@ function __wbg_get_imports() {
         }, arguments); },
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {
             Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);
+        },
+        __wbg_push_c9f4893fc209f768: function(arg0, arg1) {
+            const ret = arg0.push(arg1);
+            return ret;
         },
         __wbg_set_2793479888329cb6: function() { return handleError(function (arg0, arg1, arg2) {
             const ret = Reflect.set(arg0, arg1, arg2);
