@@ -11,7 +11,7 @@ import * as full from 'asc-connector-wasm';
 import * as signer from 'asc-connector-wasm/signer';
 import {
   ISSUER, KEY_ID, NOW, badKeys, leaksKey, mangledShapes, newP256Key, verifyWithJose,
-} from './fixtures-runtime/keys.js';
+} from './helpers/keys.js';
 
 const require = createRequire(import.meta.url);
 const SIGNER_EXPORTS = ['mintToken', 'TokenMinter', 'publicKeyPem'];

@@ -65,7 +65,7 @@ describe('every write through the gateway: flat and raw bodies, the change shows
     await raw?.close();
   });
 
-  test('the operation list has the writes (issue 12's seven and DeleteWebhook), each taking a body exactly when Apple requires one', () => {
+  test('the operation list has the writes (the seven of issue 12 and DeleteWebhook), each taking a body exactly when Apple requires one', () => {
     assert.deepEqual(WRITES.map((o) => o.id).sort(), ['AddBetaTestersToGroup', 'CreateBetaTester', 'CreateCustomerReviewResponse', 'DeleteBetaTester', 'DeleteCustomerReviewResponse', 'DeleteWebhook', 'RemoveBetaTestersFromGroup', 'SendBetaTesterInvitation']);
     for (const op of WRITES) {
       assert.equal(op.takesBody, op.method === 'POST' || op.kind === 'removeRelationship', op.id);
