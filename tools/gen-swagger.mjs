@@ -580,7 +580,19 @@ function valuesFrom(picker, parameters) {
  * picker from the given list), which the gateway ignores and never sends to Apple.
  */
 function pickerFor(pres, list, entry, name) {
-  const pp = entry.pathParameters?.[name];
+  return pickerOf(pres, list, entry, entry.pathParameters?.[name], `{${name}}`);
+}
+
+/**
+ * The picker of one id field of a write's flat body, the same way (a list that needs an id gets it from a
+ * path parameter of the operation or a picker-only header).
+ */
+function bodyPicker(pres, list, entry, field) {
+  return pickerOf(pres, list, entry, entry.bodyIds?.[field], field);
+}
+
+/** The picker described by `pp` ({ idRule, picker, pickerParameters }) of the id named `label`. */
+function pickerOf(pres, list, entry, pp, label) {
   if (!pp?.picker) return { helpers: [] };
   const picker = list.operations.find((o) => o.id === pp.picker);
   const needs = [...picker.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
@@ -589,9 +601,9 @@ function pickerFor(pres, list, entry, name) {
   const parameters = {};
   for (const need of needs) {
     const via = pp.pickerParameters?.[need];
-    if (!via) throw new Error(`${entry.id}: the picker ${picker.id} of {${name}} needs {${need}}; give pickerParameters.${need}`);
-    const own = Object.entries(entry.pathParameters).find(([, x]) => x.idRule === via.idRule)?.[0];
-    if (own && own !== name) {
+    if (!via) throw new Error(`${entry.id}: the picker ${picker.id} of ${label} needs {${need}}; give pickerParameters.${need}`);
+    const own = Object.entries(entry.pathParameters ?? {}).find(([, x]) => x.idRule === via.idRule)?.[0];
+    if (own && `{${own}}` !== label) {
       parameters[need] = { parameter: own };
       continue;
     }
@@ -709,12 +721,6 @@ export function isWrite(entry) {
 }
 
 /** The picker of a body id field, when the list that fills it needs no path parameters. */
-function bodyPicker(list, entry, field) {
-  const b = entry.bodyIds?.[field];
-  const picker = b?.picker ? list.operations.find((o) => o.id === b.picker) : undefined;
-  if (!picker || /\{/.test(picker.path)) return undefined;
-  return { operationId: picker.id, 'value-collection': 'value', 'value-path': 'id', 'value-title': picker.pickerTitle };
-}
 
 /** One flat body field from Apple's attribute schema or relationship, with the presentation's words. */
 function bodyField(spec, pres, list, entry, name, raw, kind) {
@@ -727,7 +733,7 @@ function bodyField(spec, pres, list, entry, name, raw, kind) {
     if (typeof s.format === 'string' && ALLOWED_FORMATS.has(s.format)) out.format = s.format;
     if (s.enum) out.enum = [...s.enum];
   } else {
-    const picker = bodyPicker(list, entry, name);
+    const picker = bodyPicker(pres, list, entry, name).values;
     const id = { type: 'string' };
     const rule = list.idRules[entry.bodyIds?.[name]?.idRule];
     if (rule) id.pattern = `^${rule.charset === 'Digits' ? '[0-9]' : '[A-Za-z0-9-]'}{${rule.minLength},${rule.maxLength}}$`;
@@ -786,6 +792,10 @@ function writeOperation(spec, pres, entry, list) {
     if (values) prm['x-ms-dynamic-values'] = values;
     // A picker-only parameter goes right before the id it helps to pick.
     for (const h of helpers) if (!params.some((x) => x.name === h.name)) params.splice(params.indexOf(prm), 0, h);
+  }
+  // Picker-only headers for body ids whose list needs an id (a review is picked from one app's reviews).
+  for (const field of Object.keys(entry.bodyIds ?? {})) {
+    for (const h of bodyPicker(pres, list, entry, field).helpers) if (!params.some((x) => x.name === h.name)) params.push(h);
   }
   const takesBody = apple.requestBody?.required === true;
   if (takesBody) {
@@ -1217,7 +1227,7 @@ function writeDocs(spec, pres, list, entry) {
     const body = flatBodySchema(spec, pres, list, entry);
     const fields = Object.entries(body.properties).map(([k, v]) => `\`${k}\`${body.required.includes(k) ? ' (required)' : ''}: ${v.type === 'array' ? 'a list of IDs' : entry.bodyIds?.[k] ? 'an ID' : v.type}`);
     L.push(`Flat body: ${fields.join(', ')}; or Apple's own document with \`X-ASC-Format: raw\`.`);
-    const unpicked = Object.entries(entry.bodyIds ?? {}).filter(([k, b]) => b.picker && !bodyPicker(list, entry, k));
+    const unpicked = Object.entries(entry.bodyIds ?? {}).filter(([k, b]) => b.picker && !bodyPicker(pres, list, entry, k).values);
     for (const [k, b] of unpicked) L.push(`\`${k}\` has no picker: ${b.picker} needs an ID the body does not carry; take the ID from ${b.picker}.`);
   } else L.push('No body.');
   const answer = apple.responses?.['201'] ? '201 with the created resource as one record' : '204 with no body';

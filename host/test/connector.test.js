@@ -566,7 +566,7 @@ const BREAKS = [
   ['OperationHasManyResponsesWithSchema: one response with a schema (none for a 204 write)', (c) => { c.sw.paths['/v1/apps'].get.responses['400'].schema = { $ref: '#/definitions/App' }; }],
   ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', (c) => { delete c.sw.paths['/v1/betaTesters'].post.parameters[0].schema.properties.betaGroups.items.pattern; }],
   ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', (c) => { c.sw.paths['/v1/betaTesters/{id}'].delete.parameters.push({ name: 'body', in: 'body', required: true, schema: { type: 'object' } }); }],
-  ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', (c) => { c.sw.paths['/v1/customerReviewResponses'].post.parameters[0].schema.properties.responseBody['x-ms-visibility'] = 'advanced'; }],
+  ['writes: a JSON body exactly when Apple takes one, flat (every property typed, described, titled), ids with a pattern', (c) => { c.sw.paths['/v1/customerReviewResponses'].post.parameters.find((x) => x.in === 'body').schema.properties.responseBody['x-ms-visibility'] = 'advanced'; }],
   ['dynamic values point at an operation that returns the collection and the properties', (c) => { c.sw.paths['/v1/betaTesters'].post.parameters[0].schema.properties.betaGroups.items['x-ms-dynamic-values'].operationId = 'ListNothing'; }],
   ['OperationShouldHaveSuccessfulResponse / SchemaDefinitionSetIncorrectly: reads 200 with a schema, creates and webhook registrations 201 with one, other writes 204', (c) => { delete c.sw.paths['/v1/customerReviewResponses'].post.responses['201']; }],
   ['visible parameters have an x-ms-summary in Title Case of at most 80 characters', (c) => { c.sw.paths['/v1/apps'].get.parameters[0]['x-ms-summary'] = 'app name'; }],
@@ -915,6 +915,29 @@ describe('shaped answers validate against the swagger\'s 200 schemas (strict: no
     } finally {
       await stack.close();
     }
+  });
+
+  test('every id in a write body has a picker from its list; a list that needs an id gets it from a parameter of the operation', () => {
+    let checked = 0;
+    for (const entry of LIST.operations.filter((o) => o.bodyIds)) {
+      const op = operations(SWAGGER).find((o) => o.op.operationId === entry.id).op;
+      const body = op.parameters.find((x) => x.in === 'body');
+      for (const [field, b] of Object.entries(entry.bodyIds)) {
+        if (!b.picker) continue;
+        const prop = body.schema.properties[field];
+        const dv = (prop.items ?? prop)['x-ms-dynamic-values'];
+        assert.equal(dv?.operationId, b.picker, `${entry.id} ${field}`);
+        const picker = LIST.operations.find((o) => o.id === b.picker);
+        const needs = [...picker.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+        assert.deepEqual(Object.keys(dv.parameters ?? {}), needs, `${entry.id} ${field}`);
+        for (const need of needs) {
+          const via = op.parameters.find((x) => x.name === dv.parameters[need].parameter);
+          assert.ok(via?.['x-ms-dynamic-values'], `${entry.id} ${field}: ${need} comes from a parameter with its own picker`);
+        }
+        checked += 1;
+      }
+    }
+    assert.ok(checked >= 6, `${checked} body ids checked`);
   });
 
   test('every id has a picker from the list named in the operation list; a list that needs an id gets it from a picker-only header', () => {
