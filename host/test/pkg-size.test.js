@@ -16,8 +16,10 @@ test('the signer module (asc-connector-wasm/signer) is at most 64 KiB gzipped', 
   assert.ok(bytes <= budget, describe(bytes, budget));
 });
 
-// The full module is over its budget (183.6 KiB at this commit, see BENCHMARKS.md "Where the
-// bytes go"); the check runs and reports, marked todo until the module shrinks.
+// The full module is over its budget (240.8 KiB with this round's triggers and writes; no profile
+// setting meets 160 KiB without halving the shaper's speed, see BENCHMARKS.md "The full module
+// after this round's triggers and writes"); the check runs and reports, marked todo until the
+// module shrinks (then drop the todo, so that growing back over fails `make test`).
 const FULL_OVER_BUDGET = 'full module over its 160 KiB budget: see BENCHMARKS.md';
 test('the full module is at most 160 KiB gzipped', { todo: gzipped('asc_connector_bg.wasm') > 160 * KiB ? FULL_OVER_BUDGET : false }, () => {
   const bytes = gzipped('asc_connector_bg.wasm');
