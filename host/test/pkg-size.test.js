@@ -1,4 +1,4 @@
-// Size budgets of the two modules in pkg/, gzip -9 as a CDN or bundler would serve them: the
+// Size budgets of the modules in pkg/, gzip -9 as a CDN or bundler would serve them: the
 // signer entry (what a browser or an edge worker downloads to sign tokens) at most 64 KiB, the
 // full module at most 160 KiB. A size test, not a timed one: the numbers are deterministic.
 import { test } from 'node:test';
@@ -16,18 +16,29 @@ test('the signer module (asc-connector-wasm/signer) is at most 64 KiB gzipped', 
   assert.ok(bytes <= budget, describe(bytes, budget));
 });
 
-// The full module is over its budget (240.8 KiB with this round's triggers and writes; no profile
-// setting meets 160 KiB without halving the shaper's speed, see BENCHMARKS.md "The full module
-// after this round's triggers and writes"); the check runs and reports, marked todo until the
-// module shrinks (then drop the todo, so that growing back over fails `make test`).
-const FULL_OVER_BUDGET = 'full module over its 160 KiB budget: see BENCHMARKS.md';
-test('the full module is at most 160 KiB gzipped', { todo: gzipped('asc_connector_bg.wasm') > 160 * KiB ? FULL_OVER_BUDGET : false }, () => {
+// The full module is over its 160 KiB goal (246 KiB by node:zlib level 9 with this round's triggers and writes; no profile
+// setting meets it without halving the shaper's speed, see BENCHMARKS.md "The full module after this
+// round's triggers and writes"). Two checks: a ceiling at today's size that fails `make test` when the
+// module grows, and the goal itself, reported as a known failure (todo) until the module is split.
+test('the full module does not grow past today\'s 248 KiB gzipped (ceiling while over the goal)', () => {
+  const bytes = gzipped('asc_connector_bg.wasm');
+  const ceiling = 248 * KiB;
+  assert.ok(bytes <= ceiling, describe(bytes, ceiling));
+});
+
+test('the full module is at most 160 KiB gzipped', { todo: 'over the 160 KiB goal: see BENCHMARKS.md' }, () => {
   const bytes = gzipped('asc_connector_bg.wasm');
   const budget = 160 * KiB;
   assert.ok(bytes <= budget, describe(bytes, budget));
 });
 
+test('the any-request module (asc-connector-wasm/any-request) is at most 96 KiB gzipped', () => {
+  const bytes = gzipped('any-request/asc_connector_bg.wasm');
+  const budget = 96 * KiB;
+  assert.ok(bytes <= budget, describe(bytes, budget));
+});
+
 test('the CommonJS glue shares each module (no second copy of the .wasm)', () => {
-  const files = ['asc_connector_node_bg.wasm', 'signer/asc_connector_node_bg.wasm'];
+  const files = ['asc_connector_node_bg.wasm', 'signer/asc_connector_node_bg.wasm', 'any-request/asc_connector_node_bg.wasm'];
   for (const file of files) assert.throws(() => readFileSync(new URL(`../../pkg/${file}`, import.meta.url)), { code: 'ENOENT' }, file);
 });
