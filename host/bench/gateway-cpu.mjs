@@ -6,9 +6,10 @@
 //
 // Run: cd host && node bench/gateway-cpu.mjs
 // Environment: BENCH_ROUNDS (5), BENCH_SECONDS (4 per path per round), BENCH_WARMUP_SECONDS (2, once per path),
-//   BENCH_QUERY (limit=10), BENCH_CONNECTIONS (1), BENCH_BASE_ENTRY (unset), BENCH_PROFILE=1 (the gateway runs
+//   BENCH_QUERY (limit=10), BENCH_CONNECTIONS (1), BENCH_BASE_ENTRY (unset), BENCH_ENTRY (the gateway's own
+//   src/node.js; set it, with BENCH_BASE_ENTRY, to run the two copies in swapped slots as a check on slot bias), BENCH_PROFILE=1 (the gateway runs
 //   under --cpu-prof into <repo>/.bench/gateway-cpu-prof and the summary of bench/gateway-profile.mjs is printed;
-//   the profiler's own cost inflates that gateway's numbers).
+//   the profiler's own cost inflates that gateway's numbers; BENCH_PROFILE=proxy profiles the bare proxy instead).
 import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -25,7 +26,9 @@ const SECONDS = num('BENCH_SECONDS', 4);
 const WARMUP = num('BENCH_WARMUP_SECONDS', 2);
 const QUERY = process.env.BENCH_QUERY || 'limit=10';
 const CONNECTIONS = num('BENCH_CONNECTIONS', 1);
-const PROFILE_DIR = process.env.BENCH_PROFILE === '1' ? join(here, '..', '..', '.bench', 'gateway-cpu-prof') : null;
+const PROFILE = process.env.BENCH_PROFILE === '1' ? 'gateway' : process.env.BENCH_PROFILE === 'proxy' ? 'proxy' : null;
+const PROFILE_DIR = PROFILE ? join(here, '..', '..', '.bench', 'gateway-cpu-prof') : null;
+const ENTRY = process.env.BENCH_ENTRY ? pathToFileURL(resolve(process.env.BENCH_ENTRY)).href : undefined;
 const BASE_ENTRY = process.env.BENCH_BASE_ENTRY ? pathToFileURL(resolve(process.env.BENCH_BASE_ENTRY)).href : null;
 
 const children = new Set();
@@ -104,15 +107,24 @@ async function main() {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
     mkdirSync(PROFILE_DIR, { recursive: true });
   }
-  const gw = spawnChild('gateway-gateway-child.mjs', { type: 'start', env }, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+  const gw = spawnChild('gateway-gateway-child.mjs', { type: 'start', env, entry: ENTRY }, PROFILE === 'gateway' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
   paths.push({ name: 'gateway', proc: gw, url: `${(await gw.ready).url}/v1/apps?${QUERY}`, headers: { 'x-api-key': apiKey } });
   if (BASE_ENTRY) {
     const base = spawnChild('gateway-gateway-child.mjs', { type: 'start', env, entry: BASE_ENTRY });
     paths.push({ name: 'gateway (base)', proc: base, url: `${(await base.ready).url}/v1/apps?${QUERY}`, headers: { 'x-api-key': apiKey } });
   }
-  const bare = spawnChild('gateway-bare-proxy-child.mjs', { type: 'start', upstream: sb.url, authorization: `Bearer ${token}` });
+  const bare = spawnChild('gateway-bare-proxy-child.mjs', { type: 'start', upstream: sb.url, authorization: `Bearer ${token}` }, PROFILE === 'proxy' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
   paths.push({ name: 'bare proxy', proc: bare, url: `${(await bare.ready).url}${target}`, headers: {} });
 
+  // One request each way first: both answer 200, and the body sizes go into the summary.
+  const bodyBytes = {};
+  for (const p of paths) {
+    const res = await fetch(p.url, { headers: p.headers });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`${p.name} answered ${res.status}`);
+    bodyBytes[p.name] = Buffer.byteLength(text);
+    bodyBytes[`${p.name} (ASCII only)`] = /^[\x00-\x7f]*$/.test(text);
+  }
   for (const p of paths) await cannon(p.url, p.headers, WARMUP);
   const rows = Object.fromEntries(paths.map((p) => [p.name, []]));
   for (let i = 0; i < ROUNDS; i++) {
@@ -124,7 +136,7 @@ async function main() {
     const pxCpu = rows['bare proxy'][i].cpuUs;
     process.stderr.write(`round ${i + 1}: ${paths.map((p) => `${p.name} ${Math.round(rows[p.name][i].cpuUs)} µs p50 ${rows[p.name][i].p50Ms.toFixed(3)} ms`).join(' · ')} · ratio ${(gwCpu / pxCpu).toFixed(2)}\n`);
   }
-  const out = { query: QUERY, connections: CONNECTIONS, rounds: ROUNDS, secondsPerRound: SECONDS, node: process.version, paths: {} };
+  const out = { bodyBytes, query: QUERY, connections: CONNECTIONS, rounds: ROUNDS, secondsPerRound: SECONDS, node: process.version, paths: {} };
   for (const p of paths) {
     const cpu = rows[p.name].map((r) => r.cpuUs);
     const p50 = rows[p.name].map((r) => r.p50Ms);
@@ -145,8 +157,9 @@ async function main() {
     out.gatewayVsBaseMax = Number(Math.max(...vs).toFixed(3));
   }
   if (PROFILE_DIR) {
-    gw.send({ type: 'stop' });
-    await gw.exited;
+    const profiled = PROFILE === 'gateway' ? gw : bare;
+    profiled.send({ type: 'stop' });
+    await profiled.exited;
     const file = readdirSync(PROFILE_DIR).find((f) => f.endsWith('.cpuprofile'));
     const prof = summariseProfile(JSON.parse(readFileSync(join(PROFILE_DIR, file), 'utf8')), 40);
     out.profile = { file: join('.bench', 'gateway-cpu-prof', file), ...prof };
