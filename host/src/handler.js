@@ -24,6 +24,12 @@ const HEADER_CAPS = Object.freeze({
   'x-asc-format': 32,
 });
 
+/** HEADER_CAPS as [name, cap] pairs (read on every request). */
+const HEADER_LIST = Object.entries(HEADER_CAPS);
+
+/** Most entries in each per-handler memo (query names, origins); a full memo is simply cleared. */
+const MEMO_SIZE = 64;
+
 /** Largest write body read (src/body's cap; a larger one is refused as BODY_TOO_LARGE unread). */
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -115,7 +121,7 @@ export function checkNoBody(headers, takesBody, operationId) {
 export function readCallerHeaders(headers) {
   const out = {};
   const details = [];
-  for (const [name, cap] of Object.entries(HEADER_CAPS)) {
+  for (const [name, cap] of HEADER_LIST) {
     const value = headers.get(name);
     if (value === null) continue;
     // UTF-8 needs 1 to 3 bytes per UTF-16 unit, so only lengths in between need encoding to tell.
@@ -308,11 +314,36 @@ export function createHandler(config, deps = {}) {
     return { status: out.status, body: out.body, extra: out.headers ?? {} };
   }
 
+  // Small memos for what repeats across requests: the logged query names of a raw query, and the
+  // origin of a request URL (the Node entry's URL is just its origin). Bounded: cleared when full.
+  const queryNamesMemo = new Map();
+  function loggedQueryNames(rawQuery) {
+    let names = queryNamesMemo.get(rawQuery);
+    if (names === undefined) {
+      if (queryNamesMemo.size >= MEMO_SIZE) queryNamesMemo.clear();
+      names = Object.freeze(queryParameterNames(rawQuery, knownParams));
+      queryNamesMemo.set(rawQuery, names);
+    }
+    return names;
+  }
+  const originMemo = new Map();
+  function originOf(requestUrl) {
+    let origin = originMemo.get(requestUrl);
+    if (origin === undefined) {
+      if (originMemo.size >= MEMO_SIZE) originMemo.clear();
+      origin = new URL(requestUrl).origin;
+      originMemo.set(requestUrl, origin);
+    }
+    return origin;
+  }
+
   async function serve(request, meta, state) {
-    const url = new URL(request.url);
-    const { path, rawQuery } = splitTarget(meta.rawTarget, url);
+    // The URL is parsed only where more than its origin is needed (no raw target, triggers, any request).
+    let parsed = null;
+    const requestUrl = () => (parsed ??= new URL(request.url));
+    const { path, rawQuery } = splitTarget(meta.rawTarget, meta.rawTarget == null ? requestUrl() : null);
     state.path = path.length > 256 ? `${path.slice(0, 256)}…` : path;
-    state.queryNames = queryParameterNames(rawQuery, knownParams);
+    state.queryNames = loggedQueryNames(rawQuery);
 
     if (path === '/healthz') {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -343,9 +374,9 @@ export function createHandler(config, deps = {}) {
     }
 
     if (routeError) throw routeError;
-    if (trigger) return serveTrigger(request, url, rawQuery, h, trigger, state);
+    if (trigger) return serveTrigger(request, requestUrl(), rawQuery, h, trigger, state);
     // POST /v1/request: any request of Apple's spec, checked by the spec pack (anyrequest-route.js).
-    if (path === ANY_REQUEST_PATH) return serveAnyRequest(request, meta, state, await tokenGetter(h, state), url, rawQuery);
+    if (path === ANY_REQUEST_PATH) return serveAnyRequest(request, meta, state, await tokenGetter(h, state), requestUrl(), rawQuery);
 
     // Only the wasm operation table decides what may be forwarded.
     const plan = policy.planRequest(request.method, path, rawQuery);
@@ -375,7 +406,7 @@ export function createHandler(config, deps = {}) {
     state.minted = up.minted;
 
     const shaped = policy.shapeResponse(plan.operationId, up.status, up.body, {
-      baseUrl: config.publicUrl ?? url.origin,
+      baseUrl: config.publicUrl ?? originOf(request.url),
       path: plan.upstreamPath,
       query: plan.pagingQuery,
       upstreamOrigin,

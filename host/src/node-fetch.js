@@ -2,7 +2,8 @@
 // with keep-alive agents. undici's fetch costs a large share of the gateway's CPU per request (WHATWG
 // Request/Response/stream objects on every call); this returns just the subset of a fetch Response
 // that upstream.js reads — `status`, `headers.get(name)`, and `body` with `getReader()` (`read()`,
-// `cancel()`) and `cancel()` — and honours `init.signal` before and after the headers arrive.
+// `cancel()`) and `cancel()` — and honours `init.signal` before and after the headers arrive (an
+// AbortSignal, or upstream.js's plain { plain: true, aborted, onabort } signal: `fetch.plainSignal`).
 // Like undici's fetch it asks for gzip/deflate/br and decodes it (the size cap in upstream.js counts
 // decoded bytes). Redirects are never followed (the gateway uses redirect: 'manual' and shapes a 3xx
 // as an upstream error). Workers and Deno keep their global fetch; handler.js is unchanged.
@@ -177,8 +178,17 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
           req.destroy(abortError());
         }
       };
-      const detach = () => signal?.removeEventListener('abort', onAbort);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      let detach;
+      if (signal?.plain === true) {
+        // upstream.js's plain signal: one callback, called at most once.
+        signal.onabort = onAbort;
+        detach = () => {
+          signal.onabort = null;
+        };
+      } else {
+        detach = () => signal?.removeEventListener('abort', onAbort);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }
       req.on('error', (err) => {
         if (response) return; // after the headers, errors surface through the body reader
         detach();
@@ -192,6 +202,7 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
     });
   }
 
+  fetch.plainSignal = true;
   fetch.close = () => {
     agents['http:'].destroy();
     agents['https:'].destroy();

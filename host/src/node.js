@@ -4,7 +4,7 @@
 // normalisation) and writes the handler's plain answer without building a Response. Upstream calls
 // use a keep-alive node:http(s) fetch (node-fetch.js) unless the caller injects its own.
 import { createServer } from 'node:http';
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadConfig, readKeyFile } from './config.js';
 import { createHandler } from './handler.js';
@@ -106,6 +106,17 @@ function hostValue(raw) {
   return value ?? '';
 }
 
+/**
+ * SHA-256 of a string as bytes, synchronously: one-shot `crypto.hash` where Node has it (20.12+),
+ * else a Hash object. (WebCrypto's digest costs ~50–75 µs of CPU per request here.)
+ */
+const sha256Sync = typeof nodeCrypto.hash === 'function'
+  ? (text) => nodeCrypto.hash('sha256', text, 'buffer')
+  : (text) => nodeCrypto.createHash('sha256').update(text, 'utf8').digest();
+
+/** Most Host values remembered as accepted (a full memo is cleared; case variants could be many). */
+const HOST_MEMO_SIZE = 32;
+
 /** The Node default log sink: one JSON line per request on standard output. */
 function stdoutLog(entry) {
   process.stdout.write(`${JSON.stringify(entry)}\n`);
@@ -128,8 +139,8 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   const handler = createHandler(config, {
     // The same JSON line as the default console sink, without console.log's formatting work.
     log: stdoutLog,
-    // The API-key digest through node:crypto, synchronously (WebCrypto's is ~75 µs per request here).
-    sha256: (text) => createHash('sha256').update(text, 'utf8').digest(),
+    // The API-key digest through node:crypto, synchronously.
+    sha256: sha256Sync,
     ...deps,
     ...(nodeFetch ? { fetch: nodeFetch } : {}),
   });
@@ -137,6 +148,8 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   const listenPort = config.port;
   // The Host allowlist (hosts.js) needs the port actually listened on; nothing is served before.
   let hostAllowed = () => false;
+  // Host values already found allowed and parseable as an origin (the same few on every request).
+  const hostsAccepted = new Set();
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
     // The body is read only when the handler asks (a write's body, capped); otherwise it is
@@ -154,7 +167,8 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     };
     // Every Host line counts: repeated ones are joined (as fetch's Headers would) and so refused.
     const hostHeader = hostValue(req.rawHeaders);
-    if (!hostAllowed(hostHeader)) {
+    const knownHost = hostsAccepted.has(hostHeader);
+    if (!knownHost && !hostAllowed(hostHeader)) {
       fail(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE));
       return;
     }
@@ -171,9 +185,13 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     // The handler reads only url, method and headers.get(); a full fetch Request is not needed.
     // The URL only carries the origin (for nextLink); the handler checks the raw target itself.
     const url = `http://${hostHeader}/`;
-    if (!URL.canParse(url)) {
-      fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
-      return;
+    if (!knownHost) {
+      if (!URL.canParse(url)) {
+        fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
+        return;
+      }
+      if (hostsAccepted.size >= HOST_MEMO_SIZE) hostsAccepted.clear();
+      hostsAccepted.add(hostHeader);
     }
     const request = { url, method: req.method, headers, readBody };
     handler.respond(request, { rawTarget: target })

@@ -29,6 +29,13 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const SEGMENT = '([^/]+)';
 
+/** The trigger routes (built once: this runs on every gateway request). */
+const TRIGGER_ROUTES = [
+  { kind: 'subscribe', method: 'POST', re: new RegExp(`^/v1/apps/${SEGMENT}/triggers/${SEGMENT}$`), names: ['appId', 'family'] },
+  { kind: 'unsubscribe', method: 'DELETE', re: new RegExp(`^/v1/apps/${SEGMENT}/triggers/${SEGMENT}/${SEGMENT}$`), names: ['appId', 'family', 'webhookId'] },
+  { kind: 'reviews', method: 'GET', re: new RegExp(`^/trigger/v1/apps/${SEGMENT}/customerReviews$`), names: ['appId'] },
+];
+
 /**
  * Recognises a trigger route. Returns null for other paths, else
  * { kind: 'subscribe'|'unsubscribe'|'reviews', appId, family?, webhookId?, selfAuthorizing }.
@@ -37,12 +44,7 @@ const SEGMENT = '([^/]+)';
  * METHOD_NOT_ALLOWED.
  */
 export function matchTriggerRoute(method, path) {
-  const routes = [
-    { kind: 'subscribe', method: 'POST', re: new RegExp(`^/v1/apps/${SEGMENT}/triggers/${SEGMENT}$`), names: ['appId', 'family'] },
-    { kind: 'unsubscribe', method: 'DELETE', re: new RegExp(`^/v1/apps/${SEGMENT}/triggers/${SEGMENT}/${SEGMENT}$`), names: ['appId', 'family', 'webhookId'] },
-    { kind: 'reviews', method: 'GET', re: new RegExp(`^/trigger/v1/apps/${SEGMENT}/customerReviews$`), names: ['appId'] },
-  ];
-  for (const route of routes) {
+  for (const route of TRIGGER_ROUTES) {
     const m = route.re.exec(path);
     if (!m) continue;
     if (method !== route.method) {
