@@ -146,9 +146,11 @@ export function createdWebhookId(body: any): string;
 /**
  * The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
  * crate's one builder (`error::error_document`). The status comes from the code's row in
- * `errorCodes()`; an unknown code is reported as `INTERNAL` (500) with a fixed message.
+ * `errorCodes()`, or from `status` when the caller answers with another one (an HTTP error status,
+ * 400 to 599: `UPSTREAM_OUTCOME_UNKNOWN` is 504 after a timeout); an unknown code is reported as
+ * `INTERNAL` (500) with a fixed message.
  */
-export function errorBody(code: any, message: any, details: Array<{ code: string; message: string; parameter?: string }> | undefined): string;
+export function errorBody(code: any, message: any, details: Array<{ code: string; message: string; parameter?: string }> | undefined, status: number | undefined): string;
 
 /**
  * Every error code with the HTTP status the gateway answers with.
@@ -237,7 +239,7 @@ export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_tokenminter_free: (a: number, b: number) => void;
     readonly createdWebhookId: (a: any) => [number, number, number, number];
-    readonly errorBody: (a: any, b: any, c: any) => [number, number, number, number];
+    readonly errorBody: (a: any, b: any, c: any, d: any) => [number, number, number, number];
     readonly errorCodes: () => [number, number, number];
     readonly inspectToken: (a: any, b: any, c: any) => [number, number, number];
     readonly mintToken: (a: any, b: any) => [number, number, number, number];

@@ -102,17 +102,20 @@ export function createdWebhookId(body) {
 /**
  * The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
  * crate's one builder (`error::error_document`). The status comes from the code's row in
- * `errorCodes()`; an unknown code is reported as `INTERNAL` (500) with a fixed message.
+ * `errorCodes()`, or from `status` when the caller answers with another one (an HTTP error status,
+ * 400 to 599: `UPSTREAM_OUTCOME_UNKNOWN` is 504 after a timeout); an unknown code is reported as
+ * `INTERNAL` (500) with a fixed message.
  * @param {any} code
  * @param {any} message
  * @param {Array<{ code: string; message: string; parameter?: string }> | undefined} details
+ * @param {number | undefined} status
  * @returns {string}
  */
-export function errorBody(code, message, details) {
+export function errorBody(code, message, details, status) {
     let deferred2_0;
     let deferred2_1;
     try {
-        const ret = wasm.errorBody(code, message, details);
+        const ret = wasm.errorBody(code, message, details, status);
         var ptr1 = ret[0];
         var len1 = ret[1];
         if (ret[3]) {

@@ -504,7 +504,9 @@ pub fn operations() -> Result<JsValue, JsValue> {
 #[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
 /// The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
 /// crate's one builder (`error::error_document`). The status comes from the code's row in
-/// `errorCodes()`; an unknown code is reported as `INTERNAL` (500) with a fixed message.
+/// `errorCodes()`, or from `status` when the caller answers with another one (an HTTP error status,
+/// 400 to 599: `UPSTREAM_OUTCOME_UNKNOWN` is 504 after a timeout); an unknown code is reported as
+/// `INTERNAL` (500) with a fixed message.
 #[wasm_bindgen(js_name = errorBody)]
 pub fn error_body(
     code: JsValue,
@@ -513,12 +515,19 @@ pub fn error_body(
         unchecked_param_type = "Array<{ code: string; message: string; parameter?: string }> | undefined"
     )]
     details: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | undefined")] status: JsValue,
 ) -> Result<String, JsValue> {
     let code = code.as_string().and_then(|c| ErrorCode::from_str_code(&c));
     let message = message.as_string().unwrap_or_default();
-    let (code, message) = match code {
-        Some(code) => (code, message),
-        None => (ErrorCode::Internal, "The gateway failed unexpectedly while serving this request; the request id identifies it in the gateway log.".to_owned()),
+    let (code, message, status) = match code {
+        Some(code) => {
+            let status = status
+                .as_f64()
+                .filter(|s| s.fract() == 0.0 && (400.0..=599.0).contains(s))
+                .map_or(code.http_status(), |s| s as u16);
+            (code, message, status)
+        }
+        None => (ErrorCode::Internal, "The gateway failed unexpectedly while serving this request; the request id identifies it in the gateway log.".to_owned(), ErrorCode::Internal.http_status()),
     };
     let details = if Array::is_array(&details) {
         let text = JSON::stringify(&details)
@@ -529,7 +538,7 @@ pub fn error_body(
     } else {
         serde_json::Value::Null
     };
-    Ok(error_document(code.http_status(), code.as_str(), &message, details).to_string())
+    Ok(error_document(status, code.as_str(), &message, details).to_string())
 }
 
 #[cfg(not(feature = "any-request-only"))]

@@ -459,14 +459,11 @@ fn id_problem(rule: &IdRule, at: &str, id: &str, out: &mut Vec<Detail>) {
     ));
 }
 
+/// What kind of JSON value `v` is, in the flat form's words: an array is "a list" of ids there.
 fn type_name(v: &Value) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "true/false",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
         Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+        other => body::type_name(other),
     }
 }
 

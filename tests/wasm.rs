@@ -318,7 +318,13 @@ fn tables_are_exported() {
 fn error_body_is_the_crates_error_document() {
     let details =
         js(serde_json::json!([{"code": "PARAMETER_UNKNOWN", "message": "m", "parameter": "foo"}]));
-    let body = wasm::error_body("REQUEST_INVALID".into(), "two problems".into(), details).unwrap();
+    let body = wasm::error_body(
+        "REQUEST_INVALID".into(),
+        "two problems".into(),
+        details,
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     let e = asc_connector::Error::with_details(
         asc_connector::ErrorCode::RequestInvalid,
@@ -330,16 +336,51 @@ fn error_body_is_the_crates_error_document() {
         }],
     );
     assert_eq!(doc, e.to_document());
-    let body = wasm::error_body("HOST_NOT_ALLOWED".into(), "x".into(), JsValue::UNDEFINED).unwrap();
+    let body = wasm::error_body(
+        "HOST_NOT_ALLOWED".into(),
+        "x".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["error"]["status"], 421);
     assert!(doc["error"].get("details").is_none());
     // An unknown code is never passed through: it becomes INTERNAL with a fixed message.
-    let body = wasm::error_body("NOT_A_CODE".into(), "secret text".into(), JsValue::NULL).unwrap();
+    let body = wasm::error_body(
+        "NOT_A_CODE".into(),
+        "secret text".into(),
+        JsValue::NULL,
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["error"]["code"], "INTERNAL");
     assert_eq!(doc["error"]["status"], 500);
     assert!(!body.contains("secret text"));
+    // A caller that answers with another error status says so; anything else keeps the table's.
+    let body = wasm::error_body(
+        "UPSTREAM_OUTCOME_UNKNOWN".into(),
+        "x".into(),
+        JsValue::UNDEFINED,
+        JsValue::from(504),
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"]["status"],
+        504
+    );
+    let body = wasm::error_body(
+        "UPSTREAM_OUTCOME_UNKNOWN".into(),
+        "x".into(),
+        JsValue::UNDEFINED,
+        JsValue::from(200),
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"]["status"],
+        502
+    );
 }
 
 #[wasm_bindgen_test]

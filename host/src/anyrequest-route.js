@@ -42,12 +42,10 @@ function tooLarge() {
 }
 
 /**
- * Reads the request body as bytes, at most MAX_ENVELOPE_BYTES (request-body.js); a declared
- * Content-Length over the cap is refused before reading.
+ * Reads the request body as bytes, at most MAX_ENVELOPE_BYTES (request-body.js, which refuses a
+ * declared Content-Length over the cap before reading).
  */
 async function readEnvelope(request) {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > MAX_ENVELOPE_BYTES) throw tooLarge();
   const read = await readRequestBody(request, MAX_ENVELOPE_BYTES);
   if (read.over) throw tooLarge();
   return read.bytes;

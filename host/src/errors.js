@@ -40,14 +40,8 @@ export function describeError(err) {
   if (err && typeof err.code === 'string' && STATUS_OF.has(err.code) && Number.isInteger(err.status) && err.status >= 400 && err.status <= 599) {
     const details = Array.isArray(err.details) ? err.details.map(cleanDetail) : [];
     const message = typeof err.message === 'string' && err.message ? err.message : err.code;
-    let body = errorBody(err.code, message, details);
-    if (err.status !== STATUS_OF.get(err.code)) {
-      // One code may end with another status in one documented case (UPSTREAM_OUTCOME_UNKNOWN is
-      // 504 after a timeout): the document says the status the caller gets.
-      const doc = JSON.parse(body);
-      doc.error.status = err.status;
-      body = JSON.stringify(doc);
-    }
+    // The status the caller gets (UPSTREAM_OUTCOME_UNKNOWN is 504 after a timeout) is the document's.
+    const body = errorBody(err.code, message, details, err.status);
     return { status: err.status, code: err.code, body };
   }
   return {

@@ -4,9 +4,12 @@
 
 /**
  * Reads a request body up to `cap` bytes from the Node entry's `readBody(cap)` or a fetch Request's
- * stream. Returns { bytes: Uint8Array, over: false } or { over: true } once more than `cap` arrived.
+ * stream. Returns { bytes: Uint8Array, over: false }, or { over: true } when the declared length is over
+ * `cap` (nothing read) or once more than `cap` arrived.
  */
 export async function readRequestBody(request, cap) {
+  // A declared length over the cap is refused before a byte is read.
+  if (Number(request.headers.get('content-length') ?? NaN) > cap) return { over: true };
   if (typeof request.readBody === 'function') return request.readBody(cap);
   const stream = request.body;
   if (!stream || typeof stream.getReader !== 'function') return { bytes: new Uint8Array(0), over: false };

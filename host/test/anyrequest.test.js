@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, newAppleKey, serverKeyEnv } from './helpers/gateway.js';
+import { startStack, newAppleKey, serverKeyEnv, fetchJson } from './helpers/gateway.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SPEC = JSON.parse(fs.readFileSync(path.join(ROOT, 'spec', 'app-store-connect-openapi-4.4.1.json'), 'utf8'));
@@ -95,21 +95,9 @@ function recordSandbox(sandbox) {
 
 let stack;
 let seen;
-const post = async (envelope, headers = {}) => {
-  const res = await fetch(`${stack.gw.url}/v1/request`, {
-    method: 'POST',
-    headers: { 'X-API-Key': stack.apiKey, 'Content-Type': 'application/json', ...headers },
-    body: typeof envelope === 'string' ? envelope : JSON.stringify(envelope),
-  });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON (or empty)
-  }
-  return { status: res.status, headers: res.headers, text, json };
-};
+const post = (envelope, headers = {}) => fetchJson(`${stack.gw.url}/v1/request`,
+  { 'X-API-Key': stack.apiKey, 'Content-Type': 'application/json', ...headers },
+  { method: 'POST', body: typeof envelope === 'string' ? envelope : JSON.stringify(envelope) });
 
 before(async () => {
   const key = newAppleKey();

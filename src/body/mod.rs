@@ -34,6 +34,7 @@
 
 mod schema;
 
+pub(crate) use schema::type_name;
 pub use schema::{Format, Kind, Node, NodeId, Schemas};
 
 use crate::error::{Detail, Error, ErrorCode, Result};

@@ -523,7 +523,8 @@ fn range(node: &Node) -> String {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, in the words the body problems use ("a string", "an array", ...).
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "true/false",

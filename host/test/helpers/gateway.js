@@ -86,7 +86,7 @@ export function rawRequest(url, request, timeoutMs = 5000) {
   });
 }
 
-/** GETs `url` and resolves to { status, headers, text, json } (json is null when the body is not JSON). */
+/** Fetches `url` (GET unless `init` says otherwise) and resolves to { status, headers, text, json } (json is null when the body is not JSON). */
 export async function fetchJson(url, headers = {}, init = {}) {
   const res = await fetch(url, { headers, ...init });
   const text = await res.text();
