@@ -27,9 +27,6 @@ const HEADER_CAPS = Object.freeze({
 /** HEADER_CAPS as [name, cap] pairs (read on every request). */
 const HEADER_LIST = Object.entries(HEADER_CAPS);
 
-/** Most entries in each per-handler memo (query names, origins); a full memo is simply cleared. */
-const MEMO_SIZE = 64;
-
 /** Largest write body read (src/body's cap; a larger one is refused as BODY_TOO_LARGE unread). */
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -312,36 +309,13 @@ export function createHandler(config, deps = {}) {
     return { status: out.status, body: out.body, extra: out.headers ?? {} };
   }
 
-  // Small memos for what repeats across requests: the logged query names of a raw query, and the
-  // origin of a request URL (the Node entry's URL is just its origin). Bounded: cleared when full.
-  const queryNamesMemo = new Map();
-  function loggedQueryNames(rawQuery) {
-    let names = queryNamesMemo.get(rawQuery);
-    if (names === undefined) {
-      if (queryNamesMemo.size >= MEMO_SIZE) queryNamesMemo.clear();
-      names = Object.freeze(queryParameterNames(rawQuery, knownParams));
-      queryNamesMemo.set(rawQuery, names);
-    }
-    return names;
-  }
-  const originMemo = new Map();
-  function originOf(requestUrl) {
-    let origin = originMemo.get(requestUrl);
-    if (origin === undefined) {
-      if (originMemo.size >= MEMO_SIZE) originMemo.clear();
-      origin = new URL(requestUrl).origin;
-      originMemo.set(requestUrl, origin);
-    }
-    return origin;
-  }
-
   async function serve(request, meta, state) {
     // The URL is parsed only where more than its origin is needed (no raw target, triggers, any request).
     let parsed = null;
     const requestUrl = () => (parsed ??= new URL(request.url));
     const { path, rawQuery } = splitTarget(meta.rawTarget, meta.rawTarget == null ? requestUrl() : null);
     state.path = path.length > 256 ? `${path.slice(0, 256)}…` : path;
-    state.queryNames = loggedQueryNames(rawQuery);
+    state.queryNames = queryParameterNames(rawQuery, knownParams);
 
     if (path === '/healthz') {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -404,7 +378,7 @@ export function createHandler(config, deps = {}) {
     state.minted = up.minted;
 
     const shaped = policy.shapeResponse(plan.operationId, up.status, up.body, {
-      baseUrl: config.publicUrl ?? originOf(request.url),
+      baseUrl: config.publicUrl ?? requestUrl().origin,
       path: plan.upstreamPath,
       query: plan.pagingQuery,
       upstreamOrigin,

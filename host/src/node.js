@@ -114,9 +114,6 @@ const sha256Sync = typeof nodeCrypto.hash === 'function'
   ? (text) => nodeCrypto.hash('sha256', text, 'buffer')
   : (text) => nodeCrypto.createHash('sha256').update(text, 'utf8').digest();
 
-/** Most Host values remembered as accepted (a full memo is cleared; case variants could be many). */
-const HOST_MEMO_SIZE = 32;
-
 /** The Node default log sink: one JSON line per request on standard output. */
 function stdoutLog(entry) {
   process.stdout.write(`${JSON.stringify(entry)}\n`);
@@ -148,8 +145,6 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   const listenPort = config.port;
   // The Host allowlist (hosts.js) needs the port actually listened on; nothing is served before.
   let hostAllowed = () => false;
-  // Host values already found allowed and parseable as an origin (the same few on every request).
-  const hostsAccepted = new Set();
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
     // The body is read only when the handler asks (a write's body, capped); otherwise it is
@@ -167,8 +162,7 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     };
     // Every Host line counts: repeated ones are joined (as fetch's Headers would) and so refused.
     const hostHeader = hostValue(req.rawHeaders);
-    const knownHost = hostsAccepted.has(hostHeader);
-    if (!knownHost && !hostAllowed(hostHeader)) {
+    if (!hostAllowed(hostHeader)) {
       fail(new GatewayError('HOST_NOT_ALLOWED', HOST_REFUSED_MESSAGE));
       return;
     }
@@ -185,13 +179,9 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     // The handler reads only url, method and headers.get(); a full fetch Request is not needed.
     // The URL only carries the origin (for nextLink); the handler checks the raw target itself.
     const url = `http://${hostHeader}/`;
-    if (!knownHost) {
-      if (!URL.canParse(url)) {
-        fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
-        return;
-      }
-      if (hostsAccepted.size >= HOST_MEMO_SIZE) hostsAccepted.clear();
-      hostsAccepted.add(hostHeader);
+    if (!URL.canParse(url)) {
+      fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
+      return;
     }
     const request = { url, method: req.method, headers, readBody };
     handler.respond(request, { rawTarget: target })

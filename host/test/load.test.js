@@ -22,7 +22,13 @@ const CONCURRENCY = envInt('LOAD_CONCURRENCY', 100);
 const CALLER_KEYS = envInt('LOAD_CALLER_KEYS', 100);
 const T0 = 1_800_000_000;
 const STEP_REQUESTS = 25;
-const STEP_SECONDS = 30;
+/**
+ * Fake seconds per STEP_REQUESTS issued requests: 0.6 s a request. With CONCURRENCY requests in flight the
+ * clock moves up to CONCURRENCY × 0.6 = 60 s between the minter's look at a token and the sandbox's, well
+ * inside MARGIN; at 1.2 s a request it could reach the margin and the sandbox then refused a token that the
+ * minter had rightly kept (a flaky 401, retried by the gateway but counted by the sandbox).
+ */
+const STEP_SECONDS = 15;
 /** The wasm minter's refresh margin (a new token when fewer than this many seconds remain). */
 const MARGIN = 120;
 /** Requests before the first memory sample (sockets, JIT and heap settle). */
