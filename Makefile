@@ -62,7 +62,7 @@ demo: setup-node
 
 APPLE_SPEC := spec/app-store-connect-openapi-4.4.1.json
 
-# Formatting, lints (native, wasm, token-only) and the generated files (operation table, swagger).
+# Formatting, lints (native, wasm, token-only, and each module's feature set) and the generated files (operation table, swagger).
 lint: setup-node
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
@@ -70,6 +70,8 @@ lint: setup-node
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features fast-sign -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features any-request-only -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features triggers-only -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features gateway,inspect,fast-sign -- -D warnings
 	cd fuzz && cargo fmt -- --check
 	node tools/gen-operations.mjs "$(APPLE_SPEC)" --check
 	node tools/gen-swagger.mjs --check

@@ -8,12 +8,6 @@ export {
   shapeResponse,
   operations,
   errorCodes,
-  triggerFamilies,
-  readSubscribeBody,
-  planSubscribe,
-  createdWebhookId,
-  planUnsubscribe,
-  reviewPoll,
 } from './asc_connector.js';
 export type {
   TokenOptions,
@@ -23,8 +17,4 @@ export type {
   ShapeOptions,
   ShapedResponse,
   AscConnectorError,
-  TriggerFamily,
-  SubscribePlan,
-  ReviewPollRequest,
-  ReviewPollStep,
 } from './asc_connector.js';

@@ -7,8 +7,12 @@
 //! pass a time.
 
 // The any-request module (`--features any-request-only`, pkg/any-request/) exports only
-// loadSpecPack and planAnyRequest; the helpers of the other exports are unused there.
-#![cfg_attr(feature = "any-request-only", allow(dead_code, unused_imports))]
+// loadSpecPack and planAnyRequest, and the triggers module (`--features triggers-only`,
+// pkg/triggers/) only the trigger bindings; the helpers of the other exports are unused there.
+#![cfg_attr(
+    any(feature = "any-request-only", feature = "triggers-only"),
+    allow(dead_code, unused_imports)
+)]
 
 #[cfg(feature = "json")]
 use js_sys::JSON;
@@ -275,7 +279,7 @@ fn read_options(options: &JsValue) -> Result<(PrivateKey, TokenOptions), JsValue
     Ok((key, token_options))
 }
 
-#[cfg(not(feature = "any-request-only"))]
+#[cfg(not(any(feature = "any-request-only", feature = "triggers-only")))]
 /// Mints one signed App Store Connect token.
 ///
 /// `nowSeconds` defaults to the host clock.
@@ -290,14 +294,14 @@ pub fn mint_token(
     Ok(token::mint_token(&key, &options, now)?)
 }
 
-#[cfg(not(feature = "any-request-only"))]
+#[cfg(not(any(feature = "any-request-only", feature = "triggers-only")))]
 /// Keeps one token and re-mints it shortly before it expires.
 #[wasm_bindgen(js_name = TokenMinter)]
 pub struct JsTokenMinter {
     inner: token::TokenMinter,
 }
 
-#[cfg(not(feature = "any-request-only"))]
+#[cfg(not(any(feature = "any-request-only", feature = "triggers-only")))]
 #[wasm_bindgen(js_class = TokenMinter)]
 impl JsTokenMinter {
     /// Parses the key and checks the options once.
@@ -338,7 +342,7 @@ impl JsTokenMinter {
     }
 }
 
-#[cfg(not(feature = "any-request-only"))]
+#[cfg(not(any(feature = "any-request-only", feature = "triggers-only")))]
 /// Decodes a token WITHOUT trusting it and lists every way it breaks Apple's rules.
 ///
 /// The signature is checked only when `publicKeyPem` is given.
@@ -362,7 +366,7 @@ pub fn inspect(
     to_js(&inspection)
 }
 
-#[cfg(not(feature = "any-request-only"))]
+#[cfg(not(any(feature = "any-request-only", feature = "triggers-only")))]
 /// The SPKI PEM of a private key's public half (what Apple and verifiers need; not secret).
 #[wasm_bindgen(js_name = publicKeyPem)]
 pub fn public_key_pem(
@@ -373,7 +377,7 @@ pub fn public_key_pem(
     Ok(key.public_key_pem())
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
 /// Matches a request to an operation and validates its query against Apple's parameters.
 ///
 /// Throws `ROUTE_NOT_FOUND`, `METHOD_NOT_ALLOWED` or `REQUEST_INVALID` (with one detail per problem).
@@ -394,7 +398,7 @@ pub fn plan(
     to_js(&plan)
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
 /// Turns Apple's answer into the caller's answer (flat records, or the error shape). String in, string out.
 #[wasm_bindgen(js_name = shapeResponse, unchecked_return_type = "ShapedResponse")]
 pub fn shape(
@@ -453,7 +457,7 @@ pub fn shape(
     Ok(shaped_to_js(shaped.status, shaped.body))
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
 /// Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
 /// the operation takes no body and none was given.
 ///
@@ -486,7 +490,7 @@ pub fn prepare_body(
 }
 
 /// `{ status, body }` for JavaScript.
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
 fn shaped_to_js(status: u16, body: String) -> JsValue {
     let result = Object::new();
     let _ = Reflect::set(&result, &"status".into(), &JsValue::from(status));
@@ -494,14 +498,14 @@ fn shaped_to_js(status: u16, body: String) -> JsValue {
     result.into()
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
 /// The operation table: every operation with its path, method and parameters.
 #[wasm_bindgen(js_name = operations, unchecked_return_type = "Array<Record<string, unknown>>")]
 pub fn operations() -> Result<JsValue, JsValue> {
     to_js(&table_json())
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
 /// The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
 /// crate's one builder (`error::error_document`). The status comes from the code's row in
 /// `errorCodes()`, or from `status` when the caller answers with another one (an HTTP error status,
@@ -541,7 +545,7 @@ pub fn error_body(
     Ok(error_document(status, code.as_str(), &message, details).to_string())
 }
 
-#[cfg(not(feature = "any-request-only"))]
+#[cfg(not(any(feature = "any-request-only", feature = "triggers-only")))]
 /// Every error code with the HTTP status the gateway answers with.
 #[cfg(feature = "json")]
 #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "Array<{ code: string; status: number }>")]
@@ -555,7 +559,7 @@ pub fn error_codes() -> Result<JsValue, JsValue> {
 
 // ---- Any request, checked against the spec pack (src/anyrequest/, src/body/) ----------------------
 
-#[cfg(feature = "anyrequest")]
+#[cfg(all(feature = "anyrequest", not(feature = "triggers-only")))]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_ANY_REQUEST: &'static str = r#"
 /** The request `planAnyRequest` checks: any operation of Apple's spec. */
@@ -592,10 +596,10 @@ export interface AnyRequestPlan {
 }
 "#;
 
-#[cfg(feature = "anyrequest")]
+#[cfg(all(feature = "anyrequest", not(feature = "triggers-only")))]
 static SPEC_PACK: std::sync::OnceLock<crate::anyrequest::SpecPack> = std::sync::OnceLock::new();
 
-#[cfg(feature = "anyrequest")]
+#[cfg(all(feature = "anyrequest", not(feature = "triggers-only")))]
 /// Reads the spec pack (the default export of `asc-connector-wasm/spec-pack`) for `planAnyRequest`.
 ///
 /// The first pack loaded is kept for the life of the module; later calls return its summary.
@@ -614,7 +618,7 @@ pub fn load_spec_pack(
     to_js(&serde_json::json!({ "spec": spec, "operations": count }))
 }
 
-#[cfg(feature = "anyrequest")]
+#[cfg(all(feature = "anyrequest", not(feature = "triggers-only")))]
 /// Checks any request of Apple's spec against the loaded spec pack and returns what to send.
 ///
 /// `request` is an object `{method, path, query?, body?}` or its JSON text/bytes (duplicate keys
@@ -655,7 +659,7 @@ pub fn plan_any_request(
 // One block, appended here so that it merges cleanly with edits at the top of this file.
 
 #[wasm_bindgen(typescript_custom_section)]
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "triggers", not(feature = "any-request-only")))]
 const TS_TRIGGER_TYPES: &'static str = r#"
 /** One instant trigger: a route segment, its connector operation and Apple's event types. */
 export interface TriggerFamily {
@@ -686,12 +690,12 @@ export type ReviewPollStep =
   | { done: { body: string; watermark: string; count: number; skipped: boolean } };
 "#;
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "triggers", not(feature = "any-request-only")))]
 fn bool_arg(value: &JsValue) -> bool {
     value.as_bool().unwrap_or(false)
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "triggers", not(feature = "any-request-only")))]
 /// The instant-trigger families: `[{ family, operationId, eventTypes }]`.
 #[wasm_bindgen(js_name = triggerFamilies, unchecked_return_type = "TriggerFamily[]")]
 pub fn trigger_families() -> Result<JsValue, JsValue> {
@@ -709,7 +713,7 @@ pub fn trigger_families() -> Result<JsValue, JsValue> {
     to_js(&serde_json::Value::Array(list))
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "triggers", not(feature = "any-request-only")))]
 /// Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
 #[wasm_bindgen(js_name = readSubscribeBody, unchecked_return_type = "{ callbackUrl: string; name: string | null }")]
 pub fn read_subscribe_body_js(
@@ -722,7 +726,7 @@ pub fn read_subscribe_body_js(
     to_js(&serde_json::json!({ "callbackUrl": req.callback_url, "name": req.name }))
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "triggers", not(feature = "any-request-only")))]
 /// Decides how to subscribe from Apple's list of the app's webhooks (JSON text); throws
 /// `TRIGGER_FAMILY_UNKNOWN`, `WEBHOOK_LIMIT_REACHED` (details list this connector's webhooks) or
 /// `UPSTREAM_BAD_RESPONSE`.
@@ -755,7 +759,7 @@ pub fn plan_subscribe_js(
     })
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "triggers", not(feature = "any-request-only")))]
 /// Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
 #[wasm_bindgen(js_name = createdWebhookId)]
 pub fn created_webhook_id_js(body: JsValue) -> Result<String, JsValue> {
@@ -763,7 +767,7 @@ pub fn created_webhook_id_js(body: JsValue) -> Result<String, JsValue> {
     Ok(crate::triggers::created_webhook_id(&body)?)
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "triggers", not(feature = "any-request-only")))]
 /// `"delete"` or `"gone"` for a webhook, from Apple's list of the app's webhooks; throws
 /// `WEBHOOK_NOT_OURS` for a webhook this connector did not create.
 #[wasm_bindgen(js_name = planUnsubscribe, unchecked_return_type = "\"delete\" | \"gone\"")]
@@ -780,7 +784,7 @@ pub fn plan_unsubscribe_js(
     }
 }
 
-#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+#[cfg(all(feature = "triggers", not(feature = "any-request-only")))]
 /// One step of a review poll: call it with the Apple pages read so far (none at first) until it
 /// answers `{ done }`; `{ fetch: { path, query } }` names the next Apple request.
 #[wasm_bindgen(js_name = reviewPoll, unchecked_return_type = "ReviewPollStep")]

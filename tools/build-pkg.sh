@@ -4,14 +4,16 @@
 # target (CJS; used by Node require), plus the hand-written entry shims and package.json in
 # tools/pkg-template/:
 #   pkg/              the full module (`gateway,inspect,fast-sign`: signer, inspection, planner,
-#                     shaper, write bodies, triggers);
+#                     shaper, write bodies);
 #   pkg/signer/       the signer alone (`--no-default-features --features fast-sign`, profile
 #                     `signer`), the `asc-connector-wasm/signer` entry;
 #   pkg/any-request/  the generic planner (`--features any-request-only`: loadSpecPack and
 #                     planAnyRequest only), the `asc-connector-wasm/any-request` entry, with the spec
-#                     pack beside the main module (spec-pack.mjs / .cjs).
+#                     pack beside the main module (spec-pack.mjs / .cjs);
+#   pkg/triggers/     the trigger decisions the gateway uses (`--features triggers-only`), the
+#                     `asc-connector-wasm/triggers` entry.
 # Each module's shims are the same files as the full module's; only index.d.ts differs
-# (tools/pkg-template/signer/, tools/pkg-template/any-request/).
+# (tools/pkg-template/signer/, tools/pkg-template/any-request/, tools/pkg-template/triggers/).
 # Usage: tools/build-pkg.sh [OUT_DIR]   (default: pkg)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,9 +64,11 @@ bindgen() {
 
 RELEASE=target/wasm32-unknown-unknown/release/asc_connector.wasm
 rm -rf "$OUT"
-# The two release builds share an output path: each is bound right after it is built.
+# The release builds share an output path: each is bound right after it is built.
 cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features any-request-only
 bindgen "$RELEASE" "$OUT/any-request"
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features triggers-only
+bindgen "$RELEASE" "$OUT/triggers"
 cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features gateway,inspect,fast-sign
 bindgen "$RELEASE" "$OUT"
 cargo build --quiet --profile signer --lib --no-default-features --features fast-sign --target wasm32-unknown-unknown
@@ -72,6 +76,7 @@ bindgen target/wasm32-unknown-unknown/signer/asc_connector.wasm "$OUT/signer"
 find tools/pkg-template -maxdepth 1 -type f ! -name 'index.*.mjs' ! -name 'index.*.cjs' ! -name README.md -exec cp {} "$OUT/" \;
 cp tools/pkg-template/signer/* "$OUT/signer/"
 cp tools/pkg-template/any-request/* "$OUT/any-request/"
+cp tools/pkg-template/triggers/* "$OUT/triggers/"
 # The error-code table is written once, in the repository README; the package README gets a copy of
 # its rows (group labels without their source paths) in place of the marker line.
 awk '/^\| Code \| HTTP \| Meaning \|$/ {on=1} on && !/^\|/ {exit} on {print}' README.md \

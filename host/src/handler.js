@@ -5,6 +5,7 @@
 // Uses WHATWG fetch API types only (Request, Response, Headers, URL, crypto.subtle), so the same
 // code serves Node, Cloudflare Workers and Deno. No `node:` imports here or in what it imports.
 import * as policy from 'asc-connector-wasm';
+import { triggerFamilies as listTriggerFamilies } from 'asc-connector-wasm/triggers';
 import { loadConfig } from './config.js';
 import { GatewayError, baseHeaders, describeError, errorResponse } from './errors.js';
 import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
@@ -237,7 +238,7 @@ export function createHandler(config, deps = {}) {
   // WebCrypto's digest costs ~75 µs of CPU per request there (BENCHMARKS.md, gateway profile).
   const apiKeyMatches = config.apiKey ? apiKeyChecker(config.apiKey, deps.sha256) : null;
   const triggers = createTriggerHandlers(config, { now: d.now, randomBytes: deps.randomBytes, reviewPageSize: deps.reviewPageSize });
-  const triggerFamilies = policy.triggerFamilies();
+  const triggerFamilies = listTriggerFamilies();
   // Parameter names the log may show; anything else a caller typed is logged as "(unknown)".
   const knownParams = new Set(['cursor', 'since', 'rating', 'territory', 'sig']);
   // Every operation by id; an operation takes a request body when the table says so (`takesBody`),

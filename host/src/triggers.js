@@ -10,6 +10,8 @@
 //   DELETE /v1/apps/{appId}/triggers/{family}/{webhookId}?sig=<HMAC>  unsubscribe (the sig authorises)
 //   GET    /trigger/v1/apps/{appId}/customerReviews?since=&rating=&territory=   review poll
 import * as policy from 'asc-connector-wasm';
+// The trigger decisions are a wasm module of their own, kept out of the main one (only the gateway needs them).
+import * as triggerPolicy from 'asc-connector-wasm/triggers';
 import { GatewayError } from './errors.js';
 
 /** Largest subscribe body read (the callback plus a label fit in far less). */
@@ -170,7 +172,7 @@ function checkAppId(appId) {
 }
 
 function checkFamily(family) {
-  const known = policy.triggerFamilies();
+  const known = triggerPolicy.triggerFamilies();
   const found = known.find((f) => f.family === family);
   if (!found) {
     throw new GatewayError('TRIGGER_FAMILY_UNKNOWN', `There is no trigger for this event family; accepted: ${known.map((f) => f.family).join(', ')}.`);
@@ -214,11 +216,11 @@ export function createTriggerHandlers(config, deps = {}) {
   async function subscribe({ appId, family, bodyText, headers, requestUrl, callApple }) {
     checkAppId(appId);
     const fam = checkFamily(family);
-    const body = policy.readSubscribeBody(typeof bodyText === 'string' ? bodyText : text(bodyText), Boolean(config.localSandbox));
+    const body = triggerPolicy.readSubscribeBody(typeof bodyText === 'string' ? bodyText : text(bodyText), Boolean(config.localSandbox));
     const list = await listWebhooks(callApple, appId);
     if (!list.ok) return appleFailure(list.status, list.body);
     const secret = hex(randomBytes(32));
-    const plan = policy.planSubscribe(appId, family, body.callbackUrl, body.name, list.body, secret);
+    const plan = triggerPolicy.planSubscribe(appId, family, body.callbackUrl, body.name, list.body, secret);
     let webhookId;
     if (plan.action === 'reuse') {
       webhookId = plan.webhookId;
@@ -229,12 +231,12 @@ export function createTriggerHandlers(config, deps = {}) {
         // on a fresh list, which either finds a webhook to reuse or throws WEBHOOK_LIMIT_REACHED.
         const again = await listWebhooks(callApple, appId);
         if (again.ok) {
-          const replan = policy.planSubscribe(appId, family, body.callbackUrl, body.name, again.body, secret);
+          const replan = triggerPolicy.planSubscribe(appId, family, body.callbackUrl, body.name, again.body, secret);
           if (replan.action === 'reuse') webhookId = replan.webhookId;
         }
       }
       if (webhookId === undefined && !ok(created.status)) return appleFailure(created.status, created.body);
-      webhookId ??= policy.createdWebhookId(text(created.body));
+      webhookId ??= triggerPolicy.createdWebhookId(text(created.body));
     }
     const sig = await signLocation(await key(), appId, family, webhookId);
     const location = `${locationBase(headers, config, requestUrl)}/v1/apps/${encodeURIComponent(appId)}/triggers/${encodeURIComponent(family)}/${encodeURIComponent(webhookId)}?sig=${sig}`;
@@ -262,7 +264,7 @@ export function createTriggerHandlers(config, deps = {}) {
     const list = await listWebhooks(callApple, appId);
     if (list.status === 404) return { status: 200, body: JSON.stringify({ webhookId, deleted: false }) };
     if (!list.ok) return appleFailure(list.status, list.body);
-    const plan = policy.planUnsubscribe(webhookId, list.body);
+    const plan = triggerPolicy.planUnsubscribe(webhookId, list.body);
     if (plan === 'gone') return { status: 200, body: JSON.stringify({ webhookId, deleted: false }) };
     const del = await callApple('DELETE', `/v1/webhooks/${encodeURIComponent(webhookId)}`, '', undefined);
     if (del.status === 404) return { status: 200, body: JSON.stringify({ webhookId, deleted: false }) };
@@ -296,7 +298,7 @@ export function createTriggerHandlers(config, deps = {}) {
     if (deps.reviewPageSize) request.pageSize = deps.reviewPageSize;
     const pages = [];
     for (let i = 0; i <= MAX_POLL_REQUESTS; i += 1) {
-      const step = policy.reviewPoll(request, pages);
+      const step = triggerPolicy.reviewPoll(request, pages);
       if (step.done) return { status: 200, body: step.done.body, skipped: step.done.skipped, requests: pages.length };
       const up = await callApple('GET', step.fetch.path, step.fetch.query, undefined);
       if (!ok(up.status)) return appleFailure(up.status, up.body);

@@ -37,9 +37,12 @@ async function waitHealthy(url, child) {
 /**
  * The workerd module list: host/worker/index.js and every module it imports, by relative import;
  * the bare `asc-connector-wasm` import is served by the package's "workerd" export, named so that
- * workerd's resolution (relative to the importing module) finds it.
+ * workerd's resolution (relative to the importing module) finds it. A subpath entry
+ * (`asc-connector-wasm/any-request`, `/triggers`) is a one-line module written into `shimDir` that
+ * re-exports the package's file from a folder of that subpath's name, so each module's own
+ * `./asc_connector.js` and `.wasm` get distinct names (a bundler such as wrangler's does this itself).
  */
-function workerdModules() {
+function workerdModules(shimDir) {
   const pkgJson = JSON.parse(readFileSync(join(PKG_DIR, 'package.json'), 'utf8'));
   const entry = pkgJson.exports['.'].workerd;
   const modules = new Map();
@@ -56,8 +59,14 @@ function workerdModules() {
         visit(join(baseDir, spec), resolve(dirname(file), spec));
       } else if (spec === 'asc-connector-wasm') {
         visit(join(baseDir, spec), join(PKG_DIR, entry));
-      } else if (spec === 'asc-connector-wasm/any-request') {
-        visit(join(baseDir, spec), join(PKG_DIR, pkgJson.exports['./any-request'].workerd));
+      } else if (spec === 'asc-connector-wasm/any-request' || spec === 'asc-connector-wasm/triggers') {
+        const sub = spec.slice('asc-connector-wasm/'.length);
+        const entry = pkgJson.exports[`./${sub}`].workerd; // ./<sub>/index.workerd.mjs
+        const shim = join(shimDir, `${sub}.mjs`);
+        writeFileSync(shim, `export * from './${entry.slice(2)}';\n`);
+        // The package's entry first: the shim's relative import then finds it already listed.
+        visit(join(baseDir, 'asc-connector-wasm', entry.slice(2)), join(PKG_DIR, entry));
+        visit(join(baseDir, spec), shim);
       } else if (spec === 'asc-connector-wasm/spec-pack') {
         // Loaded by a dynamic import on the first POST /v1/request.
         visit(join(baseDir, spec), join(PKG_DIR, pkgJson.exports['./spec-pack'].import));
@@ -116,6 +125,28 @@ async function everyOperation(url, apiKey, sb) {
     if (op.pageable && body.total > 2) assert.ok(body.nextLink.startsWith(`${url}${path}?`), `${op.id}: ${body.nextLink}`);
   }
   return ops.length;
+}
+
+/**
+ * The trigger routes in a runtime (their decisions are the `asc-connector-wasm/triggers` module):
+ * a first review poll answers no items and a watermark, and a poll from that watermark answers the
+ * same watermark with every review since it, each fired once. Returns the Apple requests made.
+ */
+async function reviewPolls(url, apiKey, sb) {
+  const appId = sb.sandbox.catalogue.apps[0].id;
+  const poll = async (query) => {
+    const res = await fetch(`${url}/trigger/v1/apps/${appId}/customerReviews${query}`, { headers: { 'X-API-Key': apiKey } });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body).slice(0, 300));
+    return body;
+  };
+  const first = await poll('');
+  assert.deepEqual(first.value, []);
+  assert.equal(typeof first.watermark, 'string');
+  const again = await poll(`?since=${encodeURIComponent(first.watermark)}`);
+  assert.deepEqual(again.value, [], 'nothing arrived since the first poll');
+  assert.equal(again.watermark, first.watermark, 'a quiet poll keeps the watermark');
+  return 2;
 }
 
 /**
@@ -204,7 +235,7 @@ describe('gateway in other runtimes', () => {
     tmpDirs.push(dir);
     const port = await freePort();
     const configFile = join(dir, 'gateway.capnp');
-    const modules = [...workerdModules()].map(([name, { file, kind }]) => ({ name, kind, file: relative(dir, file) }));
+    const modules = [...workerdModules(dir)].map(([name, { file, kind }]) => ({ name, kind, file: relative(dir, file) }));
     const bindings = Object.entries(env()).map(([name, text]) => ({ name, text }));
     writeFileSync(configFile, workerdConfig({ address: `127.0.0.1:${port}`, modules, bindings, internet: true }), { mode: 0o600 });
     const child = spawnRuntime(WORKERD, ['serve', configFile], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
@@ -220,6 +251,8 @@ describe('gateway in other runtimes', () => {
     assert.equal(sb.sandbox.stats.requests - before, 3 + n);
     const w = await everyWrite(url, apiKey, sb, 0);
     assert.equal(sb.sandbox.stats.requests - before, 3 + n + w);
+    const p = await reviewPolls(url, apiKey, sb);
+    assert.equal(sb.sandbox.stats.requests - before, 3 + n + w + p, 'one Apple request per quiet poll');
     assert.deepEqual(leakedSecrets(child.output, { pem: key.pem, apiKey }), [], 'workerd output leaks nothing');
     assert.match(child.output, /"operation":"ListApps"/, 'the worker logged its requests');
     RUNTIME_TIMINGS.workerd = Math.round(startupMs);
@@ -256,6 +289,8 @@ describe('gateway in other runtimes', () => {
     assert.equal(sb.sandbox.stats.requests - before, 3 + n);
     const w = await everyWrite(url, apiKey, sb, 1);
     assert.equal(sb.sandbox.stats.requests - before, 3 + n + w);
+    const p = await reviewPolls(url, apiKey, sb);
+    assert.equal(sb.sandbox.stats.requests - before, 3 + n + w + p, 'one Apple request per quiet poll');
     assert.deepEqual(leakedSecrets(child.output, { pem: key.pem, apiKey }), [], 'Deno output leaks nothing');
     await anyRequest(url, apiKey, sb, 'Deno');
     // The same Host allowlist as the Node entry (hosts.js): a foreign Host gets 421, not forwarded.

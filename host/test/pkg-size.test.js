@@ -38,7 +38,15 @@ test('the any-request module (asc-connector-wasm/any-request) is at most 96 KiB 
   assert.ok(bytes <= budget, describe(bytes, budget));
 });
 
+// The trigger decisions (asc-connector-wasm/triggers) are used by the gateway only, which runs on a
+// server or an edge worker; a ceiling keeps them from growing unnoticed.
+test('the triggers module (asc-connector-wasm/triggers) does not grow past 136 KiB gzipped', () => {
+  const bytes = gzipped('triggers/asc_connector_bg.wasm');
+  const ceiling = 136 * KiB;
+  assert.ok(bytes <= ceiling, describe(bytes, ceiling));
+});
+
 test('the CommonJS glue shares each module (no second copy of the .wasm)', () => {
-  const files = ['asc_connector_node_bg.wasm', 'signer/asc_connector_node_bg.wasm', 'any-request/asc_connector_node_bg.wasm'];
+  const files = ['asc_connector_node_bg.wasm', 'signer/asc_connector_node_bg.wasm', 'any-request/asc_connector_node_bg.wasm', 'triggers/asc_connector_node_bg.wasm'];
   for (const file of files) assert.throws(() => readFileSync(new URL(`../../pkg/${file}`, import.meta.url)), { code: 'ENOENT' }, file);
 });
