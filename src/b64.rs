@@ -54,7 +54,7 @@ fn value(c: u8) -> Option<u32> {
 }
 
 /// The value of one character of the base64url (`url`) or the standard alphabet.
-#[cfg(any(test, feature = "inspect"))]
+#[cfg(any(test, feature = "inspect", feature = "gateway"))]
 fn value_in(c: u8, url: bool) -> Option<u32> {
     match (c, url) {
         (b'+' | b'/', true) | (b'-' | b'_', false) => None,
@@ -67,7 +67,7 @@ fn value_in(c: u8, url: bool) -> Option<u32> {
 /// last whole byte, no impossible length, and `=` padding only when `padding` (then none, or no
 /// more than the canonical count: `AB`, `AB=` and `AB==` are all read). `None` when anything is
 /// off.
-#[cfg(any(test, feature = "inspect"))]
+#[cfg(any(test, feature = "inspect", feature = "gateway"))]
 pub(crate) fn decode_strict(text: &str, url: bool, padding: bool) -> Option<Vec<u8>> {
     let body = if padding {
         text.trim_end_matches('=')
