@@ -596,6 +596,20 @@ fn empty_values_and_items() {
 }
 
 #[test]
+fn the_query_goes_upstream_sorted_by_name() {
+    let sorted = "fields[apps]=name&filter[name]=a&filter[sku]=s&include=builds&limit=5&sort=name";
+    let pieces: Vec<&str> = sorted.split('&').collect();
+    // Every rotation and the reverse of the sorted order plan to the same query.
+    for k in 0..pieces.len() {
+        let mut q = pieces.clone();
+        q.rotate_left(k);
+        assert_eq!(ok(list(&q.join("&"))).upstream_query, sorted);
+        q.reverse();
+        assert_eq!(ok(list(&q.join("&"))).paging_query, sorted);
+    }
+}
+
+#[test]
 fn every_enum_value_is_accepted() {
     for op in operations() {
         for p in op.parameters.iter().filter(|p| !p.values.is_empty()) {
