@@ -766,7 +766,7 @@ fn canonical_list(
             ));
             continue;
         }
-        if !param.values.is_empty() && !param.values.contains(&item) {
+        if !param.values.is_empty() && !param.allows_value(item) {
             problems.push(enum_problem(param, item));
             continue;
         }
@@ -819,10 +819,10 @@ fn canonical_list(
 pub(crate) fn enum_problem(param: &'static Parameter, item: &str) -> Problem {
     let name = param.name;
     let trimmed = item.trim();
-    let hint = if trimmed != item && param.values.contains(&trimmed) {
+    let hint = if trimmed != item && param.allows_value(trimmed) {
         format!(" (remove the spaces: '{trimmed}')")
     } else {
-        suggest::nearest(trimmed, param.values.iter().copied())
+        suggest::nearest(trimmed, param.value_list())
             .map(|s| format!(" (did you mean '{s}'?)"))
             .unwrap_or_default()
     };
@@ -832,7 +832,7 @@ pub(crate) fn enum_problem(param: &'static Parameter, item: &str) -> Problem {
         format!(
             "{} is not an accepted value of {name}{hint}; accepted: {}",
             show(item),
-            param.values.join(", ")
+            param.values.replace(',', ", ")
         ),
         format!("{name} has an invalid value {}{hint}", show(item)),
     )
@@ -870,7 +870,7 @@ fn parameter_json(p: &Parameter) -> serde_json::Value {
     m.insert("name".into(), p.name.into());
     m.insert("type".into(), p.ty.as_str().into());
     if !p.values.is_empty() {
-        m.insert("enum".into(), p.values.to_vec().into());
+        m.insert("enum".into(), p.value_list().collect::<Vec<_>>().into());
     }
     if let Some(v) = p.minimum {
         m.insert("minimum".into(), v.into());
