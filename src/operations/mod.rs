@@ -32,6 +32,7 @@ pub(crate) mod suggest;
 mod table;
 mod types;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::error::{Detail, Error, ErrorCode, Result};
@@ -451,12 +452,14 @@ struct Checked {
 
 fn check_parameters(op: &'static Operation, raw: &[RawParam]) -> Checked {
     let mut out = Checked::default();
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut reported: HashSet<&str> = HashSet::new();
+    // At most MAX_PARAMETERS names: plain lists are enough.
+    let mut seen: Vec<&str> = Vec::new();
+    let mut reported: Vec<&str> = Vec::new();
     for p in raw {
         let name = p.name.as_str();
-        if !seen.insert(name) {
-            if reported.insert(name) {
+        if seen.contains(&name) {
+            if !reported.contains(&name) {
+                reported.push(name);
                 out.problems.push(problem(
                     ErrorCode::ParameterRepeated,
                     name,
@@ -469,6 +472,7 @@ fn check_parameters(op: &'static Operation, raw: &[RawParam]) -> Checked {
             }
             continue;
         }
+        seen.push(name);
         if name == CURSOR {
             check_cursor(op, p.value.as_deref(), &mut out);
             continue;
@@ -749,7 +753,8 @@ fn canonical_list(
 ) -> std::result::Result<String, Vec<Problem>> {
     let name = param.name;
     let mut problems = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
+    // The same set type as the body intake's key sets (one instantiation in the wasm module).
+    let mut seen: HashSet<Cow<'_, str>> = HashSet::new();
     let mut canonical = String::with_capacity(value.len());
     let items: Vec<&str> = value.split(',').collect();
     let count = items.len();
@@ -791,7 +796,7 @@ fn canonical_list(
         } else {
             item
         };
-        if !seen.insert(key) {
+        if !seen.insert(Cow::Borrowed(key)) {
             problems.push(problem(
                 ErrorCode::ParameterRepeated,
                 name,
