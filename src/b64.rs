@@ -1,9 +1,9 @@
-//! Base64 for key intake and minting: the two encodings a token and a PEM need, and the lenient
-//! decoder key intake uses (either alphabet, padding optional, stray trailing bits ignored).
+//! Base64: the two encodings a token and a PEM need, the lenient decoder key intake uses (either
+//! alphabet, padding optional, stray trailing bits ignored) and the strict one token inspection and
+//! review watermarks use.
 //!
-//! Written here rather than taken from the `base64` crate so the signer module stays small (the
-//! crate's general engine is ~6 KiB of code); token inspection, which only the full module has,
-//! still uses the crate's strict decoders.
+//! Written here rather than taken from the `base64` crate so the wasm modules stay small (the
+//! crate's general engine is ~6 KiB of code); the tests check every function against the crate.
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -51,6 +51,53 @@ fn value(c: u8) -> Option<u32> {
         b'/' | b'_' => 63,
         _ => return None,
     }))
+}
+
+/// The value of one character of the base64url (`url`) or the standard alphabet.
+#[cfg(any(test, feature = "inspect", feature = "gateway"))]
+fn value_in(c: u8, url: bool) -> Option<u32> {
+    match (c, url) {
+        (b'+' | b'/', true) | (b'-' | b'_', false) => None,
+        _ => value(c),
+    }
+}
+
+/// Decodes base64 strictly, as the `base64` crate's engines without trailing bits do: every
+/// character from one alphabet (base64url when `url`, else standard), no bits left over after the
+/// last whole byte, no impossible length, and `=` padding only when `padding` (then none, or no
+/// more than the canonical count: `AB`, `AB=` and `AB==` are all read). `None` when anything is
+/// off.
+#[cfg(any(test, feature = "inspect", feature = "gateway"))]
+pub(crate) fn decode_strict(text: &str, url: bool, padding: bool) -> Option<Vec<u8>> {
+    let body = if padding {
+        text.trim_end_matches('=')
+    } else {
+        text
+    };
+    let pads = text.len() - body.len();
+    let rest = body.len() % 4;
+    let max_pads = match rest {
+        2 => 2,
+        3 => 1,
+        0 => 0,
+        _ => return None,
+    };
+    if pads > max_pads {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for c in body.bytes() {
+        acc = (acc << 6) | value_in(c, url)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (acc == 0).then_some(out)
 }
 
 /// Decodes base64 without padding in either alphabet; bits left over after the last whole byte
@@ -102,5 +149,74 @@ mod tests {
         assert_eq!(decode_lenient("ab=c"), None);
         // Stray trailing bits are ignored: "QR" and "QQ" both decode to "A".
         assert_eq!(decode_lenient("QR").as_deref(), Some(&b"A"[..]));
+    }
+
+    /// `decode_strict` accepts and rejects exactly what the crate's engines do (base64url without
+    /// padding, and each alphabet with padding optional), over every string of up to 6 characters
+    /// from a small alphabet and a spread of longer ones.
+    #[test]
+    fn strict_decoding_matches_the_base64_crate() {
+        use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode};
+        let indifferent = base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent);
+        let cases: [(GeneralPurpose, bool, bool); 4] = [
+            (
+                base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                true,
+                false,
+            ),
+            (
+                base64::engine::general_purpose::STANDARD_NO_PAD,
+                false,
+                false,
+            ),
+            (
+                GeneralPurpose::new(&base64::alphabet::STANDARD, indifferent),
+                false,
+                true,
+            ),
+            (
+                GeneralPurpose::new(&base64::alphabet::URL_SAFE, indifferent),
+                true,
+                true,
+            ),
+        ];
+        // Characters chosen to hit both alphabets, padding, stray bits (Q has low bits 0, R not)
+        // and bytes outside both alphabets.
+        let chars = [
+            b'A', b'Q', b'R', b'g', b'/', b'_', b'+', b'-', b'=', b' ', b'.',
+        ];
+        let mut texts: Vec<String> = vec![String::new()];
+        let mut level: Vec<String> = vec![String::new()];
+        for _ in 0..6 {
+            let mut next = Vec::new();
+            for t in &level {
+                for c in chars {
+                    next.push(format!("{t}{}", char::from(c)));
+                }
+            }
+            texts.extend(next.iter().cloned());
+            level = next;
+        }
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 40) as usize;
+            let t: String = (0..len)
+                .map(|i| char::from(chars[((x >> (i % 60)) as usize + i) % chars.len()]))
+                .collect();
+            texts.push(t);
+        }
+        for t in &texts {
+            for (engine, url, padding) in &cases {
+                assert_eq!(
+                    decode_strict(t, *url, *padding),
+                    engine.decode(t).ok(),
+                    "{t:?} url={url} padding={padding}"
+                );
+            }
+        }
     }
 }

@@ -12,12 +12,12 @@
 //! - `iat` may not be after `now` at all ([`IAT_FUTURE_LEEWAY_SECONDS`] is 0): Apple answers 401
 //!   to clocks only seconds fast (rorkai/App-Store-Connect-CLI#2083), and tokens minted by this
 //!   crate backdate `iat` by 60 s, so they never trip it.
+use crate::b64::decode_strict;
 use crate::error::{Detail, ErrorCode};
 use crate::key::parse_public_key;
 use crate::token::{
     check_scope_entry, is_uuid_shaped, is_valid_key_id, AUDIENCE, MAX_LIFETIME_SECONDS,
 };
-use base64::Engine as _;
 use p256::ecdsa::signature::Verifier as _;
 use serde_json::{Map, Value};
 
@@ -198,25 +198,13 @@ pub fn inspect_token(jwt: &str, now: u64, public_key_pem: Option<&str>) -> Inspe
 /// Decodes one base64url part. Standard base64 is reported but still decoded, so the other
 /// checks can run.
 fn decode_part(part: &str, name: &str, problems: &mut Problems) -> Option<Vec<u8>> {
-    let url = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    if let Ok(bytes) = url.decode(part) {
+    if let Some(bytes) = decode_strict(part, true, false) {
         return Some(bytes);
     }
     let standard_chars = part.contains(['+', '/', '=']);
     if standard_chars {
-        let lenient = base64::engine::GeneralPurpose::new(
-            &base64::alphabet::STANDARD,
-            base64::engine::GeneralPurposeConfig::new()
-                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-        );
-        let decoded = lenient.decode(part).ok().or_else(|| {
-            let url_padded = base64::engine::GeneralPurpose::new(
-                &base64::alphabet::URL_SAFE,
-                base64::engine::GeneralPurposeConfig::new()
-                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-            );
-            url_padded.decode(part).ok()
-        });
+        // Either alphabet, `=` padding optional.
+        let decoded = decode_strict(part, false, true).or_else(|| decode_strict(part, true, true));
         problems.add(
             ErrorCode::TokenBase64Invalid,
             Some(name),
@@ -241,11 +229,7 @@ fn decode_part(part: &str, name: &str, problems: &mut Problems) -> Option<Vec<u8
 /// Whether `part` is base64url exactly as a JWT must carry it: only `A-Z a-z 0-9 - _`, no
 /// padding, and decodable (no impossible length, no stray bits).
 fn is_canonical_base64url(part: &str) -> bool {
-    part.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .is_ok()
+    decode_strict(part, true, false).is_some()
 }
 
 /// Decodes a part to a JSON object.
@@ -558,7 +542,7 @@ fn check_signature(
         }
         return (SignatureEncoding::Raw, verified);
     }
-    if let Ok(der) = p256::ecdsa::Signature::from_der(&bytes) {
+    if let Some(der) = signature_from_der(&bytes) {
         let der_matches = key.map(|k| k.verify(signed, &der).is_ok());
         let note = match der_matches {
             Some(true) => {
@@ -596,4 +580,132 @@ fn check_signature(
         ),
     );
     (SignatureEncoding::Unknown, key.map(|_| false))
+}
+
+/// An ASN.1 DER `SEQUENCE { INTEGER r, INTEGER s }` ECDSA signature, read exactly as p256's
+/// `Signature::from_der` reads one (short-form lengths, minimal non-negative integers of at most
+/// 32 bytes, nothing left over, r and s in 1..n). A few lines here instead of the `der` crate's
+/// reader (~7 KB of wasm).
+fn signature_from_der(bytes: &[u8]) -> Option<p256::ecdsa::Signature> {
+    let [0x30, len, body @ ..] = bytes else {
+        return None;
+    };
+    if *len >= 0x80 || usize::from(*len) != body.len() {
+        return None;
+    }
+    let (r, body) = der_integer(body)?;
+    let (s, body) = der_integer(body)?;
+    if !body.is_empty() {
+        return None;
+    }
+    let mut raw = [0u8; 64];
+    raw.get_mut(32 - r.len()..32)?.copy_from_slice(r);
+    raw.get_mut(64 - s.len()..)?.copy_from_slice(s);
+    p256::ecdsa::Signature::from_slice(&raw).ok()
+}
+
+/// One DER `INTEGER` holding an unsigned number of at most 32 bytes: its big-endian bytes without
+/// the sign byte, and what follows it.
+fn der_integer(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let [0x02, len, rest @ ..] = bytes else {
+        return None;
+    };
+    if *len >= 0x80 {
+        return None;
+    }
+    let (int, rest) = rest.split_at_checked(usize::from(*len))?;
+    let value = match int {
+        // Empty, a needless leading zero, or negative.
+        [] | [0, 0..=0x7f, ..] | [0x80..=0xff, ..] => return None,
+        [0, tail @ ..] if !tail.is_empty() => tail,
+        _ => int,
+    };
+    (value.len() <= 32).then_some((value, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signature_from_der;
+    use p256::ecdsa::Signature;
+
+    /// Reads what p256's DER reader reads, and refuses what it refuses: canonical signatures
+    /// with every byte changed, cut short, extended and re-tagged.
+    #[test]
+    fn der_signatures_read_as_p256_reads_them() {
+        let n_minus_1: [u8; 32] = [
+            0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2,
+            0xfc, 0x63, 0x25, 0x50,
+        ];
+        let mut scalars: Vec<[u8; 32]> = vec![n_minus_1];
+        for (i, lead) in [0x01u8, 0x7f, 0x80, 0xff, 0x00].into_iter().enumerate() {
+            let mut a = [0u8; 32];
+            for (j, b) in a.iter_mut().enumerate() {
+                *b = (j as u8).wrapping_mul(37).wrapping_add(i as u8);
+            }
+            a[0] = lead;
+            scalars.push(a);
+            // Short numbers: leading zero bytes, down to a single byte.
+            let mut short = [0u8; 32];
+            short[31 - i * 7..].copy_from_slice(&a[31 - i * 7..]);
+            short[31 - i * 7] = lead | 1;
+            scalars.push(short);
+        }
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for r in &scalars {
+            for s in &scalars {
+                let mut raw = [0u8; 64];
+                raw[..32].copy_from_slice(r);
+                raw[32..].copy_from_slice(s);
+                let Ok(sig) = Signature::from_slice(&raw) else {
+                    continue;
+                };
+                let der = sig.to_der().as_bytes().to_vec();
+                inputs.push(der.clone());
+                for i in 0..der.len() {
+                    for v in [0x00u8, 0x01, 0x02, 0x30, 0x7f, 0x80, 0x81, 0xff] {
+                        let mut m = der.clone();
+                        m[i] = v;
+                        inputs.push(m.clone());
+                        m.insert(i, v);
+                        inputs.push(m);
+                    }
+                    let mut cut = der.clone();
+                    cut.remove(i);
+                    inputs.push(cut);
+                    inputs.push(der[..i].to_vec());
+                }
+                let mut longer = der.clone();
+                longer.push(0);
+                inputs.push(longer);
+            }
+        }
+        // Hand-made corner cases: zero, one-byte and 33-byte integers, long-form lengths.
+        inputs.push(vec![0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01]);
+        inputs.push(vec![0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]);
+        inputs.push(vec![0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01]);
+        inputs.push(vec![0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]);
+        inputs.push(vec![0x30, 0x07, 0x02, 0x81, 0x01, 0x01, 0x02, 0x01, 0x01]);
+        inputs.push(vec![
+            0x30, 0x80, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x00, 0x00,
+        ]);
+        let mut big = vec![0x30, 0x26, 0x02, 0x21, 0x01];
+        big.extend([0u8; 32]);
+        big.extend([0x02, 0x01, 0x01]);
+        inputs.push(big);
+        for input in &inputs {
+            assert_eq!(
+                signature_from_der(input).map(|s| s.to_bytes()),
+                Signature::from_der(input).ok().map(|s| s.to_bytes()),
+                "{input:02x?}"
+            );
+        }
+        assert!(
+            inputs
+                .iter()
+                .filter(|i| Signature::from_der(i).is_ok())
+                .count()
+                > 100
+        );
+    }
 }

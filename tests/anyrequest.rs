@@ -615,3 +615,31 @@ fn the_envelope_carries_shape_as_a_checked_boolean() {
         serde_json::to_string(&plan(r#"{"method":"GET","path":"/v1/apps"}"#).unwrap()).unwrap();
     assert!(!text.contains("shape"));
 }
+
+/// Parameter values are kept comma-separated, so a pack whose parameter enum has an empty value or
+/// one with a comma is refused (tools/gen-spec-pack.mjs never writes one; Apple's spec has none),
+/// while such a list that no parameter uses is fine.
+#[test]
+fn a_parameter_enum_value_with_a_comma_is_refused() {
+    let cjs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pkg/spec-pack.cjs"))
+        .expect("pkg/spec-pack.cjs (run make pkg)");
+    let start = cjs.find("module.exports = ").unwrap() + "module.exports = ".len();
+    let text: String = serde_json::from_str(cjs[start..].trim_end().trim_end_matches(';')).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let used = doc["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|row| row[2].as_u64().filter(|_| row[1] == "a"))
+        .unwrap() as usize;
+    for bad in ["a,b", ""] {
+        let mut d = doc.clone();
+        d["enums"][used].as_array_mut().unwrap().push(json!(bad));
+        let e = SpecPack::parse(&d.to_string()).err().unwrap();
+        assert_eq!(e.code, ErrorCode::SpecPackInvalid, "{e}");
+        assert!(e.message.contains("comma"), "{e}");
+        let mut d = doc.clone();
+        d["enums"].as_array_mut().unwrap().push(json!([bad]));
+        assert!(SpecPack::parse(&d.to_string()).is_ok());
+    }
+}

@@ -569,7 +569,7 @@ fn single_value(
             format!("{name} contains a control character"),
             String::new(),
         )]),
-        Some(v) if !param.values.is_empty() && !param.values.contains(&v) => {
+        Some(v) if !param.values.is_empty() && !param.allows_value(v) => {
             Err(vec![enum_problem(param, v)])
         }
         Some(v) => Ok(encode(v)),

@@ -79,14 +79,17 @@ impl SpecPack {
         }
         let schemas = Schemas::from_pack(&v)?;
         let list = |k: &str| v.get(k).and_then(Value::as_array).ok_or_else(|| bad(k));
-        let enums: Vec<&'static [&'static str]> = list("enums")?
+        // Each list as one comma-separated string, as the operation table stores them; `None`
+        // when a value is empty or holds a comma (no parameter may use such a list).
+        let enums: Vec<Option<&'static str>> = list("enums")?
             .iter()
             .map(|e| {
-                let items: Vec<&'static str> = e
+                let items: Vec<&str> = e
                     .as_array()
-                    .map(|a| a.iter().filter_map(Value::as_str).map(leak).collect())
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
-                &*Box::leak(items.into_boxed_slice())
+                let ok = items.iter().all(|v| !v.is_empty() && !v.contains(','));
+                ok.then(|| leak(&items.join(",")))
             })
             .collect();
         let mut params = Vec::new();
@@ -94,10 +97,14 @@ impl SpecPack {
             let cell = |i: usize| row.get(i).unwrap_or(&Value::Null);
             let ty = cell(1).as_str().unwrap_or("");
             let flags = cell(4).as_u64().unwrap_or(0);
-            let values = usize::try_from(cell(2).as_i64().unwrap_or(-1))
+            let values = match usize::try_from(cell(2).as_i64().unwrap_or(-1))
                 .ok()
                 .and_then(|e| enums.get(e).copied())
-                .unwrap_or(&[]);
+            {
+                Some(Some(list)) => list,
+                Some(None) => return Err(bad("parameter enum value (empty or with a comma)")),
+                None => "",
+            };
             let param = Parameter {
                 name: leak(cell(0).as_str().ok_or_else(|| bad("parameter name"))?),
                 ty: match ty {

@@ -204,7 +204,12 @@ fn scan(text: &str, max_depth: usize) -> Result<()> {
                             Some(inner) if !inner.contains('\\') && r.len() >= 2 => {
                                 Some(Cow::Borrowed(inner))
                             }
-                            _ => serde_json::from_str::<String>(r).ok().map(Cow::Owned),
+                            // Read as a `Value`: a typed `String` read drags serde's type-error
+                            // messages (and core's float printer) into the wasm module.
+                            _ => match serde_json::from_str::<Value>(r) {
+                                Ok(Value::String(s)) => Some(Cow::Owned(s)),
+                                _ => None,
+                            },
                         });
                         match name {
                             Some(name) if !keys.insert(name.clone()) => Some(name),

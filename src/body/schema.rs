@@ -392,7 +392,7 @@ impl Schemas {
                 ErrorCode::FieldOutOfRange,
                 format!(
                     "{field} is longer than {} characters",
-                    node.max.unwrap_or_default()
+                    number(node.max.unwrap_or_default())
                 ),
             );
         }
@@ -516,11 +516,108 @@ impl Schemas {
 
 fn range(node: &Node) -> String {
     match (node.min, node.max) {
-        (Some(a), Some(b)) => format!("from {a} to {b}"),
-        (Some(a), None) => format!("at least {a}"),
-        (None, Some(b)) => format!("at most {b}"),
+        (Some(a), Some(b)) => format!("from {} to {}", number(a), number(b)),
+        (Some(a), None) => format!("at least {}", number(a)),
+        (None, Some(b)) => format!("at most {}", number(b)),
         (None, None) => "any".to_owned(),
     }
+}
+
+/// A finite number the way Rust's `{}` prints an `f64` (shortest digits that read back to the
+/// same number, never an exponent: `200`, `0.5`, `1000000000000000000000`), built from
+/// serde_json's own float printer: core's `{}` for floats is about 15 KB of wasm that nothing else
+/// needs.
+fn number(n: f64) -> String {
+    // serde_json prints the same shortest digits, as `200.0`, `0.5` or `1e21`.
+    let text = serde_json::Number::from_f64(n).map_or_else(String::new, |v| v.to_string());
+    let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+    // The significant digits, and where the decimal point falls counted in them.
+    let mut digits: Vec<u8> = Vec::new();
+    let mut point = exp.parse::<i64>().unwrap_or(0);
+    let mut before_point = true;
+    for b in mantissa.bytes() {
+        match b {
+            b'.' => before_point = false,
+            b'0'..=b'9' if b != b'0' || !digits.is_empty() => {
+                digits.push(b);
+                point += i64::from(before_point);
+            }
+            b'0' if !before_point => point -= 1,
+            _ => {}
+        }
+    }
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    let mut out = String::from(if n.is_sign_negative() { "-" } else { "" });
+    if digits.is_empty() {
+        out.push('0');
+        return out;
+    }
+    // When `n` lies exactly halfway between two shortest candidates, core takes the upper one
+    // and serde_json the even one.
+    if halfway_above(n, &digits, point) {
+        while digits.last() == Some(&b'9') {
+            digits.pop();
+        }
+        match digits.last_mut() {
+            Some(last) => *last += 1,
+            None => {
+                digits.push(b'1');
+                point += 1;
+            }
+        }
+    }
+    let len = digits.len() as i64;
+    if point <= 0 {
+        out.push_str("0.");
+        out.extend((point..0).map(|_| '0'));
+    }
+    for (i, d) in digits.iter().enumerate() {
+        if i as i64 == point && point > 0 {
+            out.push('.');
+        }
+        out.push(char::from(*d));
+    }
+    out.extend((len..point).map(|_| '0'));
+    out
+}
+
+/// Whether `|n|` is exactly `0.<digits>5 × 10^point`, i.e. halfway between `digits` and the next
+/// number of as many digits.
+fn halfway_above(n: f64, digits: &[u8], point: i64) -> bool {
+    let bits = n.to_bits();
+    let field = (bits >> 52) & 0x7ff;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mut m, mut e) = if field == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | 1 << 52, field as i64 - 1075)
+    };
+    if m == 0 || digits.len() > 17 {
+        return false;
+    }
+    e += i64::from(m.trailing_zeros());
+    m >>= m.trailing_zeros();
+    // |n| = m·2^e with m odd; the halfway point is k·10^t with k odd, so they are equal only when
+    // e == t and m·5^-t == k (t < 0) or m == k·5^t (t ≥ 0).
+    let t = point - digits.len() as i64 - 1;
+    let k = digits
+        .iter()
+        .fold(0u64, |k, d| k * 10 + u64::from(d - b'0'))
+        * 10
+        + 5;
+    let five = u32::try_from(t.unsigned_abs())
+        .ok()
+        .and_then(|p| 5u64.checked_pow(p));
+    e == t
+        && five.is_some_and(|f| {
+            if t < 0 {
+                m.checked_mul(f) == Some(k)
+            } else {
+                k.checked_mul(f) == Some(m)
+            }
+        })
 }
 
 /// What kind of JSON value `v` is, in the words the body problems use ("a string", "an array", ...).
@@ -545,4 +642,56 @@ fn is_date(s: &str) -> bool {
                 c.is_ascii_digit()
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn numbers_print_as_rust_prints_an_f64() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            200.0,
+            8000.0,
+            9007199254740991.0,
+            1e15,
+            1e16,
+            1e21,
+            1e22,
+            1.5e300,
+            1e-7,
+            1.25e-5,
+            0.1,
+            0.3,
+            123.456,
+            -0.001,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            2.5e-320,
+        ];
+        // A spread of bit patterns (a fixed xorshift sequence), plus whole and halved numbers.
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for i in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x));
+            values.push(f64::from(i) * 37.0);
+            values.push(f64::from(i) / 8.0);
+            // Numbers with few fraction bits and 16 or 17 digits: where shortest candidates tie.
+            values.push(((1u64 << 52) + u64::from(i) * 7919) as f64 / 8.0);
+            values.push(((1u64 << 50) + u64::from(i) * 104_729) as f64 / 4.0);
+            values.push(((1u64 << 53) - u64::from(i) * 3) as f64 * 1024.0);
+            values.push(((1u64 << 45) + u64::from(i)) as f64 / 4096.0);
+        }
+        for v in values.into_iter().filter(|v| v.is_finite()) {
+            assert_eq!(number(v), format!("{v}"), "{:#x}", v.to_bits());
+        }
+    }
 }

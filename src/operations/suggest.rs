@@ -68,7 +68,28 @@ fn tolerance(len: usize) -> usize {
     }
 }
 
-/// The candidate nearest to `input`, if any is near enough.
+/// `input` folded for comparing with candidates: ASCII letters lower-cased, the two other
+/// characters whose Unicode lower case is ASCII mapped as `str::to_lowercase` maps them (KELVIN
+/// SIGN to `k`, `İ` to `i` + U+0307), every other character kept.
+///
+/// The candidates (Apple's parameter names, enum values and field names) are ASCII, and against
+/// ASCII this gives exactly the distances full Unicode lower-casing gives: a non-ASCII character
+/// differs from every candidate character whichever one it is, and only `İ` changes the count.
+/// Full lower-casing would add core's case tables (~14 KB) to the wasm module.
+fn fold(input: &str) -> Vec<char> {
+    let mut out = Vec::with_capacity(input.len());
+    for ch in input.chars() {
+        match ch {
+            '\u{212A}' => out.push('k'),
+            '\u{130}' => out.extend(['i', '\u{307}']),
+            _ => out.push(ch.to_ascii_lowercase()),
+        }
+    }
+    out
+}
+
+/// The candidate nearest to `input`, if any is near enough. Candidates are compared ASCII
+/// case-insensitively (see [`fold`]).
 pub(crate) fn nearest<'a, I>(input: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
@@ -78,17 +99,13 @@ where
         return None;
     }
     let limit = tolerance(input.chars().count());
-    let folded: Vec<char> = input.to_lowercase().chars().collect();
+    let folded = fold(input);
     let mut candidate: Vec<char> = Vec::new();
     let mut rows = Rows::default();
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
         candidate.clear();
-        if c.is_ascii() {
-            candidate.extend(c.chars().map(|ch| ch.to_ascii_lowercase()));
-        } else {
-            candidate.extend(c.to_lowercase().chars());
-        }
+        candidate.extend(c.chars().map(|ch| ch.to_ascii_lowercase()));
         if candidate == folded {
             return Some(c);
         }
@@ -120,5 +137,67 @@ mod tests {
         assert_eq!(nearest("includes", names), Some("include"));
         assert_eq!(nearest("foo", names), None);
         assert_eq!(nearest("ios", ["IOS", "MAC_OS"]), Some("IOS"));
+        assert_eq!(nearest("\u{212A}IND", ["kind", "find"]), Some("kind"));
+    }
+
+    /// Against ASCII candidates, [`fold`] gives the suggestions full Unicode lower-casing gives.
+    #[test]
+    fn same_suggestions_as_unicode_lowercase() {
+        fn unicode_nearest<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
+            let folded: Vec<char> = input.to_lowercase().chars().collect();
+            let limit = tolerance(input.chars().count());
+            let mut best: Option<(usize, &'a str)> = None;
+            for c in candidates {
+                let cand: Vec<char> = c.to_lowercase().chars().collect();
+                if cand == folded {
+                    return Some(c);
+                }
+                let d = bounded_distance(&folded, &cand, limit, &mut Rows::default());
+                if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+                    best = Some((d, c));
+                }
+            }
+            best.map(|(_, c)| c)
+        }
+        let candidates = [
+            "filter[bundleId]",
+            "limit",
+            "include",
+            "IOS",
+            "MAC_OS",
+            "kind",
+            "sort",
+            "fields[apps]",
+            "isInternalGroup",
+            "ki",
+            "i",
+            "li",
+            "ik",
+        ];
+        let odd = [
+            '\u{212A}', '\u{130}', '\u{131}', 'É', 'é', 'ß', 'Σ', 'ς', 'ﬁ', 'K', 'I', '\u{307}',
+        ];
+        let mut inputs: Vec<String> = Vec::new();
+        for c in candidates {
+            for (i, _) in c.char_indices() {
+                for o in odd {
+                    // Replace, insert and append an odd character at every position.
+                    let mut s = c.to_owned();
+                    s.insert(i, o);
+                    inputs.push(s.clone());
+                    s.remove(i + o.len_utf8());
+                    inputs.push(s);
+                    inputs.push(format!("{c}{o}"));
+                    inputs.push(c.to_uppercase());
+                }
+            }
+        }
+        for input in &inputs {
+            assert_eq!(
+                nearest(input, candidates),
+                unicode_nearest(input, &candidates),
+                "{input}"
+            );
+        }
     }
 }

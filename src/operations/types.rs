@@ -99,8 +99,9 @@ pub struct Parameter {
     pub name: &'static str,
     /// Array, integer or boolean.
     pub ty: ParameterType,
-    /// For arrays: the allowed item values in Apple's order; empty means free-form strings.
-    pub values: &'static [&'static str],
+    /// For arrays: the allowed item values in Apple's order, comma-separated (see
+    /// [`Parameter::value_list`]); empty means free-form strings.
+    pub values: &'static str,
     /// For integers: the smallest accepted value (Apple's spec gives none; we use 1).
     pub minimum: Option<i64>,
     /// For integers: Apple's `maximum`.
@@ -224,6 +225,19 @@ pub struct Operation {
     pub check_with: Option<&'static str>,
     /// For a write: how to check whether it was applied (a sentence for error messages); empty for reads.
     pub outcome_hint: &'static str,
+}
+
+impl Parameter {
+    /// The allowed item values one by one (none for free-form strings).
+    pub fn value_list(&self) -> impl Iterator<Item = &'static str> + Clone {
+        self.values.split(',').filter(|v| !v.is_empty())
+    }
+
+    /// Whether `value` is one of the allowed values (`false` for free-form strings).
+    #[must_use]
+    pub fn allows_value(&self, value: &str) -> bool {
+        self.value_list().any(|v| v == value)
+    }
 }
 
 impl Operation {

@@ -24,8 +24,6 @@
 //! - A backlog beyond [`MAX_PAGES_PER_POLL`] pages cannot be read oldest-first; the poll then fires
 //!   the oldest of what it read and says `skipped: true` (older new reviews are lost).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
@@ -57,10 +55,9 @@ impl Watermark {
     #[must_use]
     pub fn encode(&self) -> String {
         let doc = serde_json::json!({ "t": format_rfc3339(self.seconds), "ids": self.ids });
-        format!(
-            "{WATERMARK_PREFIX}{}",
-            URL_SAFE_NO_PAD.encode(doc.to_string())
-        )
+        let mut out = WATERMARK_PREFIX.to_owned();
+        crate::b64::encode_url(doc.to_string().as_bytes(), &mut out);
+        out
     }
 
     /// Reads a watermark made by [`Watermark::encode`].
@@ -83,7 +80,7 @@ impl Watermark {
             return Err(invalid());
         }
         let body = text.strip_prefix(WATERMARK_PREFIX).ok_or_else(invalid)?;
-        let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
+        let bytes = crate::b64::decode_strict(body, true, false).ok_or_else(invalid)?;
         let doc: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
         let seconds = doc
             .get("t")
