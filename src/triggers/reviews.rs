@@ -81,7 +81,8 @@ impl Watermark {
         }
         let body = text.strip_prefix(WATERMARK_PREFIX).ok_or_else(invalid)?;
         let bytes = crate::b64::decode_strict(body, true, false).ok_or_else(invalid)?;
-        let doc: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
+        let doc: Value = serde_json::from_str(text).map_err(|_| invalid())?;
         let seconds = doc
             .get("t")
             .and_then(Value::as_str)
