@@ -3,7 +3,7 @@
 //! The node format is written by `tools/gen-spec-pack.mjs` (see its header). Nodes live in one arena
 //! and refer to each other by index, so shared pieces of Apple's schemas are stored once.
 
-use crate::error::{Detail, Error, ErrorCode, Result};
+use crate::error::{json_text, Detail, Error, ErrorCode, Result};
 use crate::operations::encoding::show;
 use crate::operations::suggest::nearest;
 use serde_json::{Map, Value};
@@ -231,13 +231,13 @@ impl Schemas {
                     push(
                         out,
                         ErrorCode::FieldTypeInvalid,
-                        format!("{field} must be a whole number; got {value}"),
+                        format!("{field} must be a whole number; got {}", json_text(value)),
                     );
                 } else if node.min.is_some_and(|m| n < m) || node.max.is_some_and(|m| n > m) {
                     push(
                         out,
                         ErrorCode::FieldOutOfRange,
-                        format!("{field} must be {}; got {value}", range(node)),
+                        format!("{field} must be {}; got {}", range(node), json_text(value)),
                     );
                 }
             }

@@ -56,7 +56,7 @@ impl Watermark {
     pub fn encode(&self) -> String {
         let doc = serde_json::json!({ "t": format_rfc3339(self.seconds), "ids": self.ids });
         let mut out = WATERMARK_PREFIX.to_owned();
-        crate::b64::encode_url(doc.to_string().as_bytes(), &mut out);
+        crate::b64::encode_url(crate::error::json_text(&doc).as_bytes(), &mut out);
         out
     }
 
