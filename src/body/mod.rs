@@ -35,7 +35,7 @@
 mod schema;
 
 pub(crate) use schema::type_name;
-pub use schema::{Format, Kind, Node, NodeId, Schemas};
+pub use schema::{Format, Kind, List, Node, NodeId, Schemas, Text};
 
 use crate::error::{Detail, Error, ErrorCode, Result};
 use serde_json::Value;
