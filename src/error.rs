@@ -378,6 +378,15 @@ pub fn error_document(
     serde_json::Value::Object(outer)
 }
 
+/// `value` as compact JSON text: what `value.to_string()` gives, written with `serde_json::to_string`
+/// so the wasm module carries one instance of serde_json's writer (`Display for Value` is a
+/// second, ~4 KB). Use it instead of `to_string()`/`{}` on a `Value`.
+#[must_use]
+#[cfg(feature = "json")]
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.message)

@@ -235,9 +235,12 @@ fn is_canonical_base64url(part: &str) -> bool {
 /// Decodes a part to a JSON object.
 fn decode_json(part: &str, name: &str, problems: &mut Problems) -> Option<Map<String, Value>> {
     let bytes = decode_part(part, name, problems)?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Some(map),
-        Ok(_) => {
+    // UTF-8 first, then the text parser: what from_slice accepts, without a second instantiation
+    // of serde_json's Value parser (for byte input) in the wasm module.
+    let parsed = std::str::from_utf8(&bytes).map(serde_json::from_str::<Value>);
+    match parsed {
+        Ok(Ok(Value::Object(map))) => Some(map),
+        Ok(Ok(_)) => {
             problems.add(
                 ErrorCode::TokenJsonInvalid,
                 Some(name),
@@ -247,7 +250,7 @@ fn decode_json(part: &str, name: &str, problems: &mut Problems) -> Option<Map<St
             );
             None
         }
-        Err(_) => {
+        Ok(Err(_)) | Err(_) => {
             problems.add(
                 ErrorCode::TokenJsonInvalid,
                 Some(name),

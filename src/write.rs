@@ -3,7 +3,7 @@
 //!
 //! Why: a flow builder fills in flat fields (`{"review": "<id>", "responseBody": "Thanks!"}`), while
 //! Apple wants `{"data": {"type": ..., "attributes": ..., "relationships": ...}}`. The table knows
-//! which field is an attribute and which a relationship (Apple's schema, `operations::BODY_PACK`)
+//! which field is an attribute and which a relationship (Apple's schema, `operations::BODY_SCHEMAS`)
 //! and which id rule each relationship's ids follow (`Operation::body_ids`), so the document is
 //! built here, once, and then checked by the one body validator (`crate::body`) exactly as a raw
 //! document is. Every problem is reported at once; nothing is sent when there is one.
@@ -19,15 +19,13 @@
 //! (`data.attributes.email`). Ids follow the same rules as ids in paths; an id list has at most
 //! [`MAX_IDS`] items.
 
-use std::sync::OnceLock;
-
 use serde_json::{Map, Value};
 
-use crate::body::{self, Kind, NodeId, Schemas};
+use crate::body::{self, Kind, NodeId, Schemas, Text};
 use crate::error::{Detail, Error, ErrorCode, Result};
 use crate::operations::encoding::show;
 use crate::operations::suggest::nearest;
-use crate::operations::{find_operation, IdRule, Operation, BODY_PACK};
+use crate::operations::{find_operation, IdRule, Operation, BODY_SCHEMAS};
 
 /// The most ids one relationship list may carry (Apple documents no limit; a flow that needs more
 /// sends several requests).
@@ -42,22 +40,10 @@ pub enum BodyForm {
     Raw,
 }
 
-/// The request-body schemas of the table's writes, read once.
+/// The request-body schemas of the table's writes (static data generated from the same pack).
+#[allow(clippy::unnecessary_wraps)]
 fn schemas() -> Result<&'static Schemas> {
-    static SCHEMAS: OnceLock<std::result::Result<Schemas, Error>> = OnceLock::new();
-    SCHEMAS
-        .get_or_init(|| {
-            serde_json::from_str::<Value>(BODY_PACK)
-                .map_err(|_| {
-                    Error::new(
-                        ErrorCode::Internal,
-                        "the operation table's body schemas are not JSON",
-                    )
-                })
-                .and_then(|v| Schemas::from_pack(&v))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+    Ok(&BODY_SCHEMAS)
 }
 
 /// Checks the body of a request to `operation_id` and returns the document to send to Apple
@@ -129,14 +115,14 @@ pub fn prepare_body(operation_id: &str, bytes: &[u8], form: BodyForm) -> Result<
 
 // ---- Schema walking --------------------------------------------------------------------------------
 
-fn props(schemas: &Schemas, node: NodeId) -> &[(String, NodeId)] {
+fn props(schemas: &Schemas, node: NodeId) -> &[(Text, NodeId)] {
     match schemas.node(node).map(|n| &n.kind) {
         Some(Kind::Object { props, .. }) => props,
         _ => &[],
     }
 }
 
-fn required(schemas: &Schemas, node: NodeId) -> &[String] {
+fn required(schemas: &Schemas, node: NodeId) -> &[Text] {
     match schemas.node(node).map(|n| &n.kind) {
         Some(Kind::Object { required, .. }) => required,
         _ => &[],
@@ -155,7 +141,7 @@ fn single_value(schemas: &Schemas, node: Option<NodeId>) -> Option<&str> {
     match schemas.node(node?).map(|n| &n.kind) {
         Some(Kind::String {
             values: Some(e), ..
-        }) => schemas.values(*e).first().map(String::as_str),
+        }) => schemas.values(*e).first().map(|v| &**v),
         _ => None,
     }
 }
@@ -297,10 +283,10 @@ fn build_flat(
     let attributes = prop(schemas, data, "attributes");
     let relationships = prop(schemas, data, "relationships");
     let attr_names: Vec<&str> = attributes
-        .map(|a| props(schemas, a).iter().map(|(k, _)| k.as_str()).collect())
+        .map(|a| props(schemas, a).iter().map(|(k, _)| &**k).collect())
         .unwrap_or_default();
     let rel_names: Vec<&str> = relationships
-        .map(|r| props(schemas, r).iter().map(|(k, _)| k.as_str()).collect())
+        .map(|r| props(schemas, r).iter().map(|(k, _)| &**k).collect())
         .unwrap_or_default();
     let mut attrs = Map::new();
     let mut rels = Map::new();
@@ -494,6 +480,13 @@ fn example(op: &Operation, schemas: &Schemas, root: NodeId) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The static schemas the generator writes are what the pack reader makes of the same pack.
+    #[test]
+    fn static_schemas_are_the_packs() {
+        let pack: Value = serde_json::from_str(crate::operations::BODY_PACK).unwrap();
+        assert_eq!(Schemas::from_pack(&pack).unwrap(), BODY_SCHEMAS);
+    }
 
     fn flat(op: &str, body: &str) -> Result<Option<String>> {
         prepare_body(op, body.as_bytes(), BodyForm::Flat)

@@ -20,11 +20,12 @@
 //!
 //! Where a write action's schema comes from (one generator for both): `tools/gen-spec-pack.mjs`
 //! exports `buildPack(spec, { only: (method, path) => bool })`, a pack of just those operations
-//! (the write actions' schemas are about 0.5 KB each). The operation-table generator can embed that
-//! text; at run time `Schemas::from_pack(&serde_json::from_str(text)?)` reads it and the operation's
-//! row `[method, path, operationId, params, body]` in `ops` gives its root [`NodeId`]. With the
-//! whole pack loaded, `crate::anyrequest::SpecPack::operation(method, template)` gives `body` and
-//! `SpecPack::schemas()` the same way.
+//! (the write actions' schemas are about 0.5 KB each). The operation-table generator writes that
+//! pack out as static data (`operations::BODY_SCHEMAS`, via [`Schemas::from_static`]; a test checks
+//! it equals `Schemas::from_pack` of the pack text `operations::BODY_PACK`), and the operation's row
+//! `[method, path, operationId, params, body]` in `ops` gives its root [`NodeId`]. With the whole
+//! pack loaded at run time, `crate::anyrequest::SpecPack::operation(method, template)` gives `body`
+//! and `SpecPack::schemas()` the same way.
 //!
 //! ```ignore
 //! let schemas = Schemas::from_pack(&pack_value)?;            // once
@@ -35,7 +36,7 @@
 mod schema;
 
 pub(crate) use schema::type_name;
-pub use schema::{Format, Kind, Node, NodeId, Schemas};
+pub use schema::{Format, Kind, List, Node, NodeId, Schemas, Text};
 
 use crate::error::{Detail, Error, ErrorCode, Result};
 use serde_json::Value;

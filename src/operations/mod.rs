@@ -38,8 +38,8 @@ use std::collections::HashSet;
 use crate::error::{Detail, Error, ErrorCode, Result};
 use encoding::{decode, encode, encode_into, show, DecodeError};
 
-pub use table::BODY_PACK;
 pub use table::SPEC_VERSION;
+pub use table::{BODY_PACK, BODY_SCHEMAS};
 pub use types::{
     BodyId, IdCharset, IdRule, Operation, OperationKind, Parameter, ParameterType, PathParameter,
 };

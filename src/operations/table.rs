@@ -7,13 +7,405 @@
 use super::types::{
     BodyId, IdCharset, IdRule, Operation, OperationKind, Parameter, ParameterType, PathParameter,
 };
+use crate::body::{Format, Kind, Node, Schemas};
+use std::borrow::Cow;
 
 /// The version of Apple's spec the table was generated from.
 pub const SPEC_VERSION: &str = "4.4.1";
 
 /// The request-body schemas of the write operations: a spec pack of just these operations
-/// (`buildPack` of `tools/gen-spec-pack.mjs`), read by `body::Schemas::from_pack`.
+/// (`buildPack` of `tools/gen-spec-pack.mjs`), as read by `body::Schemas::from_pack`.
 pub const BODY_PACK: &str = "{\"format\":1,\"spec\":\"4.4.1\",\"enums\":[[\"betaTesterInvitations\"],[\"betaTesters\"],[\"apps\"],[\"betaGroups\"],[\"builds\"],[\"customerReviewResponses\"],[\"customerReviews\"]],\"nodes\":[{\"t\":\"s\",\"e\":0},{\"t\":\"s\",\"e\":1},{\"t\":\"s\"},{\"t\":\"o\",\"p\":{\"type\":1,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"o\",\"p\":{\"data\":3},\"d\":1},{\"t\":\"s\",\"e\":2},{\"t\":\"o\",\"p\":{\"type\":5,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"o\",\"p\":{\"data\":6},\"r\":[\"data\"]},{\"t\":\"o\",\"p\":{\"betaTester\":4,\"app\":7},\"r\":[\"app\"]},{\"t\":\"o\",\"p\":{\"type\":0,\"relationships\":8},\"r\":[\"relationships\",\"type\"]},{\"t\":\"o\",\"p\":{\"data\":9},\"r\":[\"data\"]},{\"t\":\"s\",\"z\":1},{\"t\":\"s\",\"f\":\"email\"},{\"t\":\"o\",\"p\":{\"firstName\":11,\"lastName\":11,\"email\":12},\"r\":[\"email\"]},{\"t\":\"s\",\"e\":3},{\"t\":\"o\",\"p\":{\"type\":14,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"a\",\"i\":15,\"min\":1},{\"t\":\"o\",\"p\":{\"data\":16}},{\"t\":\"s\",\"e\":4},{\"t\":\"o\",\"p\":{\"type\":18,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"a\",\"i\":19,\"min\":1},{\"t\":\"o\",\"p\":{\"data\":20}},{\"t\":\"o\",\"p\":{\"betaGroups\":17,\"builds\":21}},{\"t\":\"o\",\"p\":{\"type\":1,\"attributes\":13,\"relationships\":22},\"r\":[\"attributes\",\"type\"]},{\"t\":\"o\",\"p\":{\"data\":23},\"r\":[\"data\"]},{\"t\":\"s\",\"e\":5},{\"t\":\"o\",\"p\":{\"responseBody\":2},\"r\":[\"responseBody\"]},{\"t\":\"s\",\"e\":6},{\"t\":\"o\",\"p\":{\"type\":27,\"id\":2},\"r\":[\"id\",\"type\"],\"l\":1},{\"t\":\"o\",\"p\":{\"data\":28},\"r\":[\"data\"]},{\"t\":\"o\",\"p\":{\"review\":29},\"r\":[\"review\"]},{\"t\":\"o\",\"p\":{\"type\":25,\"attributes\":26,\"relationships\":30},\"r\":[\"relationships\",\"attributes\",\"type\"]},{\"t\":\"o\",\"p\":{\"data\":31},\"r\":[\"data\"]},{\"t\":\"a\",\"i\":3,\"min\":1},{\"t\":\"o\",\"p\":{\"data\":33},\"r\":[\"data\"]}]}";
+
+/// The same schemas as static data (see `body::Schemas::from_static`), which the write actions use.
+pub static BODY_SCHEMAS: Schemas = Schemas::from_static(
+    &[
+        Cow::Borrowed(&[Cow::Borrowed("betaTesterInvitations")]),
+        Cow::Borrowed(&[Cow::Borrowed("betaTesters")]),
+        Cow::Borrowed(&[Cow::Borrowed("apps")]),
+        Cow::Borrowed(&[Cow::Borrowed("betaGroups")]),
+        Cow::Borrowed(&[Cow::Borrowed("builds")]),
+        Cow::Borrowed(&[Cow::Borrowed("customerReviewResponses")]),
+        Cow::Borrowed(&[Cow::Borrowed("customerReviews")]),
+    ],
+    &[
+        Node {
+            kind: Kind::String {
+                values: Some(0),
+                format: Format::None,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: Some(1),
+                format: Format::None,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: None,
+                format: Format::None,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("type"), 1), (Cow::Borrowed("id"), 2)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("id"), Cow::Borrowed("type")]),
+                extra: None,
+                linkage: true,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 3)]),
+                required: Cow::Borrowed(&[]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: Some(2),
+                format: Format::None,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("type"), 5), (Cow::Borrowed("id"), 2)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("id"), Cow::Borrowed("type")]),
+                extra: None,
+                linkage: true,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 6)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("data")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[
+                    (Cow::Borrowed("betaTester"), 4),
+                    (Cow::Borrowed("app"), 7),
+                ]),
+                required: Cow::Borrowed(&[Cow::Borrowed("app")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[
+                    (Cow::Borrowed("type"), 0),
+                    (Cow::Borrowed("relationships"), 8),
+                ]),
+                required: Cow::Borrowed(&[Cow::Borrowed("relationships"), Cow::Borrowed("type")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 9)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("data")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: None,
+                format: Format::None,
+            },
+            nullable: true,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: None,
+                format: Format::Email,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[
+                    (Cow::Borrowed("firstName"), 11),
+                    (Cow::Borrowed("lastName"), 11),
+                    (Cow::Borrowed("email"), 12),
+                ]),
+                required: Cow::Borrowed(&[Cow::Borrowed("email")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: Some(3),
+                format: Format::None,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("type"), 14), (Cow::Borrowed("id"), 2)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("id"), Cow::Borrowed("type")]),
+                extra: None,
+                linkage: true,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Array { items: 15 },
+            nullable: false,
+            min: Some(1.0),
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 16)]),
+                required: Cow::Borrowed(&[]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: Some(4),
+                format: Format::None,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("type"), 18), (Cow::Borrowed("id"), 2)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("id"), Cow::Borrowed("type")]),
+                extra: None,
+                linkage: true,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Array { items: 19 },
+            nullable: false,
+            min: Some(1.0),
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 20)]),
+                required: Cow::Borrowed(&[]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[
+                    (Cow::Borrowed("betaGroups"), 17),
+                    (Cow::Borrowed("builds"), 21),
+                ]),
+                required: Cow::Borrowed(&[]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[
+                    (Cow::Borrowed("type"), 1),
+                    (Cow::Borrowed("attributes"), 13),
+                    (Cow::Borrowed("relationships"), 22),
+                ]),
+                required: Cow::Borrowed(&[Cow::Borrowed("attributes"), Cow::Borrowed("type")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 23)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("data")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: Some(5),
+                format: Format::None,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("responseBody"), 2)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("responseBody")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::String {
+                values: Some(6),
+                format: Format::None,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("type"), 27), (Cow::Borrowed("id"), 2)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("id"), Cow::Borrowed("type")]),
+                extra: None,
+                linkage: true,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 28)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("data")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("review"), 29)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("review")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[
+                    (Cow::Borrowed("type"), 25),
+                    (Cow::Borrowed("attributes"), 26),
+                    (Cow::Borrowed("relationships"), 30),
+                ]),
+                required: Cow::Borrowed(&[
+                    Cow::Borrowed("relationships"),
+                    Cow::Borrowed("attributes"),
+                    Cow::Borrowed("type"),
+                ]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 31)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("data")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+        Node {
+            kind: Kind::Array { items: 3 },
+            nullable: false,
+            min: Some(1.0),
+            max: None,
+        },
+        Node {
+            kind: Kind::Object {
+                props: Cow::Borrowed(&[(Cow::Borrowed("data"), 33)]),
+                required: Cow::Borrowed(&[Cow::Borrowed("data")]),
+                extra: None,
+                linkage: false,
+            },
+            nullable: false,
+            min: None,
+            max: None,
+        },
+    ],
+);
 
 /// `filter[name]`: filter by attribute 'name'
 const FILTER_NAME: Parameter = Parameter {

@@ -216,7 +216,7 @@ pub struct Operation {
     pub path_parameters: &'static [PathParameter],
     /// Every query parameter Apple's spec defines for the operation, in Apple's order.
     pub parameters: &'static [Parameter],
-    /// The root node of Apple's request-body schema in `table::BODY_PACK`, when the operation takes
+    /// The root node of Apple's request-body schema in `table::BODY_SCHEMAS`, when the operation takes
     /// a body (only writes do; a `DELETE` of one resource takes none).
     pub body: Option<usize>,
     /// The ids a write's body carries, with their rules.

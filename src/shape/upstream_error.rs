@@ -11,7 +11,7 @@
 //!   sanitised prefix of the text is quoted, never more, and never token-like text.
 
 use super::Shaped;
-use crate::error::{Error, ErrorCode};
+use crate::error::{json_text, Error, ErrorCode};
 use serde_json::Value;
 
 /// Longest Apple string copied into a detail (characters).
@@ -202,7 +202,7 @@ pub(crate) fn upstream_error(status: u16, body: &str) -> Shaped {
     }
     Shaped {
         status: caller_status(status),
-        body: doc.to_string(),
+        body: json_text(&doc),
     }
 }
 
@@ -214,7 +214,7 @@ pub(crate) fn bad_response(what: &str) -> Shaped {
     );
     Shaped {
         status: error.http_status(),
-        body: error.to_document().to_string(),
+        body: json_text(&error.to_document()),
     }
 }
 

@@ -56,7 +56,7 @@ impl Watermark {
     pub fn encode(&self) -> String {
         let doc = serde_json::json!({ "t": format_rfc3339(self.seconds), "ids": self.ids });
         let mut out = WATERMARK_PREFIX.to_owned();
-        crate::b64::encode_url(doc.to_string().as_bytes(), &mut out);
+        crate::b64::encode_url(crate::error::json_text(&doc).as_bytes(), &mut out);
         out
     }
 
@@ -81,7 +81,8 @@ impl Watermark {
         }
         let body = text.strip_prefix(WATERMARK_PREFIX).ok_or_else(invalid)?;
         let bytes = crate::b64::decode_strict(body, true, false).ok_or_else(invalid)?;
-        let doc: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
+        let doc: Value = serde_json::from_str(text).map_err(|_| invalid())?;
         let seconds = doc
             .get("t")
             .and_then(Value::as_str)
