@@ -350,10 +350,12 @@ function reviewPoll(request, pages) {
 exports.reviewPoll = reviewPoll;
 
 /**
- * Turns Apple's answer into the caller's answer (flat records, or the error shape). String in, string out.
+ * Turns Apple's answer into the caller's answer (flat records, or the error shape). The body comes
+ * as text, as its bytes, or as the list of byte chunks it arrived in (copied straight into one
+ * buffer here, so the host never joins them); the answer is JSON text.
  * @param {any} operationId
  * @param {any} upstreamStatus
- * @param {string | Uint8Array} upstreamBody
+ * @param {string | Uint8Array | Uint8Array[]} upstreamBody
  * @param {ShapeOptions} options
  * @returns {ShapedResponse}
  */

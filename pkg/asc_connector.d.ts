@@ -224,9 +224,11 @@ export function readSubscribeBody(body: any, allowLoopbackHttp: boolean | undefi
 export function reviewPoll(request: ReviewPollRequest, pages: string[]): ReviewPollStep;
 
 /**
- * Turns Apple's answer into the caller's answer (flat records, or the error shape). String in, string out.
+ * Turns Apple's answer into the caller's answer (flat records, or the error shape). The body comes
+ * as text, as its bytes, or as the list of byte chunks it arrived in (copied straight into one
+ * buffer here, so the host never joins them); the answer is JSON text.
  */
-export function shapeResponse(operationId: any, upstreamStatus: any, upstreamBody: string | Uint8Array, options: ShapeOptions): ShapedResponse;
+export function shapeResponse(operationId: any, upstreamStatus: any, upstreamBody: string | Uint8Array | Uint8Array[], options: ShapeOptions): ShapedResponse;
 
 /**
  * The instant-trigger families: `[{ family, operationId, eventTypes }]`.

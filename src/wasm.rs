@@ -395,12 +395,17 @@ pub fn plan(
 }
 
 #[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
-/// Turns Apple's answer into the caller's answer (flat records, or the error shape). String in, string out.
+/// Turns Apple's answer into the caller's answer (flat records, or the error shape). The body comes
+/// as text, as its bytes, or as the list of byte chunks it arrived in (copied straight into one
+/// buffer here, so the host never joins them); the answer is JSON text.
 #[wasm_bindgen(js_name = shapeResponse, unchecked_return_type = "ShapedResponse")]
 pub fn shape(
     #[wasm_bindgen(js_name = operationId)] operation_id: JsValue,
     #[wasm_bindgen(js_name = upstreamStatus)] upstream_status: JsValue,
-    #[wasm_bindgen(js_name = upstreamBody, unchecked_param_type = "string | Uint8Array")]
+    #[wasm_bindgen(
+        js_name = upstreamBody,
+        unchecked_param_type = "string | Uint8Array | Uint8Array[]"
+    )]
     upstream_body: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ShapeOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
@@ -414,8 +419,15 @@ pub fn shape(
         }
     };
     // The body may come as text or as the raw bytes of the answer (no decode/re-encode in JS).
-    let body = match upstream_body.dyn_ref::<js_sys::Uint8Array>() {
-        Some(bytes) => match String::from_utf8(bytes.to_vec()) {
+    let bytes = if let Some(bytes) = upstream_body.dyn_ref::<js_sys::Uint8Array>() {
+        Some(bytes.to_vec())
+    } else if Array::is_array(&upstream_body) {
+        Some(join_chunks(&Array::from(&upstream_body))?)
+    } else {
+        None
+    };
+    let body = match bytes {
+        Some(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(_) => {
                 let shaped = crate::shape::error_response(&Error::new(
@@ -483,6 +495,37 @@ pub fn prepare_body(
         Ok(None) => Ok(JsValue::NULL),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The chunks of a body (each a `Uint8Array`) copied, in order, into one buffer of their total size.
+/// Anything else in the list is refused; so is a chunk whose length changed while the list was read
+/// (an index getter may run JavaScript), rather than copied short or past the buffer.
+#[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
+fn join_chunks(list: &Array) -> Result<Vec<u8>, JsValue> {
+    let refused =
+        || options_error("upstreamBody must be a string, a Uint8Array or an array of Uint8Array");
+    let mut chunks = Vec::with_capacity(list.length() as usize);
+    let mut total = 0usize;
+    for chunk in list.iter() {
+        let chunk: js_sys::Uint8Array = chunk.dyn_into().map_err(|_| refused())?;
+        total = total
+            .checked_add(chunk.length() as usize)
+            .ok_or_else(refused)?;
+        chunks.push(chunk);
+    }
+    let mut bytes = vec![0u8; total];
+    let mut at = 0usize;
+    for chunk in &chunks {
+        let end = at
+            .checked_add(chunk.length() as usize)
+            .ok_or_else(refused)?;
+        chunk.copy_to(bytes.get_mut(at..end).ok_or_else(refused)?);
+        at = end;
+    }
+    if at != total {
+        return Err(refused());
+    }
+    Ok(bytes)
 }
 
 /// `{ status, body }` for JavaScript.

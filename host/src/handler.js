@@ -372,7 +372,8 @@ export function createHandler(config, deps = {}) {
       throw new GatewayError('INTERNAL', 'The planned upstream request left ASC_BASE_URL; it was not sent.');
     }
     const write = op.write ? { operationId: op.id, outcomeHint: op.outcomeHint } : null;
-    const up = await callUpstream({ url: target, method: request.method, body, write, getToken, deps: d, policy: upstreamPolicy });
+    // The answer's body stays the chunks it arrived in: the wasm shaper copies them into one buffer.
+    const up = await callUpstream({ url: target, method: request.method, body, write, getToken, deps: d, policy: upstreamPolicy, chunks: true });
     state.upstreamStatus = up.status;
     state.retries = up.retries;
     state.minted = up.minted;
