@@ -101,13 +101,15 @@ export interface ShapeOptions {
   raw?: boolean;
   /** For a write: how to check whether it was applied; added to Apple's 5xx answers. */
   outcomeHint?: string;
+  /** Return the body as its UTF-8 bytes (a Uint8Array) instead of a string, for a host that writes bytes. */
+  bytes?: boolean;
 }
 
 /** The caller-facing answer built by `shapeResponse`. */
 export interface ShapedResponse {
   status: number;
-  /** JSON text. */
-  body: string;
+  /** JSON text; its UTF-8 bytes when the options asked for `bytes: true`. */
+  body: string | Uint8Array;
 }
 "#;
 
@@ -418,11 +420,16 @@ pub fn shape(
             ))
         }
     };
+    // With `bytes: true` the answer's body is its UTF-8 bytes, which the host writes as they are.
+    let as_bytes = options.is_object()
+        && get(&options, "bytes")?
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
     // The body may come as text or as the raw bytes of the answer (no decode/re-encode in JS).
     let bytes = if let Some(bytes) = upstream_body.dyn_ref::<js_sys::Uint8Array>() {
         Some(bytes.to_vec())
     } else if Array::is_array(&upstream_body) {
-        Some(join_chunks(&Array::from(&upstream_body))?)
+        Some(join_chunks(upstream_body.unchecked_ref::<Array>())?)
     } else {
         None
     };
@@ -434,7 +441,7 @@ pub fn shape(
                     ErrorCode::UpstreamBadResponse,
                     "App Store Connect answered with a body that is not valid UTF-8 text",
                 ));
-                return Ok(shaped_to_js(shaped.status, shaped.body));
+                return Ok(shaped_to_js(shaped.status, shaped.body, as_bytes));
             }
         },
         None => string_arg(&upstream_body, "upstreamBody")?,
@@ -462,7 +469,7 @@ pub fn shape(
         outcome_hint: text("outcomeHint")?,
     };
     let shaped = shape_response(&ctx, status, &body);
-    Ok(shaped_to_js(shaped.status, shaped.body))
+    Ok(shaped_to_js(shaped.status, shaped.body, as_bytes))
 }
 
 #[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
@@ -528,12 +535,18 @@ fn join_chunks(list: &Array) -> Result<Vec<u8>, JsValue> {
     Ok(bytes)
 }
 
-/// `{ status, body }` for JavaScript.
+/// `{ status, body }` for JavaScript: the body as text, or as a `Uint8Array` of its UTF-8 bytes
+/// (no decoding to a string here and encoding back to bytes when the host writes it).
 #[cfg(all(feature = "gateway", not(feature = "any-request-only")))]
-fn shaped_to_js(status: u16, body: String) -> JsValue {
+fn shaped_to_js(status: u16, body: String, as_bytes: bool) -> JsValue {
     let result = Object::new();
+    let body = if as_bytes {
+        js_sys::Uint8Array::from(body.as_bytes()).into()
+    } else {
+        JsValue::from(body)
+    };
     let _ = Reflect::set(&result, &"status".into(), &JsValue::from(status));
-    let _ = Reflect::set(&result, &"body".into(), &JsValue::from(body));
+    let _ = Reflect::set(&result, &"body".into(), &body);
     result.into()
 }
 

@@ -385,6 +385,8 @@ export function createHandler(config, deps = {}) {
       upstreamOrigin,
       raw: format === 'raw',
       outcomeHint: op.outcomeHint,
+      // The body as UTF-8 bytes: written as they are, never decoded to a string and encoded back.
+      bytes: true,
     });
     return { status: shaped.status, body: shaped.status === 204 ? null : shaped.body, extra: passThrough(up) };
   }
@@ -397,7 +399,8 @@ export function createHandler(config, deps = {}) {
 
   /**
    * Serves one request and logs it. Resolves to { status, headers, body } with `headers` a plain
-   * object of lower-case names and `body` a string (null for HEAD /healthz); never rejects.
+   * object of lower-case names and `body` JSON text, as a string or as its UTF-8 bytes (a
+   * Uint8Array: the shaped answers of the operation routes), or null (HEAD /healthz, 204); never rejects.
    * `request` needs only `url`, `method` and `headers.get(name)`, so an entry may pass a light
    * stand-in for a fetch Request (the Node entry does).
    */
@@ -470,7 +473,7 @@ export function deprecatedNames(deprecations) {
 
 function errorCodeOf(body) {
   try {
-    const doc = JSON.parse(body);
+    const doc = JSON.parse(typeof body === 'string' ? body : decoder.decode(body));
     return doc && doc.error && typeof doc.error.code === 'string' ? doc.error.code : null;
   } catch {
     return null;

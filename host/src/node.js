@@ -62,11 +62,14 @@ function readNodeBody(req, cap) {
   });
 }
 
-/** Writes the handler's plain answer ({ status, headers, body }) without a Response in between. */
+/**
+ * Writes the handler's plain answer ({ status, headers, body }) without a Response in between; the
+ * body is text or its UTF-8 bytes (a Uint8Array, written as it is).
+ */
 function sendPlain(res, out, method) {
   const { headers } = out;
   const send = out.body !== null && out.body !== undefined && method !== 'HEAD';
-  if (send) headers['content-length'] = String(Buffer.byteLength(out.body));
+  if (send) headers['content-length'] = String(typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.byteLength);
   res.writeHead(out.status, headers);
   res.end(send ? out.body : undefined);
 }
