@@ -6,7 +6,7 @@
 // code serves Node, Cloudflare Workers and Deno. No `node:` imports here or in what it imports.
 import * as policy from 'asc-connector-wasm';
 import { loadConfig } from './config.js';
-import { GatewayError, baseHeaders, describeError, errorResponse } from './errors.js';
+import { BASE_HEADERS, GatewayError, describeError, errorResponse } from './errors.js';
 import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
 import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
 import { callUpstream } from './upstream.js';
@@ -392,10 +392,7 @@ export function createHandler(config, deps = {}) {
   }
 
   // The headers every answer carries, as lower-case name → value (X-Request-Id is added per request).
-  const commonHeaders = {};
-  baseHeaders(null).forEach((value, name) => {
-    commonHeaders[name] = value;
-  });
+  const commonHeaders = BASE_HEADERS;
 
   /**
    * Serves one request and logs it. Resolves to { status, headers, body } with `headers` a plain
