@@ -105,13 +105,15 @@ export interface ShapeOptions {
   raw?: boolean;
   /** For a write: how to check whether it was applied; added to Apple's 5xx answers. */
   outcomeHint?: string;
+  /** Return the body as its UTF-8 bytes (a Uint8Array) instead of a string, for a host that writes bytes. */
+  bytes?: boolean;
 }
 
 /** The caller-facing answer built by `shapeResponse`. */
 export interface ShapedResponse {
   status: number;
-  /** JSON text. */
-  body: string;
+  /** JSON text; its UTF-8 bytes when the options asked for `bytes: true`. */
+  body: string | Uint8Array;
 }
 "#;
 
@@ -377,7 +379,10 @@ pub fn public_key_pem(
     Ok(key.public_key_pem())
 }
 
-#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
+#[cfg(all(
+    feature = "gateway",
+    not(any(feature = "any-request-only", feature = "triggers-only"))
+))]
 /// Matches a request to an operation and validates its query against Apple's parameters.
 ///
 /// Throws `ROUTE_NOT_FOUND`, `METHOD_NOT_ALLOWED` or `REQUEST_INVALID` (with one detail per problem).
@@ -398,13 +403,21 @@ pub fn plan(
     to_js(&plan)
 }
 
-#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
-/// Turns Apple's answer into the caller's answer (flat records, or the error shape). String in, string out.
+#[cfg(all(
+    feature = "gateway",
+    not(any(feature = "any-request-only", feature = "triggers-only"))
+))]
+/// Turns Apple's answer into the caller's answer (flat records, or the error shape). The body comes
+/// as text, as its bytes, or as the list of byte chunks it arrived in (copied straight into one
+/// buffer here, so the host never joins them); the answer is JSON text.
 #[wasm_bindgen(js_name = shapeResponse, unchecked_return_type = "ShapedResponse")]
 pub fn shape(
     #[wasm_bindgen(js_name = operationId)] operation_id: JsValue,
     #[wasm_bindgen(js_name = upstreamStatus)] upstream_status: JsValue,
-    #[wasm_bindgen(js_name = upstreamBody, unchecked_param_type = "string | Uint8Array")]
+    #[wasm_bindgen(
+        js_name = upstreamBody,
+        unchecked_param_type = "string | Uint8Array | Uint8Array[]"
+    )]
     upstream_body: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ShapeOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
@@ -417,16 +430,28 @@ pub fn shape(
             ))
         }
     };
+    // With `bytes: true` the answer's body is its UTF-8 bytes, which the host writes as they are.
+    let as_bytes = options.is_object()
+        && get(&options, "bytes")?
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
     // The body may come as text or as the raw bytes of the answer (no decode/re-encode in JS).
-    let body = match upstream_body.dyn_ref::<js_sys::Uint8Array>() {
-        Some(bytes) => match String::from_utf8(bytes.to_vec()) {
+    let bytes = if let Some(bytes) = upstream_body.dyn_ref::<js_sys::Uint8Array>() {
+        Some(bytes.to_vec())
+    } else if Array::is_array(&upstream_body) {
+        Some(join_chunks(upstream_body.unchecked_ref::<Array>())?)
+    } else {
+        None
+    };
+    let body = match bytes {
+        Some(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(_) => {
                 let shaped = crate::shape::error_response(&Error::new(
                     ErrorCode::UpstreamBadResponse,
                     "App Store Connect answered with a body that is not valid UTF-8 text",
                 ));
-                return Ok(shaped_to_js(shaped.status, shaped.body));
+                return Ok(shaped_to_js(shaped.status, shaped.body, as_bytes));
             }
         },
         None => string_arg(&upstream_body, "upstreamBody")?,
@@ -454,10 +479,13 @@ pub fn shape(
         outcome_hint: text("outcomeHint")?,
     };
     let shaped = shape_response(&ctx, status, &body);
-    Ok(shaped_to_js(shaped.status, shaped.body))
+    Ok(shaped_to_js(shaped.status, shaped.body, as_bytes))
 }
 
-#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
+#[cfg(all(
+    feature = "gateway",
+    not(any(feature = "any-request-only", feature = "triggers-only"))
+))]
 /// Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
 /// the operation takes no body and none was given.
 ///
@@ -489,23 +517,72 @@ pub fn prepare_body(
     }
 }
 
-/// `{ status, body }` for JavaScript.
-#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
-fn shaped_to_js(status: u16, body: String) -> JsValue {
+/// The chunks of a body (each a `Uint8Array`) copied, in order, into one buffer of their total size.
+/// Anything else in the list is refused; so is a chunk whose length changed while the list was read
+/// (an index getter may run JavaScript), rather than copied short or past the buffer.
+#[cfg(all(
+    feature = "gateway",
+    not(any(feature = "any-request-only", feature = "triggers-only"))
+))]
+fn join_chunks(list: &Array) -> Result<Vec<u8>, JsValue> {
+    let refused =
+        || options_error("upstreamBody must be a string, a Uint8Array or an array of Uint8Array");
+    let mut chunks = Vec::with_capacity(list.length() as usize);
+    let mut total = 0usize;
+    for chunk in list.iter() {
+        let chunk: js_sys::Uint8Array = chunk.dyn_into().map_err(|_| refused())?;
+        total = total
+            .checked_add(chunk.length() as usize)
+            .ok_or_else(refused)?;
+        chunks.push(chunk);
+    }
+    let mut bytes = vec![0u8; total];
+    let mut at = 0usize;
+    for chunk in &chunks {
+        let end = at
+            .checked_add(chunk.length() as usize)
+            .ok_or_else(refused)?;
+        chunk.copy_to(bytes.get_mut(at..end).ok_or_else(refused)?);
+        at = end;
+    }
+    if at != total {
+        return Err(refused());
+    }
+    Ok(bytes)
+}
+
+/// `{ status, body }` for JavaScript: the body as text, or as a `Uint8Array` of its UTF-8 bytes
+/// (no decoding to a string here and encoding back to bytes when the host writes it).
+#[cfg(all(
+    feature = "gateway",
+    not(any(feature = "any-request-only", feature = "triggers-only"))
+))]
+fn shaped_to_js(status: u16, body: String, as_bytes: bool) -> JsValue {
     let result = Object::new();
+    let body = if as_bytes {
+        js_sys::Uint8Array::from(body.as_bytes()).into()
+    } else {
+        JsValue::from(body)
+    };
     let _ = Reflect::set(&result, &"status".into(), &JsValue::from(status));
-    let _ = Reflect::set(&result, &"body".into(), &JsValue::from(body));
+    let _ = Reflect::set(&result, &"body".into(), &body);
     result.into()
 }
 
-#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
+#[cfg(all(
+    feature = "gateway",
+    not(any(feature = "any-request-only", feature = "triggers-only"))
+))]
 /// The operation table: every operation with its path, method and parameters.
 #[wasm_bindgen(js_name = operations, unchecked_return_type = "Array<Record<string, unknown>>")]
 pub fn operations() -> Result<JsValue, JsValue> {
     to_js(&table_json())
 }
 
-#[cfg(all(feature = "gateway", not(any(feature = "any-request-only", feature = "triggers-only"))))]
+#[cfg(all(
+    feature = "gateway",
+    not(any(feature = "any-request-only", feature = "triggers-only"))
+))]
 /// The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
 /// crate's one builder (`error::error_document`). The status comes from the code's row in
 /// `errorCodes()`, or from `status` when the caller answers with another one (an HTTP error status,

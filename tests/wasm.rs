@@ -298,6 +298,65 @@ fn plan_request_and_shape_response() {
 }
 
 #[wasm_bindgen_test]
+fn shape_response_takes_chunks_and_answers_bytes() {
+    let ctx = |bytes: bool| {
+        js(
+            serde_json::json!({"baseUrl": "https://gw.example.com", "path": "/v1/apps", "query": "",
+            "upstreamOrigin": "https://api.appstoreconnect.apple.com", "bytes": bytes}),
+        )
+    };
+    let body = r#"{"data":[{"type":"apps","id":"1","attributes":{"name":"Zürich 東京"}}],"links":{"self":"https://api.appstoreconnect.apple.com/v1/apps"}}"#;
+    let whole = wasm::shape(
+        "ListApps".into(),
+        JsValue::from(200),
+        body.into(),
+        ctx(false),
+    )
+    .unwrap();
+    let text = get(&whole, "body").as_string().unwrap();
+    assert!(text.contains("Zürich 東京"));
+    // Split inside the 3-byte '東', and an empty chunk: the same answer as the text.
+    let raw = body.as_bytes();
+    let cut = body.find('東').unwrap() + 1;
+    let chunks = Array::new();
+    chunks.push(&js_sys::Uint8Array::from(&raw[..cut]));
+    chunks.push(&js_sys::Uint8Array::new_with_length(0));
+    chunks.push(&js_sys::Uint8Array::from(&raw[cut..]));
+    let shaped = wasm::shape(
+        "ListApps".into(),
+        JsValue::from(200),
+        chunks.clone().into(),
+        ctx(false),
+    )
+    .unwrap();
+    assert_eq!(get(&shaped, "body").as_string().unwrap(), text);
+    // bytes: true gives the UTF-8 bytes of the same text.
+    let shaped = wasm::shape(
+        "ListApps".into(),
+        JsValue::from(200),
+        chunks.into(),
+        ctx(true),
+    )
+    .unwrap();
+    let bytes = js_sys::Uint8Array::from(get(&shaped, "body"));
+    assert_eq!(bytes.to_vec(), text.as_bytes());
+    // A list holding anything else is refused, not trapped on.
+    let bad = Array::new();
+    bad.push(&js_sys::Uint8Array::from(&raw[..cut]));
+    bad.push(&"text".into());
+    assert_error(
+        wasm::shape(
+            "ListApps".into(),
+            JsValue::from(200),
+            bad.into(),
+            ctx(false),
+        )
+        .unwrap_err(),
+        "OPTIONS_INVALID",
+    );
+}
+
+#[wasm_bindgen_test]
 fn tables_are_exported() {
     let codes = Array::from(&wasm::error_codes().unwrap());
     assert_eq!(codes.length() as usize, asc_connector::ErrorCode::ALL.len());

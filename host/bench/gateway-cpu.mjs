@@ -1,11 +1,13 @@
 // Gateway CPU per request against the bare proxy, repeated: the issue-15 goal (limit=10 List Apps at
 // concurrency 1, gateway CPU ≤ 1.5× a bare keep-alive node:http proxy's) measured in ROUNDS short interleaved
 // rounds in one run, so the spread on a shared machine shows. Same children as bench/gateway.mjs (sandbox,
-// gateway, bare proxy). With BENCH_BASE_ENTRY=<path to another copy's src/node.js> a second gateway (e.g. the
+// gateway, bare proxy). Each path is first warmed up for BENCH_WARMUP_SECONDS so the rounds measure a running
+// gateway, not V8 still compiling it: the gateway's JIT keeps optimising (and its CPU per request keeps falling)
+// for ~10 s of traffic, the bare proxy's much smaller code settles in ~2 s. `make bench` runs it (bench/run.mjs). With BENCH_BASE_ENTRY=<path to another copy's src/node.js> a second gateway (e.g. the
 // previous commit's, checked out elsewhere) runs in the same rounds for a before/after comparison.
 //
 // Run: cd host && node bench/gateway-cpu.mjs
-// Environment: BENCH_ROUNDS (5), BENCH_SECONDS (4 per path per round), BENCH_WARMUP_SECONDS (2, once per path),
+// Environment: BENCH_ROUNDS (8), BENCH_SECONDS (4 per path per round), BENCH_WARMUP_SECONDS (10, once per path),
 //   BENCH_QUERY (limit=10), BENCH_CONNECTIONS (1), BENCH_BASE_ENTRY (unset), BENCH_ENTRY (the gateway's own
 //   src/node.js; set it, with BENCH_BASE_ENTRY, to run the two copies in swapped slots as a check on slot bias), BENCH_PROFILE=1 (the gateway runs
 //   under --cpu-prof into <repo>/.bench/gateway-cpu-prof and the summary of bench/gateway-profile.mjs is printed;
@@ -21,9 +23,9 @@ import { summariseProfile } from './gateway-profile.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt);
-const ROUNDS = num('BENCH_ROUNDS', 5);
+const ROUNDS = num('BENCH_ROUNDS', 8);
 const SECONDS = num('BENCH_SECONDS', 4);
-const WARMUP = num('BENCH_WARMUP_SECONDS', 2);
+const WARMUP = num('BENCH_WARMUP_SECONDS', 10);
 const QUERY = process.env.BENCH_QUERY || 'limit=10';
 const CONNECTIONS = num('BENCH_CONNECTIONS', 1);
 const PROFILE = process.env.BENCH_PROFILE === '1' ? 'gateway' : process.env.BENCH_PROFILE === 'proxy' ? 'proxy' : null;
@@ -136,7 +138,7 @@ async function main() {
     const pxCpu = rows['bare proxy'][i].cpuUs;
     process.stderr.write(`round ${i + 1}: ${paths.map((p) => `${p.name} ${Math.round(rows[p.name][i].cpuUs)} µs p50 ${rows[p.name][i].p50Ms.toFixed(3)} ms`).join(' · ')} · ratio ${(gwCpu / pxCpu).toFixed(2)}\n`);
   }
-  const out = { bodyBytes, query: QUERY, connections: CONNECTIONS, rounds: ROUNDS, secondsPerRound: SECONDS, node: process.version, paths: {} };
+  const out = { bodyBytes, query: QUERY, connections: CONNECTIONS, rounds: ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP, node: process.version, paths: {} };
   for (const p of paths) {
     const cpu = rows[p.name].map((r) => r.cpuUs);
     const p50 = rows[p.name].map((r) => r.p50Ms);

@@ -35,6 +35,8 @@ const results = { machine };
 results.token = run('token.mjs').json;
 results.shape = run('shape.mjs').json;
 if (process.env.BENCH_SKIP_GATEWAY !== '1') {
+  // The issue-15 CPU goal: gateway vs a bare keep-alive proxy, interleaved rounds (≈ 1.5 minutes).
+  results.gatewayCpu = run('gateway-cpu.mjs').json;
   // `make bench` soaks the gateway for 10 minutes (RELIABILITY.md); BENCH_SOAK_SECONDS overrides.
   const gw = run('gateway.mjs', { BENCH_SOAK_SECONDS: process.env.BENCH_SOAK_SECONDS ?? '600' });
   results.gateway = gw.json;
@@ -54,5 +56,11 @@ console.log(`full module: ${kib(t.wasmBytes)} KiB raw, ${kib(t.wasmGzipBytes)} K
 console.log(`compile ${(t.compileMicrosMedian / 1000).toFixed(1)} ms; import (read + compile + instantiate, fresh process) ${t.loadMillisMedian.toFixed(1)} ms`);
 const s = results.shape;
 console.log(`\nshaping ${s.apps} apps (${kib(s.pageBytes)} KiB): wasm ${s.mbPerSecond.wasm.toFixed(1)} MB/s, JS ${s.mbPerSecond.js.toFixed(1)} MB/s → ${s.wasmSpeedVsJs.toFixed(2)}× (goal ≥ 1.0)`);
+const g = results.gatewayCpu;
+if (g) {
+  const gw = g.paths.gateway;
+  const px = g.paths['bare proxy'];
+  console.log(`\ngateway CPU per request (${g.query}, c=${g.connections}, medians of ${g.rounds} interleaved rounds after ${g.warmupSeconds} s warm-up): gateway ${gw.cpuUsMedian} µs (${gw.cpuUsMin}–${gw.cpuUsMax}), bare proxy ${px.cpuUsMedian} µs (${px.cpuUsMin}–${px.cpuUsMax}) → ratio ${g.cpuRatioMedian} (rounds ${g.cpuRatioMin}–${g.cpuRatioMax}; goal ≤ 1.5); p50 added ${g.p50OverProxyMs} ms (goal ≤ 0.3)`);
+}
 if (results.gatewayTable) console.log(`\n${results.gatewayTable}`);
 console.log(`\nfull results: .bench/all.json`);

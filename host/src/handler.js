@@ -7,7 +7,7 @@
 import * as policy from 'asc-connector-wasm';
 import { triggerFamilies as listTriggerFamilies } from 'asc-connector-wasm/triggers';
 import { loadConfig } from './config.js';
-import { GatewayError, baseHeaders, describeError, errorResponse } from './errors.js';
+import { BASE_HEADERS, GatewayError, describeError, errorResponse } from './errors.js';
 import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
 import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
 import { callUpstream } from './upstream.js';
@@ -373,7 +373,8 @@ export function createHandler(config, deps = {}) {
       throw new GatewayError('INTERNAL', 'The planned upstream request left ASC_BASE_URL; it was not sent.');
     }
     const write = op.write ? { operationId: op.id, outcomeHint: op.outcomeHint } : null;
-    const up = await callUpstream({ url: target, method: request.method, body, write, getToken, deps: d, policy: upstreamPolicy });
+    // The answer's body stays the chunks it arrived in: the wasm shaper copies them into one buffer.
+    const up = await callUpstream({ url: target, method: request.method, body, write, getToken, deps: d, policy: upstreamPolicy, chunks: true });
     state.upstreamStatus = up.status;
     state.retries = up.retries;
     state.minted = up.minted;
@@ -385,19 +386,19 @@ export function createHandler(config, deps = {}) {
       upstreamOrigin,
       raw: format === 'raw',
       outcomeHint: op.outcomeHint,
+      // The body as UTF-8 bytes: written as they are, never decoded to a string and encoded back.
+      bytes: true,
     });
     return { status: shaped.status, body: shaped.status === 204 ? null : shaped.body, extra: passThrough(up) };
   }
 
   // The headers every answer carries, as lower-case name → value (X-Request-Id is added per request).
-  const commonHeaders = {};
-  baseHeaders(null).forEach((value, name) => {
-    commonHeaders[name] = value;
-  });
+  const commonHeaders = BASE_HEADERS;
 
   /**
    * Serves one request and logs it. Resolves to { status, headers, body } with `headers` a plain
-   * object of lower-case names and `body` a string (null for HEAD /healthz); never rejects.
+   * object of lower-case names and `body` JSON text, as a string or as its UTF-8 bytes (a
+   * Uint8Array: the shaped answers of the operation routes), or null (HEAD /healthz, 204); never rejects.
    * `request` needs only `url`, `method` and `headers.get(name)`, so an entry may pass a light
    * stand-in for a fetch Request (the Node entry does).
    */
@@ -470,7 +471,7 @@ export function deprecatedNames(deprecations) {
 
 function errorCodeOf(body) {
   try {
-    const doc = JSON.parse(body);
+    const doc = JSON.parse(typeof body === 'string' ? body : decoder.decode(body));
     return doc && doc.error && typeof doc.error.code === 'string' ? doc.error.code : null;
   } catch {
     return null;

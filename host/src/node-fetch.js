@@ -30,37 +30,56 @@ function decoderFor(encoding) {
 }
 
 /**
- * Pull-style reader over a Node readable: `read()` resolves { done, value: Uint8Array } like a
- * WHATWG stream reader; `cancel()` destroys the stream (and so the upstream connection).
+ * The body of one answer, read one of two ways: `getReader()` (pull-style like a WHATWG stream
+ * reader: `read()` resolves { done, value: Uint8Array }, one promise per chunk) or `readAll(maxBytes)`
+ * (the whole body in one promise, as the chunks it arrived in: upstream.js's readCapped uses it when
+ * present). `cancel()` (and an abort) destroys the streams, and so the upstream connection. End,
+ * error and close are watched from the start, so an error before anyone reads is never unhandled.
  */
-class BodyReader {
-  constructor(stream, onDone) {
+class NodeBody {
+  constructor(res, stream, onDone) {
+    this.res = res;
     this.stream = stream;
     this.onDone = onDone;
     this.ended = false;
     this.error = null;
     this.wake = null;
-    const notify = () => {
-      const w = this.wake;
-      this.wake = null;
-      if (w) w();
-    };
-    stream.on('readable', notify);
+    this.locked = false;
     stream.on('end', () => {
       this.ended = true;
-      this.onDone();
-      notify();
+      this.settle();
     });
     stream.on('error', (err) => {
-      this.error = err;
-      this.onDone();
-      notify();
+      if (!this.error) this.error = err;
+      this.settle();
     });
     stream.on('close', () => {
       if (!this.ended && !this.error) this.error = new Error('The upstream body ended early.');
-      this.onDone();
-      notify();
+      this.settle();
     });
+  }
+
+  /** End, error or close: the request is over for the signal, and a waiting read learns it. */
+  settle() {
+    this.onDone();
+    const w = this.wake;
+    this.wake = null;
+    if (w) w();
+  }
+
+  lock() {
+    if (this.locked) throw new TypeError('The body is already being read.');
+    this.locked = true;
+  }
+
+  getReader() {
+    this.lock();
+    this.stream.on('readable', () => {
+      const w = this.wake;
+      this.wake = null;
+      if (w) w();
+    });
+    return { read: () => this.read(), cancel: () => this.cancel() };
   }
 
   async read() {
@@ -75,10 +94,44 @@ class BodyReader {
     }
   }
 
+  /**
+   * The whole body as the list of chunks it arrived in (Buffers), or null as soon as more than
+   * `maxBytes` arrived: then the streams are destroyed at once (nothing more is buffered). Rejects
+   * with the stream's error, on an early close, or after an abort.
+   */
+  readAll(maxBytes) {
+    this.lock();
+    return new Promise((resolve, reject) => {
+      if (this.error) {
+        reject(this.error);
+        return;
+      }
+      const chunks = [];
+      let total = 0;
+      const onData = (chunk) => {
+        total += chunk.length;
+        if (total > maxBytes) {
+          this.stream.off('data', onData);
+          this.wake = null;
+          resolve(null);
+          this.cancel();
+          return;
+        }
+        chunks.push(chunk);
+      };
+      this.wake = () => {
+        if (this.error) reject(this.error);
+        else resolve(chunks);
+      };
+      this.stream.on('data', onData);
+    });
+  }
+
   async cancel() {
     if (!this.ended && !this.error) this.error = abortError();
-    this.stream.destroy();
-    this.onDone();
+    this.res.destroy();
+    if (this.stream !== this.res) this.stream.destroy();
+    this.settle();
   }
 }
 
@@ -106,33 +159,16 @@ class NodeResponse {
       decoder.on('error', () => res.destroy());
       stream = res.pipe(decoder);
     }
-    const reader = new BodyReader(stream, detach);
-    if (decoder) {
-      // Cancelling must also hang up on the upstream, not only stop decoding.
-      const cancel = reader.cancel.bind(reader);
-      reader.cancel = async () => {
-        res.destroy();
-        await cancel();
-      };
-    }
+    const body = new NodeBody(res, stream, detach);
     // An abort after the headers arrived (the per-attempt timeout) fails the pending read.
     this.abortBody = () => {
-      if (!reader.ended && !reader.error) reader.error = abortError();
-      res.destroy();
-      stream.destroy();
-      const w = reader.wake;
-      reader.wake = null;
-      if (w) w();
+      body.cancel();
     };
     if (signal?.aborted) this.abortBody();
-    let locked = false;
     this.body = {
-      getReader() {
-        if (locked) throw new TypeError('The body is already being read.');
-        locked = true;
-        return reader;
-      },
-      cancel: () => reader.cancel(),
+      getReader: () => body.getReader(),
+      readAll: (maxBytes) => body.readAll(maxBytes),
+      cancel: () => body.cancel(),
     };
   }
 }

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { loadConfig, readKeyFile } from './config.js';
 import { createHandler } from './handler.js';
 import { createNodeFetch } from './node-fetch.js';
-import { GatewayError, errorBody, errorResponse } from './errors.js';
+import { BASE_HEADERS, GatewayError, describeError, errorBody } from './errors.js';
 import { HOST_REFUSED_MESSAGE, hostAllowlist } from './hosts.js';
 
 /** Request line + headers limit (Node's parser enforces it and answers 431). */
@@ -20,16 +20,6 @@ export const MAX_HEADER_BYTES = 32 * 1024;
  */
 export async function loadNodeConfig(env) {
   return loadConfig(env, await readKeyFile(env, (path) => readFile(path, 'utf8')));
-}
-
-function sendResponse(res, response, bodyText, method) {
-  const headers = {};
-  response.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  if (bodyText !== null && method !== 'HEAD') headers['content-length'] = String(Buffer.byteLength(bodyText));
-  res.writeHead(response.status, headers);
-  res.end(method === 'HEAD' || bodyText === null ? undefined : bodyText);
 }
 
 /**
@@ -62,11 +52,14 @@ function readNodeBody(req, cap) {
   });
 }
 
-/** Writes the handler's plain answer ({ status, headers, body }) without a Response in between. */
+/**
+ * Writes the handler's plain answer ({ status, headers, body }) without a Response in between; the
+ * body is text or its UTF-8 bytes (a Uint8Array, written as it is).
+ */
 function sendPlain(res, out, method) {
   const { headers } = out;
   const send = out.body !== null && out.body !== undefined && method !== 'HEAD';
-  if (send) headers['content-length'] = String(Buffer.byteLength(out.body));
+  if (send) headers['content-length'] = String(typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.byteLength);
   res.writeHead(out.status, headers);
   res.end(send ? out.body : undefined);
 }
@@ -155,10 +148,11 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       return readNodeBody(req, cap);
     };
     const target = req.url ?? '';
+    // Refusals before the handler, in the error shape, written without a fetch Response (errors.js).
     const fail = (err) => {
       if (!bodyRead) req.resume();
-      const { response } = errorResponse(err, crypto.randomUUID());
-      response.text().then((text) => sendResponse(res, response, text, req.method));
+      const { status, body } = describeError(err);
+      sendPlain(res, { status, headers: { ...BASE_HEADERS, 'x-request-id': crypto.randomUUID() }, body }, req.method);
     };
     // Every Host line counts: repeated ones are joined (as fetch's Headers would) and so refused.
     const hostHeader = hostValue(req.rawHeaders);

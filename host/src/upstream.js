@@ -80,26 +80,35 @@ export function backoffDelayMs(attempt, { backoffBaseMs, backoffCapMs }, random)
 const EMPTY = new Uint8Array(0);
 
 /**
- * Reads a body as raw bytes (a Uint8Array; the wasm shaper decodes the UTF-8 itself) up to
- * `maxBytes`. A declared Content-Length over the cap is refused before reading; one within the cap
- * (of an unencoded body) is read straight into a buffer of that size. Without one (or when the
- * body turns out longer) chunks are collected and reading stops, cancelling the stream, as soon as
- * the cap is passed, so an oversized body is never buffered whole.
+ * Reads a body as raw bytes up to `maxBytes`: a Uint8Array (the wasm shaper decodes the UTF-8
+ * itself), or with `{ chunks: true }` the list of Uint8Arrays it arrived in, never joined (the wasm
+ * shaper takes the list and copies each piece once, straight into its own memory). A declared
+ * Content-Length over the cap is refused before reading. A fetch whose body offers
+ * `readAll(maxBytes)` (node-fetch.js) is read with it, in one promise; otherwise the stream reader is
+ * used, and an unencoded body of a declared length within the cap is read straight into a buffer
+ * of that size. Either way reading stops, cancelling the stream, as soon as the cap is passed, so
+ * an oversized body is never buffered whole.
  */
-export async function readCapped(response, maxBytes) {
+export async function readCapped(response, maxBytes, { chunks: asChunks = false } = {}) {
   const header = response.headers.get('content-length');
   const declared = header === null ? NaN : Number(header);
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => {});
     throw tooLarge(maxBytes);
   }
-  if (!response.body) return EMPTY;
+  if (!response.body) return asChunks ? [] : EMPTY;
+  if (typeof response.body.readAll === 'function') {
+    // readAll destroys the stream itself when the cap is passed, and answers null.
+    const list = await response.body.readAll(maxBytes);
+    if (list === null) throw tooLarge(maxBytes);
+    return asChunks ? list : join(list);
+  }
   const reader = response.body.getReader();
   // One buffer of the declared size when the length is known and is the length of what we read
   // (with a Content-Encoding it is the compressed size, and the runtime hands over decoded bytes).
   const encoding = response.headers.get('content-encoding');
   const unencoded = encoding === null || /^\s*identity\s*$/i.test(encoding);
-  let buffer = Number.isInteger(declared) && declared > 0 && unencoded ? new Uint8Array(declared) : null;
+  let buffer = !asChunks && Number.isInteger(declared) && declared > 0 && unencoded ? new Uint8Array(declared) : null;
   let chunks = null;
   let total = 0;
   for (;;) {
@@ -121,8 +130,16 @@ export async function readCapped(response, maxBytes) {
     total = end;
   }
   if (buffer !== null) return total === buffer.byteLength ? buffer : buffer.subarray(0, total);
-  if (chunks === null || total === 0) return EMPTY;
+  if (asChunks) return chunks ?? [];
+  return chunks === null ? EMPTY : join(chunks);
+}
+
+/** The chunks of a body as one Uint8Array (the chunk itself when there is only one). */
+function join(chunks) {
+  if (chunks.length === 0) return EMPTY;
   if (chunks.length === 1) return chunks[0];
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
   const bytes = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {
@@ -157,10 +174,10 @@ class PlainAbort {
 
 /**
  * One attempt: fetch with a timeout covering headers and body. Returns { status, headers, body }
- * where body is the raw bytes (Uint8Array).
+ * where body is the raw bytes (a Uint8Array, or with `chunks` the list of them: readCapped).
  * Throws GatewayError UPSTREAM_TIMEOUT / UPSTREAM_UNREACHABLE / UPSTREAM_TOO_LARGE.
  */
-export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setTimer, clearTimer, method = 'GET', body = null }) {
+export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setTimer, clearTimer, method = 'GET', body = null, chunks = false }) {
   const controller = fetch.plainSignal === true ? new PlainAbort() : new AbortController();
   let timedOut = false;
   let answered = false;
@@ -177,7 +194,7 @@ export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setT
     }
     const response = await fetch(url, init);
     answered = true;
-    const bytes = await readCapped(response, maxBodyBytes).catch((err) => {
+    const bytes = await readCapped(response, maxBodyBytes, { chunks }).catch((err) => {
       // Too large: Apple did answer, so for a write the request certainly reached it.
       if (err instanceof GatewayError) {
         err.sent = true;
@@ -209,9 +226,10 @@ export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setT
  * { status, headers, body, retries, minted }, where a 429/503 that could not be retried within the
  * budget is returned as Apple sent it (the shaper turns it into the error shape). `method` and
  * `body` (JSON text or null) are what to send; `write` ({ operationId, outcomeHint }) marks a write,
- * which is never sent again once it may have reached Apple (see the header).
+ * which is never sent again once it may have reached Apple (see the header). With `chunks` the
+ * answer's body is the list of Uint8Arrays it arrived in (for the wasm shaper), not one Uint8Array.
  */
-export async function callUpstream({ url, method = 'GET', body = null, write = null, getToken, deps, policy }) {
+export async function callUpstream({ url, method = 'GET', body = null, write = null, getToken, deps, policy, chunks = false }) {
   const p = { ...UPSTREAM_DEFAULTS, ...policy };
   const started = deps.clockMs();
   let retries = 0;
@@ -231,6 +249,7 @@ export async function callUpstream({ url, method = 'GET', body = null, write = n
         url,
         method,
         body,
+        chunks,
         token: tok.token,
         timeoutMs: Math.min(p.attemptTimeoutMs, remaining),
         maxBodyBytes: p.maxBodyBytes,
