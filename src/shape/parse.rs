@@ -1,79 +1,32 @@
-//! Reads Apple's JSON:API success documents in one pass, keeping only what the shaper needs.
+//! Reads Apple's JSON:API success documents in one pass over the bytes, keeping only what the
+//! shaper needs.
 //!
-//! Why not `serde_json::Value`: most of an Apple page is `links` (two URLs for each of ~43
-//! relationships of every app). These visitors skip `links` and `meta` where JSON:API puts them
-//! (resource and relationship level) without allocating, and keep attribute values as borrowed
-//! raw JSON slices ([`RawValue`]) that are copied to the output verbatim: no `Value` tree is built
-//! for the bulk of the page, which is what makes the shaper faster than `JSON.parse` plus rebuild.
-//! Every visitor is lenient: a member of the wrong JSON type is ignored, never an error, so the
-//! only parse failures are real syntax errors (or serde_json's nesting limit of 128 levels).
+//! Why a hand-written scanner: most of an Apple page is `links` (two URLs for each of ~43
+//! relationships of every app) and attribute values that are copied to the output unchanged. The
+//! scanner skips `links`, `meta` and unknown members without allocating, looks for the end of a
+//! string eight bytes at a time, and keeps attribute values, ids and types as borrowed slices of
+//! the input. It replaced serde visitors that needed heavy inlining (opt-level 3, ~27 KB of code)
+//! to beat `JSON.parse`; this stays fast at opt-level "z".
+//!
+//! It accepts and refuses exactly what the serde visitors did (kept as the test oracle in
+//! `shape/oracle/`, checked by differential tests and the `shaper` fuzz target). serde_json reads
+//! a value in one of two ways, and the scanner follows the one the visitor used at each place:
+//! - typed (the document, `data`, `included`, resources, `attributes` and `relationships`
+//!   objects, `links`, `meta`): strings are fully checked (no lone surrogate in a `\u` escape),
+//!   numbers must fit an `f64`, and every array or object counts towards serde_json's nesting
+//!   limit (128 levels, the document included);
+//! - skipped (attribute values, `id`, `type`, unknown members, items of arrays that are ignored):
+//!   syntax only, no nesting limit, `\u` escapes not paired; attribute values nested more than
+//!   [`MAX_ATTRIBUTE_DEPTH`] levels are refused (they are copied unread, so the output would
+//!   otherwise be deeper than most JSON readers accept).
+//!
+//! Object keys are always fully checked. Members of the wrong JSON type are ignored, never an
+//! error. When the scanner refuses a body, [`serde_error`] has serde_json read the part that
+//! failed the same way, so the message describing it is the one serde_json gives.
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{Error as _, IgnoredAny};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
-
-/// An object key, borrowed from the input when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-/// Implements the scalar `visit_*` methods of a lenient visitor: each returns `$fallback(kind)`.
-macro_rules! lenient_scalars {
-    ($fallback:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($fallback("a boolean"))
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($fallback("a number"))
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($fallback("a number"))
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($fallback("a number"))
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok($fallback("a string"))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($fallback("null"))
-        }
-    };
-}
-
-/// Consumes the rest of a sequence.
-fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-/// Consumes the rest of a map.
-fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
 
 /// The JSON type of a value, for messages ("an array", "null", ...).
 pub(crate) fn kind_of(v: &Value) -> &'static str {
@@ -87,26 +40,27 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// Why a body was refused, and which serde_json read reproduces serde_json's error for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bad {
+    /// A syntax error that serde_json's skipping reader reports at the same place: the whole body
+    /// is read again as `IgnoredAny`.
+    Syntax,
+    /// An error inside the key or typed scalar starting at this offset (a lone surrogate, a
+    /// number out of range, ...): it is read again on its own as a `Value` (serde_json reads
+    /// keys and typed strings the same way).
+    Typed(usize),
+    /// Nesting deeper than serde_json's limit (or [`MAX_ATTRIBUTE_DEPTH`] inside an attribute).
+    Deep,
+}
+
 /// A member that should be a string: its raw JSON, plus its text when it is a JSON string.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Member<'a> {
     /// The JSON as sent (copied to the output verbatim).
-    pub raw: &'a RawValue,
+    pub raw: &'a str,
     /// The string's text, when the member is a string without escapes (the normal case).
     pub text: Option<&'a str>,
-}
-
-impl<'de> Deserialize<'de> for Member<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = <&'de RawValue>::deserialize(d)?;
-        let json = raw.get();
-        // A JSON string without escapes is its own text between the quotes.
-        let text = json
-            .strip_prefix('"')
-            .and_then(|rest| rest.strip_suffix('"'))
-            .filter(|inner| !inner.contains('\\'));
-        Ok(Member { raw, text })
-    }
 }
 
 /// A resource identifier (`{type, id}`) inside a relationship's `data`.
@@ -131,6 +85,9 @@ pub(crate) enum RelData<'a> {
     Many(Vec<Linkage<'a>>),
 }
 
+/// Attribute names and raw values, in Apple's order.
+pub(crate) type Attributes<'a> = Vec<(Cow<'a, str>, &'a str)>;
+
 /// A resource object, reduced to what shaping uses.
 #[derive(Debug, Default)]
 pub(crate) struct Resource<'a> {
@@ -140,7 +97,7 @@ pub(crate) struct Resource<'a> {
     pub kind: Option<Member<'a>>,
     /// `attributes` when it is an object: names and raw values in Apple's order, names unique
     /// (a repeated name keeps its first position and its last value, as a JSON object reader does).
-    pub attributes: Option<Vec<(Cow<'a, str>, &'a RawValue)>>,
+    pub attributes: Option<Attributes<'a>>,
     /// Relationships that carry a `data` member, in document order, names unique (last wins).
     pub relationships: Vec<(Cow<'a, str>, RelData<'a>)>,
 }
@@ -178,9 +135,9 @@ pub(crate) struct Doc<'a> {
     pub data: Data<'a>,
     /// `included` resources (items that are not objects are dropped).
     pub included: Vec<Resource<'a>>,
-    /// Top-level `links` when it is an object.
+    /// Top-level `links` (the last one when repeated).
     pub links: Option<Value>,
-    /// Top-level `meta` when it is an object.
+    /// Top-level `meta` (the last one when repeated).
     pub meta: Option<Value>,
 }
 
@@ -195,348 +152,719 @@ pub(crate) enum Top<'a> {
     NotObject(&'static str),
 }
 
-impl<'de> Deserialize<'de> for Top<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Top<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON:API document")
-            }
-            lenient_scalars!(Top::NotObject);
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                skip_seq(seq)?;
-                Ok(Top::NotObject("an array"))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut doc = Doc {
-                    data: Data::Missing,
-                    included: Vec::new(),
-                    links: None,
-                    meta: None,
-                };
-                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-                    match k.as_ref() {
-                        "data" => doc.data = map.next_value::<Data<'de>>()?,
-                        "included" => doc.included = map.next_value::<Included<'de>>()?.0,
-                        "links" => doc.links = Some(map.next_value::<Value>()?),
-                        "meta" => doc.meta = Some(map.next_value::<Value>()?),
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Top::Doc(doc))
-            }
+/// Reads a whole body (without its byte order mark).
+///
+/// # Errors
+/// [`Bad`] when serde_json would refuse the body; [`serde_error`] turns it into serde_json's error.
+pub(crate) fn document(body: &str) -> Result<Top<'_>, Bad> {
+    let mut s = Scanner {
+        src: body,
+        bytes: body.as_bytes(),
+        pos: 0,
+        depth: SERDE_DEPTH,
+        frames: Vec::new(),
+    };
+    let top = match s.open()? {
+        Open::Object => Top::Doc(s.doc()?),
+        Open::Array => {
+            s.skip_elements()?;
+            Top::NotObject("an array")
         }
-        d.deserialize_any(V)
+        Open::Scalar(kind) => Top::NotObject(kind),
+    };
+    match s.ws() {
+        None => Ok(top),
+        Some(_) => Err(Bad::Syntax),
     }
 }
 
-impl<'de> Deserialize<'de> for Data<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Data<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("primary data")
-            }
-            lenient_scalars!(Data::Other);
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-                while let Some(item) = seq.next_element::<MaybeResource<'de>>()? {
-                    items.push(match item.0 {
-                        Ok(r) => Item::Res(r),
-                        Err(kind) => Item::NotObject(kind),
-                    });
-                }
-                Ok(Data::Many(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Ok(Data::One(resource_from_map(map)?))
-            }
-        }
-        d.deserialize_any(V)
-    }
+/// serde_json's own error for a body [`document`] refused: serde_json reads the part that failed
+/// the way the scanner did, so the error (kind, line and column) is the one it would have given.
+pub(crate) fn serde_error(body: &str, bad: Bad) -> serde_json::Error {
+    let read = match bad {
+        Bad::Syntax => serde_json::from_str::<IgnoredAny>(body).map(drop),
+        Bad::Typed(at) => serde_json::from_str::<Value>(&blank_before(body, at)).map(drop),
+        Bad::Deep => serde_json::from_str::<Value>(&"[".repeat(SERDE_DEPTH)).map(drop),
+    };
+    // serde_json accepting what the scanner refused would be a scanner bug (the differential
+    // tests look for one); the answer is still a refusal, never a panic.
+    read.err()
+        .unwrap_or_else(|| serde_json::Error::custom("the gateway's JSON reader refused the body"))
 }
 
-/// The `included` array; anything else reads as empty.
-struct Included<'a>(Vec<Resource<'a>>);
-
-impl<'de> Deserialize<'de> for Included<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Included<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("included resources")
-            }
-            lenient_scalars!(|_| Included(Vec::new()));
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-                while let Some(item) = seq.next_element::<MaybeResource<'de>>()? {
-                    if let Ok(r) = item.0 {
-                        items.push(r);
-                    }
-                }
-                Ok(Included(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                skip_map(map)?;
-                Ok(Included(Vec::new()))
-            }
-        }
-        d.deserialize_any(V)
-    }
+/// `body` with everything before `at` turned into whitespace (line breaks kept), so that
+/// serde_json reads the value at `at` on its own and still counts lines and columns as in `body`.
+fn blank_before(body: &str, at: usize) -> String {
+    let mut out = String::with_capacity(body.len());
+    out.extend(
+        body.bytes()
+            .take(at)
+            .map(|b| if b == b'\n' { '\n' } else { ' ' }),
+    );
+    out.push_str(body.get(at..).unwrap_or(""));
+    out
 }
 
-/// A resource object, or the JSON type of what arrived instead.
-struct MaybeResource<'a>(Result<Resource<'a>, &'static str>);
-
-impl<'de> Deserialize<'de> for MaybeResource<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = MaybeResource<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a resource object")
-            }
-            lenient_scalars!(|k| MaybeResource(Err(k)));
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                skip_seq(seq)?;
-                Ok(MaybeResource(Err("an array")))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Ok(MaybeResource(Ok(resource_from_map(map)?)))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Reads the members of a resource object; `links`, `meta` and unknown members are skipped.
-fn resource_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Resource<'de>, A::Error> {
-    let mut res = Resource::default();
-    while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-        match k.as_ref() {
-            "id" => res.id = Some(map.next_value::<Member<'de>>()?),
-            "type" => res.kind = Some(map.next_value::<Member<'de>>()?),
-            "attributes" => res.attributes = map.next_value::<Attributes<'de>>()?.0,
-            "relationships" => res.relationships = map.next_value::<Relationships<'de>>()?.0,
-            _ => {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-    }
-    Ok(res)
-}
+/// serde_json's nesting limit (its `remaining_depth` at the start of a document).
+const SERDE_DEPTH: usize = 128;
 
 /// Deepest nesting accepted inside one attribute value. serde_json refuses to read documents
 /// nested deeper than 128 levels, and so do most JSON readers downstream; raw values are copied
 /// without being parsed, so the limit is checked here (the attribute sits 4 levels down).
 const MAX_ATTRIBUTE_DEPTH: usize = 124;
 
-/// True when `json` opens more than `limit` arrays/objects at once (brackets inside strings ignored).
-fn nested_deeper_than(json: &str, limit: usize) -> bool {
-    let bytes = json.as_bytes();
-    if !bytes.iter().any(|b| matches!(b, b'[' | b'{')) {
-        return false;
-    }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
+/// What a typed value turned out to be: an object or array whose bracket was just consumed, or
+/// a scalar that was read (its JSON type).
+enum Open {
+    Object,
+    Array,
+    Scalar(&'static str),
 }
 
-/// The `attributes` object as borrowed name/raw-value pairs; anything else reads as `None`.
-struct Attributes<'a>(Option<Vec<(Cow<'a, str>, &'a RawValue)>>);
-
-impl<'de> Deserialize<'de> for Attributes<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Attributes<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("attributes")
-            }
-            lenient_scalars!(|_| Attributes(None));
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                skip_seq(seq)?;
-                Ok(Attributes(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut attrs: Vec<(Cow<'de, str>, &'de RawValue)> =
-                    Vec::with_capacity(map.size_hint().unwrap_or(16).min(256));
-                while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
-                    let value = map.next_value::<&'de RawValue>()?;
-                    if nested_deeper_than(value.get(), MAX_ATTRIBUTE_DEPTH) {
-                        return Err(de::Error::custom("recursion limit exceeded"));
-                    }
-                    match attrs.iter_mut().find(|(n, _)| *n == name) {
-                        Some(slot) => slot.1 = value,
-                        None => attrs.push((name, value)),
-                    }
-                }
-                Ok(Attributes(Some(attrs)))
-            }
-        }
-        d.deserialize_any(V)
-    }
+/// Eight copies of a byte, for the word-at-a-time string scan.
+const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
 }
 
-/// The `relationships` object: only relationships with a usable `data` member are kept.
-struct Relationships<'a>(Vec<(Cow<'a, str>, RelData<'a>)>);
+/// The single-pass reader over the body's bytes.
+struct Scanner<'a> {
+    src: &'a str,
+    bytes: &'a [u8],
+    /// The next byte to read.
+    pos: usize,
+    /// Typed levels serde_json would still open (its `remaining_depth`).
+    depth: usize,
+    /// Open brackets of the value being skipped (kept to reuse the allocation).
+    frames: Vec<u8>,
+}
 
-impl<'de> Deserialize<'de> for Relationships<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Relationships<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("relationships")
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Skips JSON whitespace and returns the next byte.
+    fn ws(&mut self) -> Option<u8> {
+        while let Some(b) = self.peek() {
+            if !matches!(b, b' ' | b'\n' | b'\t' | b'\r') {
+                return Some(b);
             }
-            lenient_scalars!(|_| Relationships(Vec::new()));
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                skip_seq(seq)?;
-                Ok(Relationships(Vec::new()))
+            self.pos += 1;
+        }
+        None
+    }
+
+    fn slice(&self, start: usize) -> &'a str {
+        self.src.get(start..self.pos).unwrap_or("")
+    }
+
+    /// Reads a value the way serde_json's typed reader does: an object or array is entered
+    /// (counting towards the nesting limit; the caller reads its members with [`Self::next_key`]
+    /// or [`Self::next_elem`]), a scalar is read and checked.
+    fn open(&mut self) -> Result<Open, Bad> {
+        let open = match self.ws() {
+            Some(b'{') => Open::Object,
+            Some(b'[') => Open::Array,
+            _ => return self.typed_scalar().map(Open::Scalar),
+        };
+        self.depth -= 1;
+        if self.depth == 0 {
+            return Err(Bad::Deep);
+        }
+        self.pos += 1;
+        Ok(open)
+    }
+
+    /// Reads a scalar as serde_json's typed reader does and returns its JSON type.
+    fn typed_scalar(&mut self) -> Result<&'static str, Bad> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'"') => {
+                self.string(true).map_err(|()| Bad::Typed(start))?;
+                Ok("a string")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut rels: Vec<(Cow<'de, str>, RelData<'de>)> = Vec::new();
-                while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
-                    let rel = map.next_value::<Relationship<'de>>()?.0;
+            Some(b'-' | b'0'..=b'9') => {
+                self.number().map_err(|()| Bad::Typed(start))?;
+                // The range is serde_json's to judge (its float conversion decides what overflows).
+                match serde_json::from_str::<Value>(self.slice(start)) {
+                    Ok(_) => Ok("a number"),
+                    Err(_) => Err(Bad::Typed(start)),
+                }
+            }
+            Some(b't' | b'f' | b'n') => {
+                let kind = self.literal().map_err(|()| Bad::Typed(start))?;
+                Ok(kind)
+            }
+            _ => Err(Bad::Syntax),
+        }
+    }
+
+    /// The next key of a typed object (its colon consumed), or `None` after its closing brace.
+    /// `first` is true until the first member has been read.
+    fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, Bad> {
+        match self.ws() {
+            Some(b'}') => {
+                self.pos += 1;
+                self.depth += 1;
+                return Ok(None);
+            }
+            Some(b',') if !*first => {
+                self.pos += 1;
+                self.ws();
+            }
+            Some(_) if *first => *first = false,
+            _ => return Err(Bad::Syntax),
+        }
+        let start = self.pos;
+        if self.peek() != Some(b'"') {
+            return Err(Bad::Syntax);
+        }
+        let escaped = self.string(true).map_err(|()| Bad::Typed(start))?;
+        let inner = self.src.get(start + 1..self.pos - 1).unwrap_or("");
+        let key = if escaped {
+            Cow::Owned(unescape(inner))
+        } else {
+            Cow::Borrowed(inner)
+        };
+        if self.ws() != Some(b':') {
+            return Err(Bad::Syntax);
+        }
+        self.pos += 1;
+        Ok(Some(key))
+    }
+
+    /// Whether a typed array has another element (the comma consumed); false after its `]`.
+    fn next_elem(&mut self, first: &mut bool) -> Result<bool, Bad> {
+        match self.ws() {
+            Some(b']') => {
+                self.pos += 1;
+                self.depth += 1;
+                return Ok(false);
+            }
+            Some(b',') if !*first => {
+                self.pos += 1;
+                if matches!(self.ws(), Some(b']') | None) {
+                    return Err(Bad::Syntax);
+                }
+            }
+            Some(_) if *first => *first = false,
+            _ => return Err(Bad::Syntax),
+        }
+        Ok(true)
+    }
+
+    /// Skips the rest of a typed array whose elements are not used.
+    fn skip_elements(&mut self) -> Result<(), Bad> {
+        let mut first = true;
+        while self.next_elem(&mut first)? {
+            self.skip_value()?;
+        }
+        Ok(())
+    }
+
+    /// Skips the rest of a typed object whose members are not used (keys are still checked).
+    fn skip_members(&mut self) -> Result<(), Bad> {
+        let mut first = true;
+        while self.next_key(&mut first)?.is_some() {
+            self.skip_value()?;
+        }
+        Ok(())
+    }
+
+    /// Reads a whole typed value (`links`, `meta`): every level checked as serde_json's `Value`
+    /// reader does.
+    fn typed_value(&mut self) -> Result<(), Bad> {
+        match self.open()? {
+            Open::Object => {
+                let mut first = true;
+                while self.next_key(&mut first)?.is_some() {
+                    self.typed_value()?;
+                }
+            }
+            Open::Array => {
+                let mut first = true;
+                while self.next_elem(&mut first)? {
+                    self.typed_value()?;
+                }
+            }
+            Open::Scalar(_) => {}
+        }
+        Ok(())
+    }
+
+    /// A typed value as a `serde_json::Value` (`links`, `meta`: small, and read by the paging code).
+    fn tree(&mut self) -> Result<Value, Bad> {
+        self.ws();
+        let start = self.pos;
+        self.typed_value()?;
+        // Checked above exactly as serde_json checks it, so this read cannot fail.
+        Ok(serde_json::from_str(self.slice(start)).unwrap_or(Value::Null))
+    }
+
+    /// Skips one value as serde_json's skipping reader does (syntax only); returns the deepest
+    /// bracket nesting inside it. Iterative, so deep nesting cannot exhaust the stack.
+    fn skip_value(&mut self) -> Result<usize, Bad> {
+        self.frames.clear();
+        let mut deepest = 0;
+        loop {
+            // A value.
+            match self.ws() {
+                Some(b'"') => self.string(false).map(drop).map_err(|()| Bad::Syntax)?,
+                Some(open @ (b'[' | b'{')) => {
+                    self.pos += 1;
+                    self.frames.push(open);
+                    deepest = deepest.max(self.frames.len());
+                    let close = if open == b'[' { b']' } else { b'}' };
+                    if self.ws() == Some(close) {
+                        self.pos += 1;
+                        self.frames.pop();
+                    } else {
+                        if open == b'{' {
+                            self.skipped_key()?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'-' | b'0'..=b'9') => self.number().map_err(|()| Bad::Syntax)?,
+                Some(b't' | b'f' | b'n') => self.literal().map(drop).map_err(|()| Bad::Syntax)?,
+                _ => return Err(Bad::Syntax),
+            }
+            // After a value: close brackets until a comma starts the next one.
+            loop {
+                let Some(&frame) = self.frames.last() else {
+                    return Ok(deepest);
+                };
+                match (self.ws(), frame) {
+                    (Some(b','), _) => {
+                        self.pos += 1;
+                        if frame == b'{' {
+                            self.skipped_key()?;
+                        }
+                        break;
+                    }
+                    (Some(b']'), b'[') | (Some(b'}'), b'{') => {
+                        self.pos += 1;
+                        self.frames.pop();
+                    }
+                    _ => return Err(Bad::Syntax),
+                }
+            }
+        }
+    }
+
+    /// A key inside a skipped object, and its colon.
+    fn skipped_key(&mut self) -> Result<(), Bad> {
+        if self.ws() != Some(b'"') {
+            return Err(Bad::Syntax);
+        }
+        self.string(false).map_err(|()| Bad::Syntax)?;
+        if self.ws() != Some(b':') {
+            return Err(Bad::Syntax);
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Reads a string whose opening quote is at `pos`; returns whether it has escapes. With
+    /// `check`, a `\u` escape of a surrogate must be a well-formed pair (serde_json's rule for
+    /// strings it reads as text); without, any four hex digits do (its rule for skipped strings).
+    fn string(&mut self, check: bool) -> Result<bool, ()> {
+        self.pos += 1;
+        let mut escaped = false;
+        loop {
+            self.skip_plain();
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(escaped);
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    self.pos += 1;
+                    self.escape(check)?;
+                }
+                // A control character, or the end of the body.
+                _ => return Err(()),
+            }
+        }
+    }
+
+    /// Moves `pos` to the next `"`, `\` or control character (or the end), eight bytes at a time.
+    fn skip_plain(&mut self) {
+        const ONES: u64 = splat(1);
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        let mut chunks = rest.chunks_exact(8);
+        for chunk in &mut chunks {
+            let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            // A byte's high bit is set in `hit` where it is below 0x20, a quote or a backslash;
+            // a false hit can only follow a true one, so the lowest hit is the first match.
+            let control = w.wrapping_sub(splat(0x20)) & !w;
+            let quote = (w ^ splat(b'"')).wrapping_sub(ONES) & !(w ^ splat(b'"'));
+            let backslash = (w ^ splat(b'\\')).wrapping_sub(ONES) & !(w ^ splat(b'\\'));
+            let hit = (control | quote | backslash) & splat(0x80);
+            if hit != 0 {
+                self.pos += hit.trailing_zeros() as usize / 8;
+                return;
+            }
+            self.pos += 8;
+        }
+        for &b in chunks.remainder() {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                return;
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// An escape after its backslash.
+    fn escape(&mut self, check: bool) -> Result<(), ()> {
+        let c = self.peek().ok_or(())?;
+        self.pos += 1;
+        match c {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
+            b'u' => {
+                let unit = self.hex4()?;
+                if !check {
+                    return Ok(());
+                }
+                match unit {
+                    0xDC00..=0xDFFF => Err(()),
+                    0xD800..=0xDBFF => {
+                        if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                            return Err(());
+                        }
+                        self.pos += 2;
+                        match self.hex4()? {
+                            0xDC00..=0xDFFF => Ok(()),
+                            _ => Err(()),
+                        }
+                    }
+                    _ => Ok(()),
+                }
+            }
+            _ => Err(()),
+        }
+    }
+
+    /// Four hex digits.
+    fn hex4(&mut self) -> Result<u32, ()> {
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(())?;
+        self.pos += 4;
+        hex_value(digits).ok_or(())
+    }
+
+    /// A number, checked as serde_json's skipping reader checks it (syntax only).
+    fn number(&mut self) -> Result<(), ()> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => {
+                self.pos += 1;
+                if self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                    return Err(());
+                }
+            }
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(()),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.at_least_one_digit()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            self.at_least_one_digit()?;
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    fn at_least_one_digit(&mut self) -> Result<(), ()> {
+        if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        self.digits();
+        Ok(())
+    }
+
+    /// `true`, `false` or `null`; returns the JSON type.
+    fn literal(&mut self) -> Result<&'static str, ()> {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        let (word, kind): (&[u8], _) = match rest.first() {
+            Some(b't') => (b"true", "a boolean"),
+            Some(b'f') => (b"false", "a boolean"),
+            _ => (b"null", "null"),
+        };
+        if !rest.starts_with(word) {
+            return Err(());
+        }
+        self.pos += word.len();
+        Ok(kind)
+    }
+
+    /// A raw member (`id`, `type`): skipped, kept as its JSON text.
+    fn member(&mut self) -> Result<Member<'a>, Bad> {
+        self.ws();
+        let start = self.pos;
+        self.skip_value()?;
+        let raw = self.slice(start);
+        // A JSON string without escapes is its own text between the quotes.
+        let text = raw
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .filter(|inner| !inner.contains('\\'));
+        Ok(Member { raw, text })
+    }
+
+    /// The members of the document object.
+    fn doc(&mut self) -> Result<Doc<'a>, Bad> {
+        let mut doc = Doc {
+            data: Data::Missing,
+            included: Vec::new(),
+            links: None,
+            meta: None,
+        };
+        let mut first = true;
+        while let Some(key) = self.next_key(&mut first)? {
+            match key.as_ref() {
+                "data" => doc.data = self.data()?,
+                "included" => doc.included = self.included()?,
+                "links" => doc.links = Some(self.tree()?),
+                "meta" => doc.meta = Some(self.tree()?),
+                _ => {
+                    self.skip_value()?;
+                }
+            }
+        }
+        Ok(doc)
+    }
+
+    /// The primary `data`.
+    fn data(&mut self) -> Result<Data<'a>, Bad> {
+        Ok(match self.open()? {
+            Open::Object => Data::One(self.resource()?),
+            Open::Array => {
+                let mut items = Vec::new();
+                let mut first = true;
+                while self.next_elem(&mut first)? {
+                    items.push(match self.maybe_resource()? {
+                        Ok(res) => Item::Res(res),
+                        Err(kind) => Item::NotObject(kind),
+                    });
+                }
+                Data::Many(items)
+            }
+            Open::Scalar(kind) => Data::Other(kind),
+        })
+    }
+
+    /// `included`: the resources of an array (other items dropped); anything else reads as empty.
+    fn included(&mut self) -> Result<Vec<Resource<'a>>, Bad> {
+        let mut items = Vec::new();
+        match self.open()? {
+            Open::Array => {
+                let mut first = true;
+                while self.next_elem(&mut first)? {
+                    if let Ok(res) = self.maybe_resource()? {
+                        items.push(res);
+                    }
+                }
+            }
+            Open::Object => self.skip_members()?,
+            Open::Scalar(_) => {}
+        }
+        Ok(items)
+    }
+
+    /// A resource object, or the JSON type of what arrived instead.
+    fn maybe_resource(&mut self) -> Result<Result<Resource<'a>, &'static str>, Bad> {
+        Ok(match self.open()? {
+            Open::Object => Ok(self.resource()?),
+            Open::Array => {
+                self.skip_elements()?;
+                Err("an array")
+            }
+            Open::Scalar(kind) => Err(kind),
+        })
+    }
+
+    /// The members of a resource object; `links`, `meta` and unknown members are skipped.
+    fn resource(&mut self) -> Result<Resource<'a>, Bad> {
+        let mut res = Resource::default();
+        let mut first = true;
+        while let Some(key) = self.next_key(&mut first)? {
+            match key.as_ref() {
+                "id" => res.id = Some(self.member()?),
+                "type" => res.kind = Some(self.member()?),
+                "attributes" => res.attributes = self.attributes()?,
+                "relationships" => res.relationships = self.relationships()?,
+                _ => {
+                    self.skip_value()?;
+                }
+            }
+        }
+        Ok(res)
+    }
+
+    /// `attributes` as names and raw values when it is an object; `None` otherwise.
+    fn attributes(&mut self) -> Result<Option<Attributes<'a>>, Bad> {
+        match self.open()? {
+            Open::Object => {}
+            Open::Array => {
+                self.skip_elements()?;
+                return Ok(None);
+            }
+            Open::Scalar(_) => return Ok(None),
+        }
+        let mut attrs: Attributes<'a> = Vec::with_capacity(16);
+        let mut first = true;
+        while let Some(name) = self.next_key(&mut first)? {
+            self.ws();
+            let start = self.pos;
+            if self.skip_value()? > MAX_ATTRIBUTE_DEPTH {
+                return Err(Bad::Deep);
+            }
+            let value = self.slice(start);
+            match attrs.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = value,
+                None => attrs.push((name, value)),
+            }
+        }
+        Ok(Some(attrs))
+    }
+
+    /// `relationships`: those with a usable `data` member, names unique (the last one wins).
+    fn relationships(&mut self) -> Result<Vec<(Cow<'a, str>, RelData<'a>)>, Bad> {
+        let mut rels: Vec<(Cow<'a, str>, RelData<'a>)> = Vec::new();
+        match self.open()? {
+            Open::Object => {
+                let mut first = true;
+                while let Some(name) = self.next_key(&mut first)? {
+                    let rel = self.relationship()?;
                     // A repeated name replaces the earlier one (as in a JSON object read by serde_json).
                     rels.retain(|(n, _)| *n != name);
                     if !matches!(rel, RelData::Absent) {
                         rels.push((name, rel));
                     }
                 }
-                Ok(Relationships(rels))
             }
+            Open::Array => self.skip_elements()?,
+            Open::Scalar(_) => {}
         }
-        d.deserialize_any(V)
+        Ok(rels)
     }
-}
 
-/// One relationship object; only `data` is read.
-struct Relationship<'a>(RelData<'a>);
-
-impl<'de> Deserialize<'de> for Relationship<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Relationship<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a relationship object")
-            }
-            lenient_scalars!(|_| Relationship(RelData::Absent));
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                skip_seq(seq)?;
-                Ok(Relationship(RelData::Absent))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut data = RelData::Absent;
-                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-                    if k == "data" {
-                        data = map.next_value::<RelDataDe<'de>>()?.0;
+    /// One relationship object; only `data` is read (the last one when repeated).
+    fn relationship(&mut self) -> Result<RelData<'a>, Bad> {
+        let mut data = RelData::Absent;
+        match self.open()? {
+            Open::Object => {
+                let mut first = true;
+                while let Some(key) = self.next_key(&mut first)? {
+                    if key == "data" {
+                        data = self.rel_data()?;
                     } else {
-                        map.next_value::<IgnoredAny>()?;
+                        self.skip_value()?;
                     }
                 }
-                Ok(Relationship(data))
             }
+            Open::Array => self.skip_elements()?,
+            Open::Scalar(_) => {}
         }
-        d.deserialize_any(V)
+        Ok(data)
     }
-}
 
-/// A relationship's `data`: null, one linkage object, or an array of them.
-struct RelDataDe<'a>(RelData<'a>);
-
-impl<'de> Deserialize<'de> for RelDataDe<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RelDataDe<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("relationship data")
-            }
-            lenient_scalars!(|k| RelDataDe(if k == "null" {
-                RelData::Null
-            } else {
-                RelData::Absent
-            }));
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    /// A relationship's `data`: null, one linkage object, or an array of them.
+    fn rel_data(&mut self) -> Result<RelData<'a>, Bad> {
+        Ok(match self.open()? {
+            Open::Object => RelData::One(self.linkage()?),
+            Open::Array => {
                 let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<MaybeLinkage<'de>>()? {
-                    if let Some(l) = item.0 {
-                        items.push(l);
+                let mut first = true;
+                while self.next_elem(&mut first)? {
+                    match self.open()? {
+                        Open::Object => items.push(self.linkage()?),
+                        Open::Array => self.skip_elements()?,
+                        Open::Scalar(_) => {}
                     }
                 }
-                Ok(RelDataDe(RelData::Many(items)))
+                RelData::Many(items)
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Ok(RelDataDe(RelData::One(linkage_from_map(map)?)))
+            Open::Scalar("null") => RelData::Null,
+            Open::Scalar(_) => RelData::Absent,
+        })
+    }
+
+    /// `id` and `type` of a resource identifier; other members (`meta`) are skipped.
+    fn linkage(&mut self) -> Result<Linkage<'a>, Bad> {
+        let mut link = Linkage::default();
+        let mut first = true;
+        while let Some(key) = self.next_key(&mut first)? {
+            match key.as_ref() {
+                "id" => link.id = Some(self.member()?),
+                "type" => link.kind = Some(self.member()?),
+                _ => {
+                    self.skip_value()?;
+                }
             }
         }
-        d.deserialize_any(V)
+        Ok(link)
     }
 }
 
-/// A linkage object, or `None` for anything else.
-struct MaybeLinkage<'a>(Option<Linkage<'a>>);
-
-impl<'de> Deserialize<'de> for MaybeLinkage<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = MaybeLinkage<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a resource identifier")
-            }
-            lenient_scalars!(|_| MaybeLinkage(None));
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                skip_seq(seq)?;
-                Ok(MaybeLinkage(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Ok(MaybeLinkage(Some(linkage_from_map(map)?)))
-            }
-        }
-        d.deserialize_any(V)
-    }
+/// The value of four hex digits.
+fn hex_value(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |acc, &d| {
+        char::from(d).to_digit(16).map(|v| acc << 4 | v)
+    })
 }
 
-/// Reads `id` and `type` of a resource identifier; other members (`meta`) are skipped.
-fn linkage_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Linkage<'de>, A::Error> {
-    let mut l = Linkage::default();
-    while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-        match k.as_ref() {
-            "id" => l.id = Some(map.next_value::<Member<'de>>()?),
-            "type" => l.kind = Some(map.next_value::<Member<'de>>()?),
-            _ => {
-                map.next_value::<IgnoredAny>()?;
+/// The text of a checked JSON string's contents (between the quotes) that has escapes.
+fn unescape(inner: &str) -> String {
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        let esc = rest.as_bytes().get(i + 1).copied().unwrap_or(b'\\');
+        let mut used = 2;
+        let c = match esc {
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let unit = |at: usize| {
+                    rest.as_bytes()
+                        .get(at..at + 4)
+                        .and_then(hex_value)
+                        .unwrap_or(0xFFFD)
+                };
+                let high = unit(i + 2);
+                used = 6;
+                let code = if (0xD800..=0xDBFF).contains(&high) {
+                    // Checked: a low surrogate escape follows.
+                    used = 12;
+                    0x10000 + ((high - 0xD800) << 10) + (unit(i + 8).wrapping_sub(0xDC00) & 0x3FF)
+                } else {
+                    high
+                };
+                char::from_u32(code).unwrap_or('\u{FFFD}')
             }
-        }
+            other => char::from(other),
+        };
+        out.push(c);
+        rest = rest.get(i + used..).unwrap_or("");
     }
-    Ok(l)
+    out.push_str(rest);
+    out
 }

@@ -12,12 +12,11 @@
 //! - Primary records resolve relationship linkage from `included`; included records keep their own
 //!   relationships as `{id, type}` records (one level only, so cycles are impossible).
 //!
-//! Records borrow from the parsed document and serialize straight to the output: nothing is cloned.
+//! Records are written straight into the output text as compact JSON (what `serde_json::to_string`
+//! wrote before: same bytes), borrowing everything from the parsed document: ids, types and
+//! attribute values are copied verbatim, names are written as JSON strings.
 
 use super::parse::{Linkage, Member, RelData, Resource};
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::Serialize;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -40,41 +39,13 @@ fn text(member: Option<Member<'_>>) -> Option<&str> {
     member.and_then(|m| m.text)
 }
 
-/// One output value of a record.
-pub(crate) enum Field<'p> {
-    /// JSON from the input, copied verbatim.
-    Json(&'p RawValue),
-    /// A string made here.
-    Text(String),
-    /// JSON null.
-    Null,
-    /// A nested record (to-one relationship).
-    One(Box<Record<'p>>),
-    /// Nested records (to-many relationship).
-    Many(Vec<Record<'p>>),
-}
-
-/// A flat record, ready to serialize.
-pub(crate) struct Record<'p> {
-    fields: Vec<(Cow<'p, str>, Field<'p>)>,
-}
-
-impl Record<'_> {
-    fn has(&self, key: &str) -> bool {
-        self.fields.iter().any(|(k, _)| k == key)
-    }
-}
-
-/// `https://apps.apple.com/app/id<id>` for an app with an all-digit id.
-fn app_store_url(kind: Option<Member<'_>>, id: Option<Member<'_>>) -> Option<String> {
+/// The all-digit id of an app (`type == "apps"`), for `https://apps.apple.com/app/id<id>`.
+fn app_id<'m>(kind: Option<Member<'m>>, id: Option<Member<'m>>) -> Option<&'m str> {
     match (text(kind), text(id)) {
-        (Some(t), Some(i))
-            if t == "apps"
-                && !i.is_empty()
-                && i.len() <= 32
-                && i.bytes().all(|b| b.is_ascii_digit()) =>
+        (Some("apps"), Some(i))
+            if !i.is_empty() && i.len() <= 32 && i.bytes().all(|b| b.is_ascii_digit()) =>
         {
-            Some(format!("https://apps.apple.com/app/id{i}"))
+            Some(i)
         }
         _ => None,
     }
@@ -89,136 +60,156 @@ fn renamed_attribute(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Flattens one resource. With `index`, relationship linkage is resolved from `included`;
-/// without it, linkage becomes `{id, type}` records.
-pub(crate) fn flatten<'p>(res: &'p Resource<'_>, index: Option<&Index<'p, '_>>) -> Record<'p> {
-    let attr_len = res.attributes.as_ref().map_or(0, Vec::len);
-    let mut rec = Record {
-        fields: Vec::with_capacity(3 + attr_len + res.relationships.len()),
-    };
-    push_identity(&mut rec, res.id, res.kind);
-    let has_attribute = |key: &str| {
-        res.attributes
-            .as_ref()
-            .is_some_and(|a| a.iter().any(|(n, _)| n == key))
-    };
-    if let Some(attrs) = &res.attributes {
-        for (name, value) in attrs {
-            match renamed_attribute(name) {
-                None => rec
-                    .fields
-                    .push((Cow::Borrowed(name.as_ref()), Field::Json(value))),
-                Some(new) if !has_attribute(new) => {
-                    rec.fields.push((Cow::Borrowed(new), Field::Json(value)));
-                }
-                Some(_) => {}
-            }
+/// One record being written: the output and the keys written so far (for the renaming rules).
+struct Writer<'o, 'p> {
+    out: &'o mut String,
+    keys: Vec<Cow<'p, str>>,
+}
+
+impl<'p> Writer<'_, 'p> {
+    /// Writes `key` (after a comma unless it is the first) and its colon.
+    fn key(&mut self, key: Cow<'p, str>) {
+        if !self.keys.is_empty() {
+            self.out.push(',');
+        }
+        write_str(self.out, &key);
+        self.out.push(':');
+        self.keys.push(key);
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key)
+    }
+
+    /// `id` and `type` as sent, then `appStoreUrl` when `url` (and the resource is an app).
+    fn identity(&mut self, id: Option<Member<'p>>, kind: Option<Member<'p>>) {
+        if let Some(id) = id {
+            self.key(Cow::Borrowed("id"));
+            self.out.push_str(id.raw);
+        }
+        if let Some(kind) = kind {
+            self.key(Cow::Borrowed("type"));
+            self.out.push_str(kind.raw);
         }
     }
+
+    fn app_store_url(&mut self, app: &str) {
+        self.key(Cow::Borrowed("appStoreUrl"));
+        self.out.push_str("\"https://apps.apple.com/app/id");
+        self.out.push_str(app);
+        self.out.push('"');
+    }
+}
+
+/// Writes one resource as a flat record. With `index`, relationship linkage is resolved from
+/// `included`; without it, linkage becomes `{id, type}` records.
+pub(crate) fn write_resource<'p>(
+    out: &mut String,
+    res: &'p Resource<'_>,
+    index: Option<&Index<'p, '_>>,
+) {
+    let attrs: &'p [(Cow<'_, str>, &str)] = res.attributes.as_deref().unwrap_or_default();
+    let mut w = Writer {
+        out,
+        keys: Vec::with_capacity(3 + attrs.len() + res.relationships.len()),
+    };
+    w.out.push('{');
+    w.identity(res.id, res.kind);
+    let has_attribute = |key: &str| attrs.iter().any(|(n, _)| n == key);
+    for (name, value) in attrs {
+        let key = match renamed_attribute(name) {
+            None => name.as_ref(),
+            Some(new) if !has_attribute(new) => new,
+            Some(_) => continue,
+        };
+        w.key(Cow::Borrowed(key));
+        w.out.push_str(value);
+    }
     if !has_attribute("appStoreUrl") {
-        if let Some(url) = app_store_url(res.kind, res.id) {
-            rec.fields
-                .push((Cow::Borrowed("appStoreUrl"), Field::Text(url)));
+        if let Some(app) = app_id(res.kind, res.id) {
+            w.app_store_url(app);
         }
     }
     for (name, data) in &res.relationships {
-        let value = match data {
-            RelData::Absent => continue,
-            RelData::Null => Field::Null,
-            RelData::One(link) => Field::One(Box::new(resolve(link, index))),
-            RelData::Many(links) => Field::Many(links.iter().map(|l| resolve(l, index)).collect()),
-        };
-        let key: Cow<'p, str> = if rec.has(name) {
+        if matches!(data, RelData::Absent) {
+            continue;
+        }
+        let key: Cow<'p, str> = if w.has(name) {
             let alt = format!("{name}Relationship");
-            if rec.has(&alt) {
+            if w.has(&alt) {
                 continue;
             }
             Cow::Owned(alt)
         } else {
             Cow::Borrowed(name.as_ref())
         };
-        rec.fields.push((key, value));
-    }
-    rec
-}
-
-fn push_identity<'p>(rec: &mut Record<'p>, id: Option<Member<'p>>, kind: Option<Member<'p>>) {
-    if let Some(id) = id {
-        rec.fields.push((Cow::Borrowed("id"), Field::Json(id.raw)));
-    }
-    if let Some(kind) = kind {
-        rec.fields
-            .push((Cow::Borrowed("type"), Field::Json(kind.raw)));
-    }
-}
-
-/// The record for one linkage: the included resource when known, else a minimal `{id, type}`.
-fn resolve<'p>(link: &'p Linkage<'p>, index: Option<&Index<'p, '_>>) -> Record<'p> {
-    if let (Some(index), Some(t), Some(i)) = (index, text(link.kind), text(link.id)) {
-        if let Some(res) = index.get(&(t, i)) {
-            return flatten(res, None);
-        }
-    }
-    let mut rec = Record {
-        fields: Vec::with_capacity(3),
-    };
-    push_identity(&mut rec, link.id, link.kind);
-    if let Some(url) = app_store_url(link.kind, link.id) {
-        rec.fields
-            .push((Cow::Borrowed("appStoreUrl"), Field::Text(url)));
-    }
-    rec
-}
-
-impl Serialize for Record<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.fields.len()))?;
-        for (k, v) in &self.fields {
-            map.serialize_entry(k.as_ref(), v)?;
-        }
-        map.end()
-    }
-}
-
-impl Serialize for Field<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Field::Json(v) => v.serialize(s),
-            Field::Text(t) => s.serialize_str(t),
-            Field::Null => s.serialize_unit(),
-            Field::One(r) => r.serialize(s),
-            Field::Many(rs) => {
-                let mut seq = s.serialize_seq(Some(rs.len()))?;
-                for r in rs {
-                    seq.serialize_element(r)?;
+        w.key(key);
+        match data {
+            RelData::Absent => {}
+            RelData::Null => w.out.push_str("null"),
+            RelData::One(link) => write_linkage(w.out, link, index),
+            RelData::Many(links) => {
+                w.out.push('[');
+                for (i, link) in links.iter().enumerate() {
+                    if i > 0 {
+                        w.out.push(',');
+                    }
+                    write_linkage(w.out, link, index);
                 }
-                seq.end()
+                w.out.push(']');
             }
         }
     }
+    w.out.push('}');
 }
 
-/// The shaped list: `{"value": [...], "nextLink": "...", "total": n}`.
-pub(crate) struct List<'p> {
-    /// The records.
-    pub value: Vec<Record<'p>>,
-    /// The gateway URL of the next page.
-    pub next_link: Option<String>,
-    /// `meta.paging.total`.
-    pub total: Option<u64>,
-}
-
-impl Serialize for List<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let len = 1 + usize::from(self.next_link.is_some()) + usize::from(self.total.is_some());
-        let mut map = s.serialize_map(Some(len))?;
-        map.serialize_entry("value", &self.value)?;
-        if let Some(link) = &self.next_link {
-            map.serialize_entry("nextLink", link)?;
+/// The record for one linkage: the included resource when known, else a minimal `{id, type}`.
+fn write_linkage<'p>(out: &mut String, link: &'p Linkage<'p>, index: Option<&Index<'p, '_>>) {
+    if let (Some(index), Some(t), Some(i)) = (index, text(link.kind), text(link.id)) {
+        if let Some(res) = index.get(&(t, i)) {
+            return write_resource(out, res, None);
         }
-        if let Some(total) = &self.total {
-            map.serialize_entry("total", total)?;
-        }
-        map.end()
     }
+    let mut w = Writer {
+        out,
+        keys: Vec::with_capacity(3),
+    };
+    w.out.push('{');
+    w.identity(link.id, link.kind);
+    if let Some(app) = app_id(link.kind, link.id) {
+        w.app_store_url(app);
+    }
+    w.out.push('}');
+}
+
+/// Writes `s` as a JSON string the way serde_json does: `"` and `\` escaped, control characters
+/// as `\b \t \n \f \r` or `\u00xx`, everything else (including non-ASCII) as it is.
+pub(crate) fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            0x08 => 'b',
+            0x0C => 'f',
+            b'\n' => 'n',
+            b'\r' => 'r',
+            b'\t' => 't',
+            0..=0x1F => 'u',
+            _ => continue,
+        };
+        out.push_str(s.get(start..i).unwrap_or(""));
+        out.push('\\');
+        out.push(short);
+        if short == 'u' {
+            out.push_str("00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
+        }
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or(""));
+    out.push('"');
 }
