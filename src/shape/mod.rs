@@ -222,11 +222,11 @@ fn shape_records(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
             out.push_str("{\"value\":[");
             for (i, res) in resources.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push_str(",");
                 }
                 records::write_resource(&mut out, res, Some(&index));
             }
-            out.push(']');
+            out.push_str("]");
             if let Some(link) = next_link {
                 out.push_str(",\"nextLink\":");
                 records::write_str(&mut out, &link);
@@ -235,7 +235,7 @@ fn shape_records(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
                 out.push_str(",\"total\":");
                 out.push_str(&total.to_string());
             }
-            out.push('}');
+            out.push_str("}");
         }
     }
     Shaped { status, body: out }

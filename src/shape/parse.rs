@@ -85,8 +85,20 @@ pub(crate) enum RelData<'a> {
     Many(Vec<Linkage<'a>>),
 }
 
-/// Attribute names and raw values, in Apple's order.
-pub(crate) type Attributes<'a> = Vec<(Cow<'a, str>, &'a str)>;
+/// One attribute of a resource.
+#[derive(Debug)]
+pub(crate) struct Attribute<'a> {
+    /// The name (escapes decoded).
+    pub name: Cow<'a, str>,
+    /// The value's JSON as sent (copied to the output verbatim).
+    pub value: &'a str,
+    /// The input text `"name":value` when it is exactly what the output needs (no escapes in the
+    /// name, no whitespace): copied in one piece.
+    pub member: Option<&'a str>,
+}
+
+/// Attributes in Apple's order.
+pub(crate) type Attributes<'a> = Vec<Attribute<'a>>;
 
 /// A resource object, reduced to what shaping uses.
 #[derive(Debug, Default)]
@@ -163,6 +175,7 @@ pub(crate) fn document(body: &str) -> Result<Top<'_>, Bad> {
         pos: 0,
         depth: SERDE_DEPTH,
         frames: Vec::new(),
+        key_at: 0,
     };
     let top = match s.open()? {
         Open::Object => Top::Doc(s.doc()?),
@@ -236,24 +249,30 @@ struct Scanner<'a> {
     depth: usize,
     /// Open brackets of the value being skipped (kept to reuse the allocation).
     frames: Vec<u8>,
+    /// Where the last key read starts (its opening quote).
+    key_at: usize,
 }
 
 impl<'a> Scanner<'a> {
+    // The few helpers every byte goes through are inlined even at opt-level "z": as calls they
+    // were a fifth of the time.
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
     /// Skips JSON whitespace and returns the next byte.
+    #[inline(always)]
     fn ws(&mut self) -> Option<u8> {
-        while let Some(b) = self.peek() {
-            if !matches!(b, b' ' | b'\n' | b'\t' | b'\r') {
-                return Some(b);
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\n' | b'\t' | b'\r') => self.pos += 1,
+                other => return other,
             }
-            self.pos += 1;
         }
-        None
     }
 
+    #[inline(always)]
     fn slice(&self, start: usize) -> &'a str {
         self.src.get(start..self.pos).unwrap_or("")
     }
@@ -319,6 +338,7 @@ impl<'a> Scanner<'a> {
         if self.peek() != Some(b'"') {
             return Err(Bad::Syntax);
         }
+        self.key_at = start;
         let escaped = self.string(true).map_err(|()| Bad::Typed(start))?;
         let inner = self.src.get(start + 1..self.pos - 1).unwrap_or("");
         let key = if escaped {
@@ -404,6 +424,10 @@ impl<'a> Scanner<'a> {
     /// Skips one value as serde_json's skipping reader does (syntax only); returns the deepest
     /// bracket nesting inside it. Iterative, so deep nesting cannot exhaust the stack.
     fn skip_value(&mut self) -> Result<usize, Bad> {
+        // Most skipped values are strings (URLs in `links`, attribute values).
+        if self.ws() == Some(b'"') {
+            return self.string(false).map(|_| 0).map_err(|()| Bad::Syntax);
+        }
         self.frames.clear();
         let mut deepest = 0;
         loop {
@@ -468,12 +492,12 @@ impl<'a> Scanner<'a> {
     /// Reads a string whose opening quote is at `pos`; returns whether it has escapes. With
     /// `check`, a `\u` escape of a surrogate must be a well-formed pair (serde_json's rule for
     /// strings it reads as text); without, any four hex digits do (its rule for skipped strings).
+    #[inline(always)]
     fn string(&mut self, check: bool) -> Result<bool, ()> {
         self.pos += 1;
         let mut escaped = false;
         loop {
-            self.skip_plain();
-            match self.peek() {
+            match self.skip_plain() {
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(escaped);
@@ -489,13 +513,15 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Moves `pos` to the next `"`, `\` or control character (or the end), eight bytes at a time.
-    fn skip_plain(&mut self) {
+    /// Moves `pos` to the next `"`, `\` or control character and returns it (`None` at the
+    /// end), eight bytes at a time.
+    #[inline(always)]
+    fn skip_plain(&mut self) -> Option<u8> {
         const ONES: u64 = splat(1);
-        let rest = self.bytes.get(self.pos..).unwrap_or_default();
-        let mut chunks = rest.chunks_exact(8);
-        for chunk in &mut chunks {
-            let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let bytes = self.bytes;
+        let mut pos = self.pos;
+        while let Some(chunk) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
+            let w = u64::from_le_bytes(*chunk);
             // A byte's high bit is set in `hit` where it is below 0x20, a quote or a backslash;
             // a false hit can only follow a true one, so the lowest hit is the first match.
             let control = w.wrapping_sub(splat(0x20)) & !w;
@@ -503,17 +529,20 @@ impl<'a> Scanner<'a> {
             let backslash = (w ^ splat(b'\\')).wrapping_sub(ONES) & !(w ^ splat(b'\\'));
             let hit = (control | quote | backslash) & splat(0x80);
             if hit != 0 {
-                self.pos += hit.trailing_zeros() as usize / 8;
-                return;
+                pos += hit.trailing_zeros() as usize / 8;
+                self.pos = pos;
+                return bytes.get(pos).copied();
             }
-            self.pos += 8;
+            pos += 8;
         }
-        for &b in chunks.remainder() {
+        while let Some(&b) = bytes.get(pos) {
             if b == b'"' || b == b'\\' || b < 0x20 {
-                return;
+                break;
             }
-            self.pos += 1;
+            pos += 1;
         }
+        self.pos = pos;
+        bytes.get(pos).copied()
     }
 
     /// An escape after its backslash.
@@ -613,16 +642,24 @@ impl<'a> Scanner<'a> {
 
     /// A raw member (`id`, `type`): skipped, kept as its JSON text.
     fn member(&mut self) -> Result<Member<'a>, Bad> {
-        self.ws();
+        let quoted = self.ws() == Some(b'"');
         let start = self.pos;
-        self.skip_value()?;
-        let raw = self.slice(start);
-        // A JSON string without escapes is its own text between the quotes.
-        let text = raw
-            .strip_prefix('"')
-            .and_then(|rest| rest.strip_suffix('"'))
-            .filter(|inner| !inner.contains('\\'));
-        Ok(Member { raw, text })
+        let text = if quoted {
+            // A JSON string without escapes is its own text between the quotes.
+            let escaped = self.string(false).map_err(|()| Bad::Syntax)?;
+            if escaped {
+                None
+            } else {
+                self.src.get(start + 1..self.pos - 1)
+            }
+        } else {
+            self.skip_value()?;
+            None
+        };
+        Ok(Member {
+            raw: self.slice(start),
+            text,
+        })
     }
 
     /// The members of the document object.
@@ -635,7 +672,7 @@ impl<'a> Scanner<'a> {
         };
         let mut first = true;
         while let Some(key) = self.next_key(&mut first)? {
-            match key.as_ref() {
+            match text_of(&key) {
                 "data" => doc.data = self.data()?,
                 "included" => doc.included = self.included()?,
                 "links" => doc.links = Some(self.tree()?),
@@ -702,7 +739,7 @@ impl<'a> Scanner<'a> {
         let mut res = Resource::default();
         let mut first = true;
         while let Some(key) = self.next_key(&mut first)? {
-            match key.as_ref() {
+            match text_of(&key) {
                 "id" => res.id = Some(self.member()?),
                 "type" => res.kind = Some(self.member()?),
                 "attributes" => res.attributes = self.attributes()?,
@@ -726,18 +763,40 @@ impl<'a> Scanner<'a> {
             Open::Scalar(_) => return Ok(None),
         }
         let mut attrs: Attributes<'a> = Vec::with_capacity(16);
+        // One bit per (length, first byte) class of the names seen: a repeated name (rare) is only
+        // searched for when its class was seen before.
+        let mut seen = 0u64;
         let mut first = true;
         while let Some(name) = self.next_key(&mut first)? {
+            let key_at = self.key_at;
             self.ws();
             let start = self.pos;
             if self.skip_value()? > MAX_ATTRIBUTE_DEPTH {
                 return Err(Bad::Deep);
             }
             let value = self.slice(start);
-            match attrs.iter_mut().find(|(n, _)| *n == name) {
-                Some(slot) => slot.1 = value,
-                None => attrs.push((name, value)),
+            let member = match name {
+                Cow::Borrowed(n) if start == key_at + n.len() + 3 => Some(self.slice(key_at)),
+                _ => None,
+            };
+            let class =
+                1u64 << ((name.len() * 7 + usize::from(name.bytes().next().unwrap_or(0))) % 64);
+            if seen & class != 0 {
+                if let Some(slot) = attrs
+                    .iter_mut()
+                    .find(|a| text_of(&a.name) == text_of(&name))
+                {
+                    slot.value = value;
+                    slot.member = member;
+                    continue;
+                }
             }
+            seen |= class;
+            attrs.push(Attribute {
+                name,
+                value,
+                member,
+            });
         }
         Ok(Some(attrs))
     }
@@ -770,7 +829,7 @@ impl<'a> Scanner<'a> {
             Open::Object => {
                 let mut first = true;
                 while let Some(key) = self.next_key(&mut first)? {
-                    if key == "data" {
+                    if text_of(&key) == "data" {
                         data = self.rel_data()?;
                     } else {
                         self.skip_value()?;
@@ -809,7 +868,7 @@ impl<'a> Scanner<'a> {
         let mut link = Linkage::default();
         let mut first = true;
         while let Some(key) = self.next_key(&mut first)? {
-            match key.as_ref() {
+            match text_of(&key) {
                 "id" => link.id = Some(self.member()?),
                 "type" => link.kind = Some(self.member()?),
                 _ => {
@@ -818,6 +877,15 @@ impl<'a> Scanner<'a> {
             }
         }
         Ok(link)
+    }
+}
+
+/// The text of a key (`Cow`'s own deref is a call at opt-level "z"; keys are read often).
+#[inline(always)]
+pub(crate) fn text_of<'k>(key: &'k Cow<'_, str>) -> &'k str {
+    match key {
+        Cow::Borrowed(s) => s,
+        Cow::Owned(s) => s.as_str(),
     }
 }
 

@@ -16,7 +16,7 @@
 //! wrote before: same bytes), borrowing everything from the parsed document: ids, types and
 //! attribute values are copied verbatim, names are written as JSON strings.
 
-use super::parse::{Linkage, Member, RelData, Resource};
+use super::parse::{text_of, Attribute, Linkage, Member, RelData, Resource};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -60,45 +60,61 @@ fn renamed_attribute(name: &str) -> Option<&'static str> {
     }
 }
 
-/// One record being written: the output and the keys written so far (for the renaming rules).
-struct Writer<'o, 'p> {
-    out: &'o mut String,
-    keys: Vec<Cow<'p, str>>,
+/// The output key of an attribute: its name, `attributeId`/`attributeType` for `id`/`type`,
+/// or `None` when that name is taken by another attribute (the attribute is dropped).
+fn output_key<'p>(name: &'p str, attrs: &[Attribute<'_>]) -> Option<&'p str> {
+    match renamed_attribute(name) {
+        None => Some(name),
+        Some(new) if !attrs.iter().any(|a| text_of(&a.name) == new) => Some(new),
+        Some(_) => None,
+    }
 }
 
-impl<'p> Writer<'_, 'p> {
-    /// Writes `key` (after a comma unless it is the first) and its colon.
-    fn key(&mut self, key: Cow<'p, str>) {
-        if !self.keys.is_empty() {
-            self.out.push(',');
-        }
-        write_str(self.out, &key);
-        self.out.push(':');
-        self.keys.push(key);
-    }
+/// A bit for the (length, first byte) class of a key: a set of keys as one `u64`, so that most
+/// "is this key taken?" questions are answered without comparing strings.
+#[inline(always)]
+pub(crate) fn key_class(key: &str) -> u64 {
+    1u64 << ((key.len() * 7 + usize::from(key.bytes().next().unwrap_or(0))) % 64)
+}
 
-    fn has(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| k == key)
+/// Writes the comma between members (none before the first).
+#[inline(always)]
+fn separator(out: &mut String, first: &mut bool) {
+    if !*first {
+        out.push_str(",");
     }
+    *first = false;
+}
 
-    /// `id` and `type` as sent, then `appStoreUrl` when `url` (and the resource is an app).
-    fn identity(&mut self, id: Option<Member<'p>>, kind: Option<Member<'p>>) {
-        if let Some(id) = id {
-            self.key(Cow::Borrowed("id"));
-            self.out.push_str(id.raw);
-        }
-        if let Some(kind) = kind {
-            self.key(Cow::Borrowed("type"));
-            self.out.push_str(kind.raw);
-        }
+/// Writes `id` and `type` as sent.
+fn identity(out: &mut String, first: &mut bool, id: Option<Member<'_>>, kind: Option<Member<'_>>) {
+    if let Some(id) = id {
+        separator(out, first);
+        out.push_str("\"id\":");
+        out.push_str(id.raw);
     }
+    if let Some(kind) = kind {
+        separator(out, first);
+        out.push_str("\"type\":");
+        out.push_str(kind.raw);
+    }
+}
 
-    fn app_store_url(&mut self, app: &str) {
-        self.key(Cow::Borrowed("appStoreUrl"));
-        self.out.push_str("\"https://apps.apple.com/app/id");
-        self.out.push_str(app);
-        self.out.push('"');
-    }
+/// Writes `appStoreUrl` for an app with an all-digit id; returns whether it did.
+fn app_store_url(
+    out: &mut String,
+    first: &mut bool,
+    kind: Option<Member<'_>>,
+    id: Option<Member<'_>>,
+) -> bool {
+    let Some(app) = app_id(kind, id) else {
+        return false;
+    };
+    separator(out, first);
+    out.push_str("\"appStoreUrl\":\"https://apps.apple.com/app/id");
+    out.push_str(app);
+    out.push_str("\"");
+    true
 }
 
 /// Writes one resource as a flat record. With `index`, relationship linkage is resolved from
@@ -108,59 +124,78 @@ pub(crate) fn write_resource<'p>(
     res: &'p Resource<'_>,
     index: Option<&Index<'p, '_>>,
 ) {
-    let attrs: &'p [(Cow<'_, str>, &str)] = res.attributes.as_deref().unwrap_or_default();
-    let mut w = Writer {
-        out,
-        keys: Vec::with_capacity(3 + attrs.len() + res.relationships.len()),
-    };
-    w.out.push('{');
-    w.identity(res.id, res.kind);
-    let has_attribute = |key: &str| attrs.iter().any(|(n, _)| n == key);
-    for (name, value) in attrs {
-        let key = match renamed_attribute(name) {
-            None => name.as_ref(),
-            Some(new) if !has_attribute(new) => new,
-            Some(_) => continue,
+    let attrs: &'p [Attribute<'_>] = res.attributes.as_deref().unwrap_or_default();
+    let mut first = true;
+    out.push_str("{");
+    identity(out, &mut first, res.id, res.kind);
+    // The classes of the attribute keys written (see `taken` below).
+    let mut classes = 0u64;
+    for attr in attrs {
+        let name = text_of(&attr.name);
+        let Some(key) = output_key(name, attrs) else {
+            continue;
         };
-        w.key(Cow::Borrowed(key));
-        w.out.push_str(value);
-    }
-    if !has_attribute("appStoreUrl") {
-        if let Some(app) = app_id(res.kind, res.id) {
-            w.app_store_url(app);
+        classes |= key_class(key);
+        separator(out, &mut first);
+        match attr.member {
+            // Not renamed (a renamed key is longer), and sent as it is written: `"name":value`
+            // copied in one piece.
+            Some(member) if key.len() == name.len() => out.push_str(member),
+            _ => {
+                write_str(out, key);
+                out.push_str(":");
+                out.push_str(attr.value);
+            }
         }
     }
+    let url = !attrs.iter().any(|a| text_of(&a.name) == "appStoreUrl")
+        && app_store_url(out, &mut first, res.kind, res.id);
+    // Keys taken so far, for the relationship naming rule (computed only when needed).
+    let mut rel_keys: Vec<Cow<'p, str>> = Vec::new();
+    let taken = |key: &str, rel_keys: &[Cow<'p, str>]| {
+        (key == "id" && res.id.is_some())
+            || (key == "type" && res.kind.is_some())
+            || (key == "appStoreUrl" && url)
+            || (classes & key_class(key) != 0
+                && attrs
+                    .iter()
+                    .any(|a| output_key(text_of(&a.name), attrs) == Some(key)))
+            || rel_keys.iter().any(|k| text_of(k) == key)
+    };
     for (name, data) in &res.relationships {
         if matches!(data, RelData::Absent) {
             continue;
         }
-        let key: Cow<'p, str> = if w.has(name) {
+        let key: Cow<'p, str> = if taken(name, &rel_keys) {
             let alt = format!("{name}Relationship");
-            if w.has(&alt) {
+            if taken(&alt, &rel_keys) {
                 continue;
             }
             Cow::Owned(alt)
         } else {
             Cow::Borrowed(name.as_ref())
         };
-        w.key(key);
+        separator(out, &mut first);
+        write_str(out, &key);
+        out.push_str(":");
+        rel_keys.push(key);
         match data {
             RelData::Absent => {}
-            RelData::Null => w.out.push_str("null"),
-            RelData::One(link) => write_linkage(w.out, link, index),
+            RelData::Null => out.push_str("null"),
+            RelData::One(link) => write_linkage(out, link, index),
             RelData::Many(links) => {
-                w.out.push('[');
+                out.push_str("[");
                 for (i, link) in links.iter().enumerate() {
                     if i > 0 {
-                        w.out.push(',');
+                        out.push_str(",");
                     }
-                    write_linkage(w.out, link, index);
+                    write_linkage(out, link, index);
                 }
-                w.out.push(']');
+                out.push_str("]");
             }
         }
     }
-    w.out.push('}');
+    out.push_str("}");
 }
 
 /// The record for one linkage: the included resource when known, else a minimal `{id, type}`.
@@ -170,23 +205,18 @@ fn write_linkage<'p>(out: &mut String, link: &'p Linkage<'p>, index: Option<&Ind
             return write_resource(out, res, None);
         }
     }
-    let mut w = Writer {
-        out,
-        keys: Vec::with_capacity(3),
-    };
-    w.out.push('{');
-    w.identity(link.id, link.kind);
-    if let Some(app) = app_id(link.kind, link.id) {
-        w.app_store_url(app);
-    }
-    w.out.push('}');
+    let mut first = true;
+    out.push_str("{");
+    identity(out, &mut first, link.id, link.kind);
+    app_store_url(out, &mut first, link.kind, link.id);
+    out.push_str("}");
 }
 
 /// Writes `s` as a JSON string the way serde_json does: `"` and `\` escaped, control characters
 /// as `\b \t \n \f \r` or `\u00xx`, everything else (including non-ASCII) as it is.
 pub(crate) fn write_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
+    out.push_str("\"");
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let short = match b {
@@ -211,5 +241,5 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
         start = i + 1;
     }
     out.push_str(s.get(start..).unwrap_or(""));
-    out.push('"');
+    out.push_str("\"");
 }
