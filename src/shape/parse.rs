@@ -239,6 +239,19 @@ const fn splat(b: u8) -> u64 {
     u64::from_le_bytes([b; 8])
 }
 
+/// The high bit of each byte of `w` that is below 0x20, a quote or a backslash (bits above the
+/// first such byte may be set too; the lowest set bit is exact).
+#[inline(always)]
+fn special(w: u64) -> u64 {
+    // XOR with 0x02 turns the quote (0x22) into 0x20 and keeps every control character below
+    // 0x20 (and every other byte at 0x21 or above), so one "byte below 0x21" test finds both; a
+    // "zero byte" test after XOR with the backslash finds the backslash.
+    let low = w ^ splat(0x02);
+    let backslash = w ^ splat(b'\\');
+    (low.wrapping_sub(splat(0x21)) & !low | backslash.wrapping_sub(splat(1)) & !backslash)
+        & splat(0x80)
+}
+
 /// The single-pass reader over the body's bytes.
 struct Scanner<'a> {
     src: &'a str,
@@ -247,8 +260,9 @@ struct Scanner<'a> {
     pos: usize,
     /// Typed levels serde_json would still open (its `remaining_depth`).
     depth: usize,
-    /// Open brackets of the value being skipped (kept to reuse the allocation).
-    frames: Vec<u8>,
+    /// Whether each open bracket from the 65th level on of the value being skipped is an object
+    /// (kept to reuse the allocation).
+    frames: Vec<bool>,
     /// Where the last key read starts (its opening quote).
     key_at: usize,
 }
@@ -280,6 +294,7 @@ impl<'a> Scanner<'a> {
     /// Reads a value the way serde_json's typed reader does: an object or array is entered
     /// (counting towards the nesting limit; the caller reads its members with [`Self::next_key`]
     /// or [`Self::next_elem`]), a scalar is read and checked.
+    #[inline(always)]
     fn open(&mut self) -> Result<Open, Bad> {
         let open = match self.ws() {
             Some(b'{') => Open::Object,
@@ -304,10 +319,14 @@ impl<'a> Scanner<'a> {
             }
             Some(b'-' | b'0'..=b'9') => {
                 self.number().map_err(|()| Bad::Typed(start))?;
-                // The range is serde_json's to judge (its float conversion decides what overflows).
-                match serde_json::from_str::<Value>(self.slice(start)) {
-                    Ok(_) => Ok("a number"),
-                    Err(_) => Err(Bad::Typed(start)),
+                let number = self.slice(start);
+                // The range is serde_json's to judge (its float conversion decides what
+                // overflows); plain integers of up to 18 digits always fit.
+                let plain = number.len() <= 18 && !number.contains(['.', 'e', 'E']);
+                if plain || serde_json::from_str::<Value>(number).is_ok() {
+                    Ok("a number")
+                } else {
+                    Err(Bad::Typed(start))
                 }
             }
             Some(b't' | b'f' | b'n') => {
@@ -320,6 +339,7 @@ impl<'a> Scanner<'a> {
 
     /// The next key of a typed object (its colon consumed), or `None` after its closing brace.
     /// `first` is true until the first member has been read.
+    #[inline(always)]
     fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, Bad> {
         match self.ws() {
             Some(b'}') => {
@@ -428,6 +448,10 @@ impl<'a> Scanner<'a> {
         if self.ws() == Some(b'"') {
             return self.string(false).map(|_| 0).map_err(|()| Bad::Syntax);
         }
+        // Open brackets: `level` of them; bit `i` of `objects` tells whether level `i` is an
+        // object, for the first 64 levels (`frames` holds the deeper ones).
+        let mut level = 0usize;
+        let mut objects = 0u64;
         self.frames.clear();
         let mut deepest = 0;
         loop {
@@ -436,14 +460,22 @@ impl<'a> Scanner<'a> {
                 Some(b'"') => self.string(false).map(drop).map_err(|()| Bad::Syntax)?,
                 Some(open @ (b'[' | b'{')) => {
                     self.pos += 1;
-                    self.frames.push(open);
-                    deepest = deepest.max(self.frames.len());
-                    let close = if open == b'[' { b']' } else { b'}' };
-                    if self.ws() == Some(close) {
-                        self.pos += 1;
-                        self.frames.pop();
+                    let object = open == b'{';
+                    if level < 64 {
+                        objects = objects & !(1 << level) | u64::from(object) << level;
                     } else {
-                        if open == b'{' {
+                        self.frames.push(object);
+                    }
+                    level += 1;
+                    deepest = deepest.max(level);
+                    if self.ws() == Some(if object { b'}' } else { b']' }) {
+                        self.pos += 1;
+                        level -= 1;
+                        if level >= 64 {
+                            self.frames.pop();
+                        }
+                    } else {
+                        if object {
                             self.skipped_key()?;
                         }
                         continue;
@@ -455,28 +487,37 @@ impl<'a> Scanner<'a> {
             }
             // After a value: close brackets until a comma starts the next one.
             loop {
-                let Some(&frame) = self.frames.last() else {
+                let Some(top) = level.checked_sub(1) else {
                     return Ok(deepest);
                 };
-                match (self.ws(), frame) {
-                    (Some(b','), _) => {
+                let object = if top < 64 {
+                    objects >> top & 1 == 1
+                } else {
+                    self.frames.last() == Some(&true)
+                };
+                match self.ws() {
+                    Some(b',') => {
                         self.pos += 1;
-                        if frame == b'{' {
+                        if object {
                             self.skipped_key()?;
                         }
                         break;
                     }
-                    (Some(b']'), b'[') | (Some(b'}'), b'{') => {
-                        self.pos += 1;
-                        self.frames.pop();
-                    }
+                    Some(b'}') if object => {}
+                    Some(b']') if !object => {}
                     _ => return Err(Bad::Syntax),
+                }
+                self.pos += 1;
+                level = top;
+                if level >= 64 {
+                    self.frames.pop();
                 }
             }
         }
     }
 
     /// A key inside a skipped object, and its colon.
+    #[inline(always)]
     fn skipped_key(&mut self) -> Result<(), Bad> {
         if self.ws() != Some(b'"') {
             return Err(Bad::Syntax);
@@ -517,24 +558,18 @@ impl<'a> Scanner<'a> {
     /// end), eight bytes at a time.
     #[inline(always)]
     fn skip_plain(&mut self) -> Option<u8> {
-        const ONES: u64 = splat(1);
         let bytes = self.bytes;
-        let mut pos = self.pos;
-        while let Some(chunk) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<8>) {
-            let w = u64::from_le_bytes(*chunk);
-            // A byte's high bit is set in `hit` where it is below 0x20, a quote or a backslash;
-            // a false hit can only follow a true one, so the lowest hit is the first match.
-            let control = w.wrapping_sub(splat(0x20)) & !w;
-            let quote = (w ^ splat(b'"')).wrapping_sub(ONES) & !(w ^ splat(b'"'));
-            let backslash = (w ^ splat(b'\\')).wrapping_sub(ONES) & !(w ^ splat(b'\\'));
-            let hit = (control | quote | backslash) & splat(0x80);
+        let mut rest = bytes.get(self.pos..).unwrap_or_default();
+        while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+            let hit = special(u64::from_le_bytes(*chunk));
             if hit != 0 {
-                pos += hit.trailing_zeros() as usize / 8;
+                let pos = bytes.len() - rest.len() + hit.trailing_zeros() as usize / 8;
                 self.pos = pos;
                 return bytes.get(pos).copied();
             }
-            pos += 8;
+            rest = tail;
         }
+        let mut pos = bytes.len() - rest.len();
         while let Some(&b) = bytes.get(pos) {
             if b == b'"' || b == b'\\' || b < 0x20 {
                 break;
@@ -806,12 +841,18 @@ impl<'a> Scanner<'a> {
         let mut rels: Vec<(Cow<'a, str>, RelData<'a>)> = Vec::new();
         match self.open()? {
             Open::Object => {
+                // Key classes of the names kept (see `attributes`).
+                let mut kept = 0u64;
                 let mut first = true;
                 while let Some(name) = self.next_key(&mut first)? {
                     let rel = self.relationship()?;
+                    let class = super::records::key_class(text_of(&name));
                     // A repeated name replaces the earlier one (as in a JSON object read by serde_json).
-                    rels.retain(|(n, _)| *n != name);
+                    if kept & class != 0 {
+                        rels.retain(|(n, _)| text_of(n) != text_of(&name));
+                    }
                     if !matches!(rel, RelData::Absent) {
+                        kept |= class;
                         rels.push((name, rel));
                     }
                 }
@@ -882,6 +923,7 @@ impl<'a> Scanner<'a> {
 
 /// The text of a key (`Cow`'s own deref is a call at opt-level "z"; keys are read often).
 #[inline(always)]
+#[allow(clippy::ptr_arg)] // matching on the `Cow` is the point
 pub(crate) fn text_of<'k>(key: &'k Cow<'_, str>) -> &'k str {
     match key {
         Cow::Borrowed(s) => s,

@@ -16,6 +16,10 @@
 //! wrote before: same bytes), borrowing everything from the parsed document: ids, types and
 //! attribute values are copied verbatim, names are written as JSON strings.
 
+// One-byte pieces are written with `push_str`: `String::push` encodes its `char` as UTF-8 first,
+// a call per byte at opt-level "z".
+#![allow(clippy::single_char_add_str)]
+
 use super::parse::{text_of, Attribute, Linkage, Member, RelData, Resource};
 use std::borrow::Cow;
 use std::collections::HashMap;
