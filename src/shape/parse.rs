@@ -322,7 +322,8 @@ impl<'a> Scanner<'a> {
                 let number = self.slice(start);
                 // The range is serde_json's to judge (its float conversion decides what
                 // overflows); plain integers of up to 18 digits always fit.
-                let plain = number.len() <= 18 && !number.contains(['.', 'e', 'E']);
+                let plain =
+                    number.len() <= 18 && !number.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
                 if plain || serde_json::from_str::<Value>(number).is_ok() {
                     Ok("a number")
                 } else {
@@ -339,13 +340,22 @@ impl<'a> Scanner<'a> {
 
     /// The next key of a typed object (its colon consumed), or `None` after its closing brace.
     /// `first` is true until the first member has been read.
-    #[inline(always)]
     fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, Bad> {
+        if !self.next_member(first)? {
+            return Ok(None);
+        }
+        self.key().map(Some)
+    }
+
+    /// Whether a typed object has another member (its comma consumed; the key is next); false
+    /// after its closing brace.
+    #[inline(always)]
+    fn next_member(&mut self, first: &mut bool) -> Result<bool, Bad> {
         match self.ws() {
             Some(b'}') => {
                 self.pos += 1;
                 self.depth += 1;
-                return Ok(None);
+                return Ok(false);
             }
             Some(b',') if !*first => {
                 self.pos += 1;
@@ -354,6 +364,27 @@ impl<'a> Scanner<'a> {
             Some(_) if *first => *first = false,
             _ => return Err(Bad::Syntax),
         }
+        Ok(true)
+    }
+
+    /// Whether the next bytes are exactly `"links":` (then consumed): the key of most members
+    /// of relationship objects, recognised without reading it as a string.
+    #[inline(always)]
+    fn links_key(&mut self) -> bool {
+        let next = self
+            .bytes
+            .get(self.pos..)
+            .and_then(<[u8]>::first_chunk::<8>);
+        let hit =
+            next.is_some_and(|w| u64::from_le_bytes(*w) == u64::from_le_bytes(*b"\"links\":"));
+        if hit {
+            self.pos += 8;
+        }
+        hit
+    }
+
+    /// A key (at `pos`) of a typed object and its colon.
+    fn key(&mut self) -> Result<Cow<'a, str>, Bad> {
         let start = self.pos;
         if self.peek() != Some(b'"') {
             return Err(Bad::Syntax);
@@ -370,7 +401,7 @@ impl<'a> Scanner<'a> {
             return Err(Bad::Syntax);
         }
         self.pos += 1;
-        Ok(Some(key))
+        Ok(key)
     }
 
     /// Whether a typed array has another element (the comma consumed); false after its `]`.
@@ -662,16 +693,18 @@ impl<'a> Scanner<'a> {
 
     /// `true`, `false` or `null`; returns the JSON type.
     fn literal(&mut self) -> Result<&'static str, ()> {
+        // Compared as one word (a slice comparison is a `memcmp` call at opt-level "z").
         let rest = self.bytes.get(self.pos..).unwrap_or_default();
-        let (word, kind): (&[u8], _) = match rest.first() {
-            Some(b't') => (b"true", "a boolean"),
-            Some(b'f') => (b"false", "a boolean"),
-            _ => (b"null", "null"),
+        let four = rest.first_chunk::<4>().map(|w| u32::from_le_bytes(*w));
+        let (len, kind) = match four {
+            Some(w) if w == u32::from_le_bytes(*b"true") => (4, "a boolean"),
+            Some(w) if w == u32::from_le_bytes(*b"null") => (4, "null"),
+            Some(w) if w == u32::from_le_bytes(*b"fals") && rest.get(4) == Some(&b'e') => {
+                (5, "a boolean")
+            }
+            _ => return Err(()),
         };
-        if !rest.starts_with(word) {
-            return Err(());
-        }
-        self.pos += word.len();
+        self.pos += len;
         Ok(kind)
     }
 
@@ -869,8 +902,12 @@ impl<'a> Scanner<'a> {
         match self.open()? {
             Open::Object => {
                 let mut first = true;
-                while let Some(key) = self.next_key(&mut first)? {
-                    if text_of(&key) == "data" {
+                while self.next_member(&mut first)? {
+                    let is_data = !self.links_key() && {
+                        let key = self.key()?;
+                        key.len() == 4 && text_of(&key) == "data"
+                    };
+                    if is_data {
                         data = self.rel_data()?;
                     } else {
                         self.skip_value()?;
