@@ -905,7 +905,7 @@ impl<'a> Scanner<'a> {
                 while self.next_member(&mut first)? {
                     let is_data = !self.links_key() && {
                         let key = self.key()?;
-                        key.len() == 4 && text_of(&key) == "data"
+                        text_of(&key).len() == 4 && text_of(&key) == "data"
                     };
                     if is_data {
                         data = self.rel_data()?;

@@ -193,7 +193,7 @@ pub(crate) fn write_resource<'p>(
     }
     let url = !attrs
         .iter()
-        .any(|a| a.name.len() == 11 && text_of(&a.name) == "appStoreUrl")
+        .any(|a| text_of(&a.name).len() == 11 && text_of(&a.name) == "appStoreUrl")
         && app_store_url(out, &mut first, res.kind, res.id);
     // Keys taken so far, for the relationship naming rule (computed only when needed).
     let mut rel_keys: Vec<Cow<'p, str>> = Vec::new();
