@@ -24,7 +24,7 @@
 //! error. When the scanner refuses a body, [`serde_error`] has serde_json read the part that
 //! failed the same way, so the message describing it is the one serde_json gives.
 
-use serde::de::{Error as _, IgnoredAny};
+use serde::de::Error as _;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -43,9 +43,13 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 /// Why a body was refused, and which serde_json read reproduces serde_json's error for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Bad {
-    /// A syntax error that serde_json's skipping reader reports at the same place: the whole body
-    /// is read again as `IgnoredAny`.
-    Syntax,
+    /// The body ends where serde_json wants more (its error is then an "EOF" one, whose place
+    /// the message does not use).
+    Eof,
+    /// Any other syntax error, at the place serde_json reports it: the byte offset its line and
+    /// column are computed from (its `peek_error` points one past the offending byte, its `error`
+    /// at the offset reached).
+    Syntax(usize),
     /// An error inside the key or typed scalar starting at this offset (a lone surrogate, a
     /// number out of range, ...): it is read again on its own as a `Value` (serde_json reads
     /// keys and typed strings the same way).
@@ -187,7 +191,7 @@ pub(crate) fn document(body: &str) -> Result<Top<'_>, Bad> {
     };
     match s.ws() {
         None => Ok(top),
-        Some(_) => Err(Bad::Syntax),
+        Some(_) => Err(s.peek_err()),
     }
 }
 
@@ -195,8 +199,12 @@ pub(crate) fn document(body: &str) -> Result<Top<'_>, Bad> {
 /// the way the scanner did, so the error (kind, line and column) is the one it would have given.
 pub(crate) fn serde_error(body: &str, bad: Bad) -> serde_json::Error {
     let read = match bad {
-        Bad::Syntax => serde_json::from_str::<IgnoredAny>(body).map(drop),
-        Bad::Typed(at) => serde_json::from_str::<Value>(&blank_before(body, at)).map(drop),
+        Bad::Eof => serde_json::from_str::<Value>("").map(drop),
+        Bad::Syntax(at) => serde_json::from_str::<Value>(&syntax_error_at(body, at)).map(drop),
+        Bad::Typed(at) => {
+            serde_json::from_str::<Value>(&blank_before(body, at, body.get(at..).unwrap_or("")))
+                .map(drop)
+        }
         Bad::Deep => serde_json::from_str::<Value>(&"[".repeat(SERDE_DEPTH)).map(drop),
     };
     // serde_json accepting what the scanner refused would be a scanner bug (the differential
@@ -205,16 +213,36 @@ pub(crate) fn serde_error(body: &str, bad: Bad) -> serde_json::Error {
         .unwrap_or_else(|| serde_json::Error::custom("the gateway's JSON reader refused the body"))
 }
 
-/// `body` with everything before `at` turned into whitespace (line breaks kept), so that
-/// serde_json reads the value at `at` on its own and still counts lines and columns as in `body`.
-fn blank_before(body: &str, at: usize) -> String {
-    let mut out = String::with_capacity(body.len());
+/// A document that serde_json refuses with a syntax error at the same line and column as the
+/// offset `at` of `body` (counted as serde_json counts them: lines after `\n`, columns in bytes).
+fn syntax_error_at(body: &str, at: usize) -> String {
+    let before = body.as_bytes().get(..at).unwrap_or_default();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let lines = before.iter().filter(|&&b| b == b'\n').count();
+    let column = at - line_start;
+    if column == 0 {
+        // Just after a line break that was read as part of a token: `-` then a line break is
+        // refused right after the break.
+        format!("{}-\n", "\n".repeat(lines.saturating_sub(1)))
+    } else {
+        // A `}` where a value starts is refused one past it.
+        format!("{}{}}}", "\n".repeat(lines), " ".repeat(column - 1))
+    }
+}
+
+/// `body` before `at` turned into whitespace (line breaks kept), then `tail`: serde_json reads
+/// `tail` on its own and still counts lines and columns as in `body`.
+fn blank_before(body: &str, at: usize, tail: &str) -> String {
+    let mut out = String::with_capacity(at + tail.len());
     out.extend(
         body.bytes()
             .take(at)
             .map(|b| if b == b'\n' { '\n' } else { ' ' }),
     );
-    out.push_str(body.get(at..).unwrap_or(""));
+    out.push_str(tail);
     out
 }
 
@@ -270,6 +298,15 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     // The few helpers every byte goes through are inlined even at opt-level "z": as calls they
     // were a fifth of the time.
+    /// serde_json's error for the byte at `pos` (or the end): one past it (`peek_error`).
+    fn peek_err(&self) -> Bad {
+        if self.pos < self.bytes.len() {
+            Bad::Syntax(self.pos + 1)
+        } else {
+            Bad::Eof
+        }
+    }
+
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
@@ -314,11 +351,11 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         match self.peek() {
             Some(b'"') => {
-                self.string(true).map_err(|()| Bad::Typed(start))?;
+                self.string(true).map_err(|_| Bad::Typed(start))?;
                 Ok("a string")
             }
             Some(b'-' | b'0'..=b'9') => {
-                self.number().map_err(|()| Bad::Typed(start))?;
+                self.number().map_err(|_| Bad::Typed(start))?;
                 let number = self.slice(start);
                 // The range is serde_json's to judge (its float conversion decides what
                 // overflows); plain integers of up to 18 digits always fit.
@@ -331,10 +368,10 @@ impl<'a> Scanner<'a> {
                 }
             }
             Some(b't' | b'f' | b'n') => {
-                let kind = self.literal().map_err(|()| Bad::Typed(start))?;
+                let kind = self.literal().map_err(|_| Bad::Typed(start))?;
                 Ok(kind)
             }
-            _ => Err(Bad::Syntax),
+            _ => Err(self.peek_err()),
         }
     }
 
@@ -362,7 +399,7 @@ impl<'a> Scanner<'a> {
                 self.ws();
             }
             Some(_) if *first => *first = false,
-            _ => return Err(Bad::Syntax),
+            _ => return Err(self.peek_err()),
         }
         Ok(true)
     }
@@ -387,10 +424,10 @@ impl<'a> Scanner<'a> {
     fn key(&mut self) -> Result<Cow<'a, str>, Bad> {
         let start = self.pos;
         if self.peek() != Some(b'"') {
-            return Err(Bad::Syntax);
+            return Err(self.peek_err());
         }
         self.key_at = start;
-        let escaped = self.string(true).map_err(|()| Bad::Typed(start))?;
+        let escaped = self.string(true).map_err(|_| Bad::Typed(start))?;
         let inner = self.src.get(start + 1..self.pos - 1).unwrap_or("");
         let key = if escaped {
             Cow::Owned(unescape(inner))
@@ -398,7 +435,7 @@ impl<'a> Scanner<'a> {
             Cow::Borrowed(inner)
         };
         if self.ws() != Some(b':') {
-            return Err(Bad::Syntax);
+            return Err(self.peek_err());
         }
         self.pos += 1;
         Ok(key)
@@ -415,11 +452,11 @@ impl<'a> Scanner<'a> {
             Some(b',') if !*first => {
                 self.pos += 1;
                 if matches!(self.ws(), Some(b']') | None) {
-                    return Err(Bad::Syntax);
+                    return Err(self.peek_err());
                 }
             }
             Some(_) if *first => *first = false,
-            _ => return Err(Bad::Syntax),
+            _ => return Err(self.peek_err()),
         }
         Ok(true)
     }
@@ -477,7 +514,7 @@ impl<'a> Scanner<'a> {
     fn skip_value(&mut self) -> Result<usize, Bad> {
         // Most skipped values are strings (URLs in `links`, attribute values).
         if self.ws() == Some(b'"') {
-            return self.string(false).map(|_| 0).map_err(|()| Bad::Syntax);
+            return self.string(false).map(|_| 0);
         }
         // Open brackets: `level` of them; bit `i` of `objects` tells whether level `i` is an
         // object, for the first 64 levels (`frames` holds the deeper ones).
@@ -488,7 +525,7 @@ impl<'a> Scanner<'a> {
         loop {
             // A value.
             match self.ws() {
-                Some(b'"') => self.string(false).map(drop).map_err(|()| Bad::Syntax)?,
+                Some(b'"') => self.string(false).map(drop)?,
                 Some(open @ (b'[' | b'{')) => {
                     self.pos += 1;
                     let object = open == b'{';
@@ -512,9 +549,9 @@ impl<'a> Scanner<'a> {
                         continue;
                     }
                 }
-                Some(b'-' | b'0'..=b'9') => self.number().map_err(|()| Bad::Syntax)?,
-                Some(b't' | b'f' | b'n') => self.literal().map(drop).map_err(|()| Bad::Syntax)?,
-                _ => return Err(Bad::Syntax),
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't' | b'f' | b'n') => self.literal().map(drop)?,
+                _ => return Err(self.peek_err()),
             }
             // After a value: close brackets until a comma starts the next one.
             loop {
@@ -536,7 +573,7 @@ impl<'a> Scanner<'a> {
                     }
                     Some(b'}') if object => {}
                     Some(b']') if !object => {}
-                    _ => return Err(Bad::Syntax),
+                    _ => return Err(self.peek_err()),
                 }
                 self.pos += 1;
                 level = top;
@@ -551,11 +588,11 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn skipped_key(&mut self) -> Result<(), Bad> {
         if self.ws() != Some(b'"') {
-            return Err(Bad::Syntax);
+            return Err(self.peek_err());
         }
-        self.string(false).map_err(|()| Bad::Syntax)?;
+        self.string(false)?;
         if self.ws() != Some(b':') {
-            return Err(Bad::Syntax);
+            return Err(self.peek_err());
         }
         self.pos += 1;
         Ok(())
@@ -565,7 +602,11 @@ impl<'a> Scanner<'a> {
     /// `check`, a `\u` escape of a surrogate must be a well-formed pair (serde_json's rule for
     /// strings it reads as text); without, any four hex digits do (its rule for skipped strings).
     #[inline(always)]
-    fn string(&mut self, check: bool) -> Result<bool, ()> {
+    ///
+    /// # Errors
+    /// Where serde_json's skipping reader reports the error (for checked strings the caller has
+    /// serde_json read the string again).
+    fn string(&mut self, check: bool) -> Result<bool, Bad> {
         self.pos += 1;
         let mut escaped = false;
         loop {
@@ -579,8 +620,9 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                     self.escape(check)?;
                 }
-                // A control character, or the end of the body.
-                _ => return Err(()),
+                // A control character (reported where it is, not one past), or the end.
+                Some(_) => return Err(Bad::Syntax(self.pos)),
+                None => return Err(Bad::Eof),
             }
         }
     }
@@ -612,9 +654,11 @@ impl<'a> Scanner<'a> {
     }
 
     /// An escape after its backslash.
-    fn escape(&mut self, check: bool) -> Result<(), ()> {
-        let c = self.peek().ok_or(())?;
+    fn escape(&mut self, check: bool) -> Result<(), Bad> {
+        let c = self.peek().ok_or(Bad::Eof)?;
         self.pos += 1;
+        // A surrogate error only matters to checked strings, which serde_json reads again.
+        let unpaired = Bad::Syntax(self.pos);
         match c {
             b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
             b'u' => {
@@ -623,33 +667,35 @@ impl<'a> Scanner<'a> {
                     return Ok(());
                 }
                 match unit {
-                    0xDC00..=0xDFFF => Err(()),
+                    0xDC00..=0xDFFF => Err(unpaired),
                     0xD800..=0xDBFF => {
                         if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                            return Err(());
+                            return Err(unpaired);
                         }
                         self.pos += 2;
                         match self.hex4()? {
                             0xDC00..=0xDFFF => Ok(()),
-                            _ => Err(()),
+                            _ => Err(unpaired),
                         }
                     }
                     _ => Ok(()),
                 }
             }
-            _ => Err(()),
+            _ => Err(Bad::Syntax(self.pos)),
         }
     }
 
-    /// Four hex digits.
-    fn hex4(&mut self) -> Result<u32, ()> {
-        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(())?;
+    /// Four hex digits (serde_json: the end inside them is an "EOF" error, a bad digit an error
+    /// after the four).
+    fn hex4(&mut self) -> Result<u32, Bad> {
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(Bad::Eof)?;
         self.pos += 4;
-        hex_value(digits).ok_or(())
+        hex_value(digits).ok_or(Bad::Syntax(self.pos))
     }
 
-    /// A number, checked as serde_json's skipping reader checks it (syntax only).
-    fn number(&mut self) -> Result<(), ()> {
+    /// A number, checked as serde_json's skipping reader checks it (syntax only). Its errors
+    /// are never "EOF" ones: a number cut off is a malformed number there.
+    fn number(&mut self) -> Result<(), Bad> {
         if self.peek() == Some(b'-') {
             self.pos += 1;
         }
@@ -657,24 +703,36 @@ impl<'a> Scanner<'a> {
             Some(b'0') => {
                 self.pos += 1;
                 if self.peek().is_some_and(|b| b.is_ascii_digit()) {
-                    return Err(());
+                    return Err(self.peek_err());
                 }
             }
             Some(b'1'..=b'9') => self.digits(),
-            _ => return Err(()),
+            _ => return Err(self.taken_err()),
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
-            self.at_least_one_digit()?;
+            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                return Err(Bad::Syntax((self.pos + 1).min(self.bytes.len())));
+            }
+            self.digits();
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             self.pos += 1;
             if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.pos += 1;
             }
-            self.at_least_one_digit()?;
+            if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                return Err(self.taken_err());
+            }
+            self.digits();
         }
         Ok(())
+    }
+
+    /// serde_json's error for a byte it takes and refuses (`next_char_or_null`, then `error`):
+    /// just past it, or at the end when there is none.
+    fn taken_err(&self) -> Bad {
+        Bad::Syntax((self.pos + 1).min(self.bytes.len()))
     }
 
     fn digits(&mut self) {
@@ -683,16 +741,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn at_least_one_digit(&mut self) -> Result<(), ()> {
-        if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            return Err(());
-        }
-        self.digits();
-        Ok(())
-    }
-
     /// `true`, `false` or `null`; returns the JSON type.
-    fn literal(&mut self) -> Result<&'static str, ()> {
+    fn literal(&mut self) -> Result<&'static str, Bad> {
         // Compared as one word (a slice comparison is a `memcmp` call at opt-level "z").
         let rest = self.bytes.get(self.pos..).unwrap_or_default();
         let four = rest.first_chunk::<4>().map(|w| u32::from_le_bytes(*w));
@@ -702,10 +752,30 @@ impl<'a> Scanner<'a> {
             Some(w) if w == u32::from_le_bytes(*b"fals") && rest.get(4) == Some(&b'e') => {
                 (5, "a boolean")
             }
-            _ => return Err(()),
+            _ => return Err(self.literal_err()),
         };
         self.pos += len;
         Ok(kind)
+    }
+
+    /// serde_json's error for a literal that is not `true`/`false`/`null`: "EOF" when the body
+    /// ends inside it, else just past the first wrong byte.
+    #[cold]
+    fn literal_err(&self) -> Bad {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        let word: &[u8] = match rest.first() {
+            Some(b't') => b"true",
+            Some(b'f') => b"false",
+            _ => b"null",
+        };
+        for (i, &want) in word.iter().enumerate().skip(1) {
+            match rest.get(i) {
+                None => return Bad::Eof,
+                Some(&b) if b != want => return Bad::Syntax(self.pos + i + 1),
+                Some(_) => {}
+            }
+        }
+        Bad::Eof
     }
 
     /// A raw member (`id`, `type`): skipped, kept as its JSON text.
@@ -714,7 +784,7 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let text = if quoted {
             // A JSON string without escapes is its own text between the quotes.
-            let escaped = self.string(false).map_err(|()| Bad::Syntax)?;
+            let escaped = self.string(false)?;
             if escaped {
                 None
             } else {
