@@ -298,7 +298,20 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     // The few helpers every byte goes through are inlined even at opt-level "z": as calls they
     // were a fifth of the time.
+    /// serde_json's error at `pos` itself (its `error`), or "EOF" at the end.
+    #[cold]
+    #[inline(never)]
+    fn here_err(&self) -> Bad {
+        if self.pos < self.bytes.len() {
+            Bad::Syntax(self.pos)
+        } else {
+            Bad::Eof
+        }
+    }
+
     /// serde_json's error for the byte at `pos` (or the end): one past it (`peek_error`).
+    #[cold]
+    #[inline(never)]
     fn peek_err(&self) -> Bad {
         if self.pos < self.bytes.len() {
             Bad::Syntax(self.pos + 1)
@@ -351,7 +364,7 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         match self.peek() {
             Some(b'"') => {
-                self.string(true).map_err(|_| Bad::Typed(start))?;
+                self.string_call(true).map_err(|_| Bad::Typed(start))?;
                 Ok("a string")
             }
             Some(b'-' | b'0'..=b'9') => {
@@ -621,10 +634,15 @@ impl<'a> Scanner<'a> {
                     self.escape(check)?;
                 }
                 // A control character (reported where it is, not one past), or the end.
-                Some(_) => return Err(Bad::Syntax(self.pos)),
-                None => return Err(Bad::Eof),
+                _ => return Err(self.here_err()),
             }
         }
+    }
+
+    /// [`Self::string`] as a call, where strings are few (one copy of the scan less).
+    #[inline(never)]
+    fn string_call(&mut self, check: bool) -> Result<bool, Bad> {
+        self.string(check)
     }
 
     /// Moves `pos` to the next `"`, `\` or control character and returns it (`None` at the
@@ -731,6 +749,8 @@ impl<'a> Scanner<'a> {
 
     /// serde_json's error for a byte it takes and refuses (`next_char_or_null`, then `error`):
     /// just past it, or at the end when there is none.
+    #[cold]
+    #[inline(never)]
     fn taken_err(&self) -> Bad {
         Bad::Syntax((self.pos + 1).min(self.bytes.len()))
     }
@@ -784,7 +804,7 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let text = if quoted {
             // A JSON string without escapes is its own text between the quotes.
-            let escaped = self.string(false)?;
+            let escaped = self.string_call(false)?;
             if escaped {
                 None
             } else {
