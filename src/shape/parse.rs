@@ -94,7 +94,8 @@ pub(crate) enum RelData<'a> {
 pub(crate) struct Attribute<'a> {
     /// The name (escapes decoded).
     pub name: Cow<'a, str>,
-    /// The value's JSON as sent (copied to the output verbatim).
+    /// The value's JSON as sent (copied to the output verbatim); empty when `member` is there
+    /// (the value is then its end).
     pub value: &'a str,
     /// The input text `"name":value` when it is exactly what the output needs (no escapes in the
     /// name, no whitespace): copied in one piece.
@@ -391,10 +392,16 @@ impl<'a> Scanner<'a> {
     /// The next key of a typed object (its colon consumed), or `None` after its closing brace.
     /// `first` is true until the first member has been read.
     fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, Bad> {
+        self.next_key_inline(first)
+    }
+
+    /// [`Self::next_key`], inlined where most keys are read (attributes, relationships).
+    #[inline(always)]
+    fn next_key_inline(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, Bad> {
         if !self.next_member(first)? {
             return Ok(None);
         }
-        self.key().map(Some)
+        self.key_inline().map(Some)
     }
 
     /// Whether a typed object has another member (its comma consumed; the key is next); false
@@ -435,6 +442,12 @@ impl<'a> Scanner<'a> {
 
     /// A key (at `pos`) of a typed object and its colon.
     fn key(&mut self) -> Result<Cow<'a, str>, Bad> {
+        self.key_inline()
+    }
+
+    /// [`Self::key`], inlined.
+    #[inline(always)]
+    fn key_inline(&mut self) -> Result<Cow<'a, str>, Bad> {
         let start = self.pos;
         if self.peek() != Some(b'"') {
             return Err(self.peek_err());
@@ -925,20 +938,24 @@ impl<'a> Scanner<'a> {
         // searched for when its class was seen before.
         let mut seen = 0u64;
         let mut first = true;
-        while let Some(name) = self.next_key(&mut first)? {
+        while let Some(name) = self.next_key_inline(&mut first)? {
             let key_at = self.key_at;
             self.ws();
             let start = self.pos;
             if self.skip_value()? > MAX_ATTRIBUTE_DEPTH {
                 return Err(Bad::Deep);
             }
-            let value = self.slice(start);
             let member = match name {
                 Cow::Borrowed(n) if start == key_at + n.len() + 3 => Some(self.slice(key_at)),
                 _ => None,
             };
-            let class =
-                1u64 << ((name.len() * 7 + usize::from(name.bytes().next().unwrap_or(0))) % 64);
+            // The value alone is only sliced when it cannot be taken from `member`.
+            let value = if member.is_some() {
+                ""
+            } else {
+                self.slice(start)
+            };
+            let class = super::records::key_class(text_of(&name));
             if seen & class != 0 {
                 if let Some(slot) = attrs
                     .iter_mut()
@@ -967,7 +984,7 @@ impl<'a> Scanner<'a> {
                 // Key classes of the names kept (see `attributes`).
                 let mut kept = 0u64;
                 let mut first = true;
-                while let Some(name) = self.next_key(&mut first)? {
+                while let Some(name) = self.next_key_inline(&mut first)? {
                     let rel = self.relationship()?;
                     let class = super::records::key_class(text_of(&name));
                     // A repeated name replaces the earlier one (as in a JSON object read by serde_json).

@@ -184,10 +184,14 @@ pub(crate) fn write_resource<'p>(
             // Not renamed (a renamed key is longer), and sent as it is written: `"name":value`
             // copied in one piece.
             Some(member) if key.len() == name.len() => out.push_str(member),
-            _ => {
+            member => {
                 write_str(out, key);
                 out.push_str(":");
-                out.push_str(attr.value);
+                out.push_str(match member {
+                    // `"name":value`: the value follows the name, its quotes and the colon.
+                    Some(member) => member.get(name.len() + 3..).unwrap_or(""),
+                    None => attr.value,
+                });
             }
         }
     }
