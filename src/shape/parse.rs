@@ -21,8 +21,10 @@
 //!   otherwise be deeper than most JSON readers accept).
 //!
 //! Object keys are always fully checked. Members of the wrong JSON type are ignored, never an
-//! error. When the scanner refuses a body, [`serde_error`] has serde_json read the part that
-//! failed the same way, so the message describing it is the one serde_json gives.
+//! error. When the scanner refuses a body, [`serde_error`] gets serde_json's own error for it (the
+//! message describing the body quotes its kind, line and column): a key or typed scalar is read
+//! again by serde_json on its own at the same line and column, a syntax error is rebuilt from
+//! where serde_json reports it (an "EOF" error, or a line and column), nesting from the limit.
 
 use serde::de::Error as _;
 use serde_json::Value;
@@ -627,11 +629,11 @@ impl<'a> Scanner<'a> {
     /// Reads a string whose opening quote is at `pos`; returns whether it has escapes. With
     /// `check`, a `\u` escape of a surrogate must be a well-formed pair (serde_json's rule for
     /// strings it reads as text); without, any four hex digits do (its rule for skipped strings).
-    #[inline(always)]
     ///
     /// # Errors
     /// Where serde_json's skipping reader reports the error (for checked strings the caller has
     /// serde_json read the string again).
+    #[inline(always)]
     fn string(&mut self, check: bool) -> Result<bool, Bad> {
         self.pos += 1;
         let mut escaped = false;
