@@ -24,7 +24,12 @@
 //! maps 5xx to 502; unusable bodies (empty, not JSON, cut off, no `data`) give 502
 //! `UPSTREAM_BAD_RESPONSE` describing what arrived.
 
+// `fuzzing` is the cfg cargo-fuzz sets; it only gates the test oracle.
+#![allow(unexpected_cfgs)]
+
 pub(crate) mod links;
+#[cfg(any(test, fuzzing))]
+mod oracle;
 mod parse;
 mod records;
 mod upstream_error;
@@ -33,7 +38,7 @@ use serde_json::Value;
 
 use links::{gateway_next_link, next_cursor};
 
-use crate::error::{Error, ErrorCode};
+use crate::error::Error;
 use parse::{Data, Item, Top};
 use upstream_error::{bad_response, describe_json, describe_unparsable, strip_bom, upstream_error};
 
@@ -70,6 +75,30 @@ pub struct Shaped {
 /// Shapes one upstream answer. Never panics, whatever the input.
 #[must_use]
 pub fn shape_response(ctx: &ShapeContext, upstream_status: u16, upstream_body: &str) -> Shaped {
+    shape_with(ctx, upstream_status, upstream_body, shape_records)
+}
+
+/// The previous implementation's answer (serde visitors; kept as the oracle of the scanner), for
+/// the differential fuzz target. Only built under cargo-fuzz.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+#[must_use]
+pub fn shape_response_oracle(
+    ctx: &ShapeContext,
+    upstream_status: u16,
+    upstream_body: &str,
+) -> Shaped {
+    shape_with(ctx, upstream_status, upstream_body, oracle::shape_records)
+}
+
+/// [`shape_response`] with the reader of success documents given (the scanner, or the oracle in
+/// tests).
+fn shape_with(
+    ctx: &ShapeContext,
+    upstream_status: u16,
+    upstream_body: &str,
+    shape_records: fn(&ShapeContext, u16, &str) -> Shaped,
+) -> Shaped {
     match upstream_status {
         // Apple's answer to a delete or a relationship change: no body, passed on as it is (a read
         // never expects one, so there it stays an unusable answer).
@@ -144,38 +173,36 @@ pub fn error_response(error: &Error) -> Shaped {
     }
 }
 
-/// A serialization failure (cannot happen for these types; answered as INTERNAL, never a panic).
-fn internal() -> Shaped {
-    error_response(&Error::new(
-        ErrorCode::Internal,
-        "the gateway could not write the shaped response",
-    ))
-}
-
-/// Success answers shaped into records.
+/// Success answers shaped into records: one pass of the scanner (`parse.rs`) over the body, then
+/// the records written straight into the answer (`records.rs`).
+#[allow(clippy::single_char_add_str)] // as in records.rs: `push` would encode a `char`
 fn shape_records(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
     let body = strip_bom(body);
-    let doc = match serde_json::from_str::<Top<'_>>(body) {
+    let doc = match parse::document(body) {
         Ok(Top::Doc(doc)) => doc,
         Ok(Top::NotObject(kind)) => {
             return bad_response(&format!("JSON that is {kind}, not a JSON:API document"))
         }
-        Err(e) => return bad_response(&describe_unparsable(body, &e)),
+        Err(bad) => {
+            return bad_response(&describe_unparsable(body, &parse::serde_error(body, bad)))
+        }
     };
     let index = records::index(&doc.included);
-    let out = match &doc.data {
+    // The records are about as long as the page without its links.
+    let mut out = String::with_capacity(body.len() / 2);
+    match &doc.data {
         Data::Missing => return bad_response("JSON without a data member"),
         Data::Other(kind) => {
             return bad_response(&format!(
                 "JSON whose data member is {kind}, not a resource or a list"
             ))
         }
-        Data::One(res) => serde_json::to_string(&records::flatten(res, Some(&index))),
+        Data::One(res) => records::write_resource(&mut out, res, Some(&index)),
         Data::Many(items) => {
-            let mut value = Vec::with_capacity(items.len());
+            let mut resources = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 match item {
-                    Item::Res(res) => value.push(records::flatten(res, Some(&index))),
+                    Item::Res(res) => resources.push(res),
                     Item::NotObject(kind) => {
                         return bad_response(&format!(
                             "JSON whose data item {i} is {kind}, not a resource object"
@@ -193,17 +220,26 @@ fn shape_records(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
                 .and_then(|m| m.get("paging"))
                 .and_then(|p| p.get("total"))
                 .and_then(Value::as_u64);
-            serde_json::to_string(&records::List {
-                value,
-                next_link,
-                total,
-            })
+            out.push_str("{\"value\":[");
+            for (i, res) in resources.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(",");
+                }
+                records::write_resource(&mut out, res, Some(&index));
+            }
+            out.push_str("]");
+            if let Some(link) = next_link {
+                out.push_str(",\"nextLink\":");
+                records::write_str(&mut out, &link);
+            }
+            if let Some(total) = total {
+                out.push_str(",\"total\":");
+                out.push_str(&total.to_string());
+            }
+            out.push_str("}");
         }
-    };
-    match out {
-        Ok(body) => Shaped { status, body },
-        Err(_) => internal(),
     }
+    Shaped { status, body: out }
 }
 
 /// The gateway's next link for Apple's `links.next`: `Ok(None)` on the last page (no `next`, or

@@ -12,21 +12,62 @@
 //! - Primary records resolve relationship linkage from `included`; included records keep their own
 //!   relationships as `{id, type}` records (one level only, so cycles are impossible).
 //!
-//! Records borrow from the parsed document and serialize straight to the output: nothing is cloned.
+//! Records are written straight into the output text as compact JSON (what `serde_json::to_string`
+//! wrote before: same bytes), borrowing everything from the parsed document: ids, types and
+//! attribute values are copied verbatim, names are written as JSON strings.
 
-use super::parse::{Linkage, Member, RelData, Resource};
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::Serialize;
-use serde_json::value::RawValue;
+// One-byte pieces are written with `push_str`: `String::push` encodes its `char` as UTF-8 first,
+// a call per byte at opt-level "z".
+#![allow(clippy::single_char_add_str)]
+
+use super::parse::{text_of, Attribute, Linkage, Member, RelData, Resource};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Included resources by `(type, id)`.
-pub(crate) type Index<'p, 'a> = HashMap<(&'p str, &'p str), &'p Resource<'a>>;
+pub(crate) type Index<'p, 'a> =
+    HashMap<(&'p str, &'p str), &'p Resource<'a>, BuildHasherDefault<WordHasher>>;
+
+/// A small multiply-rotate hash over eight bytes at a time (the `FxHash` scheme) for the index of
+/// `included`: SipHash was a tenth of the time of pages with included resources. The keys are
+/// Apple's type names and ids, and on wasm32 std's hash keys are fixed anyway, so SipHash's
+/// resistance to chosen collisions bought nothing there.
+#[derive(Default)]
+pub(crate) struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+            self.add(u64::from_le_bytes(*word));
+            rest = tail;
+        }
+        let mut last = [0u8; 8];
+        for (to, from) in last.iter_mut().zip(rest) {
+            *to = *from;
+        }
+        self.add(u64::from_le_bytes(last) ^ rest.len() as u64);
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl WordHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
 
 /// Builds the `(type, id)` index of `included`; the first of duplicates wins.
 pub(crate) fn index<'p, 'a>(included: &'p [Resource<'a>]) -> Index<'p, 'a> {
-    let mut map = HashMap::with_capacity(included.len());
+    let mut map = HashMap::with_capacity_and_hasher(included.len(), Default::default());
     for res in included {
         if let (Some(t), Some(i)) = (text(res.kind), text(res.id)) {
             map.entry((t, i)).or_insert(res);
@@ -40,41 +81,13 @@ fn text(member: Option<Member<'_>>) -> Option<&str> {
     member.and_then(|m| m.text)
 }
 
-/// One output value of a record.
-pub(crate) enum Field<'p> {
-    /// JSON from the input, copied verbatim.
-    Json(&'p RawValue),
-    /// A string made here.
-    Text(String),
-    /// JSON null.
-    Null,
-    /// A nested record (to-one relationship).
-    One(Box<Record<'p>>),
-    /// Nested records (to-many relationship).
-    Many(Vec<Record<'p>>),
-}
-
-/// A flat record, ready to serialize.
-pub(crate) struct Record<'p> {
-    fields: Vec<(Cow<'p, str>, Field<'p>)>,
-}
-
-impl Record<'_> {
-    fn has(&self, key: &str) -> bool {
-        self.fields.iter().any(|(k, _)| k == key)
-    }
-}
-
-/// `https://apps.apple.com/app/id<id>` for an app with an all-digit id.
-fn app_store_url(kind: Option<Member<'_>>, id: Option<Member<'_>>) -> Option<String> {
+/// The all-digit id of an app (`type == "apps"`), for `https://apps.apple.com/app/id<id>`.
+fn app_id<'m>(kind: Option<Member<'m>>, id: Option<Member<'m>>) -> Option<&'m str> {
     match (text(kind), text(id)) {
-        (Some(t), Some(i))
-            if t == "apps"
-                && !i.is_empty()
-                && i.len() <= 32
-                && i.bytes().all(|b| b.is_ascii_digit()) =>
+        (Some("apps"), Some(i))
+            if !i.is_empty() && i.len() <= 32 && i.bytes().all(|b| b.is_ascii_digit()) =>
         {
-            Some(format!("https://apps.apple.com/app/id{i}"))
+            Some(i)
         }
         _ => None,
     }
@@ -82,143 +95,200 @@ fn app_store_url(kind: Option<Member<'_>>, id: Option<Member<'_>>) -> Option<Str
 
 /// The key an attribute named `id`/`type` moves to.
 fn renamed_attribute(name: &str) -> Option<&'static str> {
-    match name {
-        "id" => Some("attributeId"),
-        "type" => Some("attributeType"),
+    // Lengths first: most names are neither, and a string comparison is a call at opt-level "z".
+    match name.len() {
+        2 if name == "id" => Some("attributeId"),
+        4 if name == "type" => Some("attributeType"),
         _ => None,
     }
 }
 
-/// Flattens one resource. With `index`, relationship linkage is resolved from `included`;
-/// without it, linkage becomes `{id, type}` records.
-pub(crate) fn flatten<'p>(res: &'p Resource<'_>, index: Option<&Index<'p, '_>>) -> Record<'p> {
-    let attr_len = res.attributes.as_ref().map_or(0, Vec::len);
-    let mut rec = Record {
-        fields: Vec::with_capacity(3 + attr_len + res.relationships.len()),
+/// The output key of an attribute: its name, `attributeId`/`attributeType` for `id`/`type`,
+/// or `None` when that name is taken by another attribute (the attribute is dropped).
+fn output_key<'p>(name: &'p str, attrs: &[Attribute<'_>]) -> Option<&'p str> {
+    match renamed_attribute(name) {
+        None => Some(name),
+        Some(new) if !attrs.iter().any(|a| text_of(&a.name) == new) => Some(new),
+        Some(_) => None,
+    }
+}
+
+/// A bit for the (length, first byte) class of a key: a set of keys as one `u64`, so that most
+/// "is this key taken?" questions are answered without comparing strings.
+#[inline(always)]
+pub(crate) fn key_class(key: &str) -> u64 {
+    1u64 << ((key.len() * 7 + usize::from(key.bytes().next().unwrap_or(0))) % 64)
+}
+
+/// Writes the comma between members (none before the first).
+#[inline(always)]
+fn separator(out: &mut String, first: &mut bool) {
+    if !*first {
+        out.push_str(",");
+    }
+    *first = false;
+}
+
+/// Writes `id` and `type` as sent.
+fn identity(out: &mut String, first: &mut bool, id: Option<Member<'_>>, kind: Option<Member<'_>>) {
+    if let Some(id) = id {
+        separator(out, first);
+        out.push_str("\"id\":");
+        out.push_str(id.raw);
+    }
+    if let Some(kind) = kind {
+        separator(out, first);
+        out.push_str("\"type\":");
+        out.push_str(kind.raw);
+    }
+}
+
+/// Writes `appStoreUrl` for an app with an all-digit id; returns whether it did.
+fn app_store_url(
+    out: &mut String,
+    first: &mut bool,
+    kind: Option<Member<'_>>,
+    id: Option<Member<'_>>,
+) -> bool {
+    let Some(app) = app_id(kind, id) else {
+        return false;
     };
-    push_identity(&mut rec, res.id, res.kind);
-    let has_attribute = |key: &str| {
-        res.attributes
-            .as_ref()
-            .is_some_and(|a| a.iter().any(|(n, _)| n == key))
-    };
-    if let Some(attrs) = &res.attributes {
-        for (name, value) in attrs {
-            match renamed_attribute(name) {
-                None => rec
-                    .fields
-                    .push((Cow::Borrowed(name.as_ref()), Field::Json(value))),
-                Some(new) if !has_attribute(new) => {
-                    rec.fields.push((Cow::Borrowed(new), Field::Json(value)));
-                }
-                Some(_) => {}
+    separator(out, first);
+    out.push_str("\"appStoreUrl\":\"https://apps.apple.com/app/id");
+    out.push_str(app);
+    out.push_str("\"");
+    true
+}
+
+/// Writes one resource as a flat record. With `index`, relationship linkage is resolved from
+/// `included`; without it, linkage becomes `{id, type}` records.
+pub(crate) fn write_resource<'p>(
+    out: &mut String,
+    res: &'p Resource<'_>,
+    index: Option<&Index<'p, '_>>,
+) {
+    let attrs: &'p [Attribute<'_>] = res.attributes.as_deref().unwrap_or_default();
+    let mut first = true;
+    out.push_str("{");
+    identity(out, &mut first, res.id, res.kind);
+    // The classes of the attribute keys written (see `taken` below).
+    let mut classes = 0u64;
+    for attr in attrs {
+        let name = text_of(&attr.name);
+        let Some(key) = output_key(name, attrs) else {
+            continue;
+        };
+        classes |= key_class(key);
+        separator(out, &mut first);
+        match attr.member {
+            // Not renamed (a renamed key is longer), and sent as it is written: `"name":value`
+            // copied in one piece.
+            Some(member) if key.len() == name.len() => out.push_str(member),
+            member => {
+                write_str(out, key);
+                out.push_str(":");
+                out.push_str(match member {
+                    // `"name":value`: the value follows the name, its quotes and the colon.
+                    Some(member) => member.get(name.len() + 3..).unwrap_or(""),
+                    None => attr.value,
+                });
             }
         }
     }
-    if !has_attribute("appStoreUrl") {
-        if let Some(url) = app_store_url(res.kind, res.id) {
-            rec.fields
-                .push((Cow::Borrowed("appStoreUrl"), Field::Text(url)));
-        }
-    }
+    let url = !attrs
+        .iter()
+        .any(|a| text_of(&a.name).len() == 11 && text_of(&a.name) == "appStoreUrl")
+        && app_store_url(out, &mut first, res.kind, res.id);
+    // Keys taken so far, for the relationship naming rule (computed only when needed).
+    let mut rel_keys: Vec<Cow<'p, str>> = Vec::new();
+    let taken = |key: &str, rel_keys: &[Cow<'p, str>]| {
+        (key == "id" && res.id.is_some())
+            || (key == "type" && res.kind.is_some())
+            || (key == "appStoreUrl" && url)
+            || (classes & key_class(key) != 0
+                && attrs
+                    .iter()
+                    .any(|a| output_key(text_of(&a.name), attrs) == Some(key)))
+            || rel_keys.iter().any(|k| text_of(k) == key)
+    };
     for (name, data) in &res.relationships {
-        let value = match data {
-            RelData::Absent => continue,
-            RelData::Null => Field::Null,
-            RelData::One(link) => Field::One(Box::new(resolve(link, index))),
-            RelData::Many(links) => Field::Many(links.iter().map(|l| resolve(l, index)).collect()),
-        };
-        let key: Cow<'p, str> = if rec.has(name) {
+        if matches!(data, RelData::Absent) {
+            continue;
+        }
+        let key: Cow<'p, str> = if taken(name, &rel_keys) {
             let alt = format!("{name}Relationship");
-            if rec.has(&alt) {
+            if taken(&alt, &rel_keys) {
                 continue;
             }
             Cow::Owned(alt)
         } else {
             Cow::Borrowed(name.as_ref())
         };
-        rec.fields.push((key, value));
-    }
-    rec
-}
-
-fn push_identity<'p>(rec: &mut Record<'p>, id: Option<Member<'p>>, kind: Option<Member<'p>>) {
-    if let Some(id) = id {
-        rec.fields.push((Cow::Borrowed("id"), Field::Json(id.raw)));
-    }
-    if let Some(kind) = kind {
-        rec.fields
-            .push((Cow::Borrowed("type"), Field::Json(kind.raw)));
-    }
-}
-
-/// The record for one linkage: the included resource when known, else a minimal `{id, type}`.
-fn resolve<'p>(link: &'p Linkage<'p>, index: Option<&Index<'p, '_>>) -> Record<'p> {
-    if let (Some(index), Some(t), Some(i)) = (index, text(link.kind), text(link.id)) {
-        if let Some(res) = index.get(&(t, i)) {
-            return flatten(res, None);
-        }
-    }
-    let mut rec = Record {
-        fields: Vec::with_capacity(3),
-    };
-    push_identity(&mut rec, link.id, link.kind);
-    if let Some(url) = app_store_url(link.kind, link.id) {
-        rec.fields
-            .push((Cow::Borrowed("appStoreUrl"), Field::Text(url)));
-    }
-    rec
-}
-
-impl Serialize for Record<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.fields.len()))?;
-        for (k, v) in &self.fields {
-            map.serialize_entry(k.as_ref(), v)?;
-        }
-        map.end()
-    }
-}
-
-impl Serialize for Field<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Field::Json(v) => v.serialize(s),
-            Field::Text(t) => s.serialize_str(t),
-            Field::Null => s.serialize_unit(),
-            Field::One(r) => r.serialize(s),
-            Field::Many(rs) => {
-                let mut seq = s.serialize_seq(Some(rs.len()))?;
-                for r in rs {
-                    seq.serialize_element(r)?;
+        separator(out, &mut first);
+        write_str(out, &key);
+        out.push_str(":");
+        rel_keys.push(key);
+        match data {
+            RelData::Absent => {}
+            RelData::Null => out.push_str("null"),
+            RelData::One(link) => write_linkage(out, link, index),
+            RelData::Many(links) => {
+                out.push_str("[");
+                for (i, link) in links.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(",");
+                    }
+                    write_linkage(out, link, index);
                 }
-                seq.end()
+                out.push_str("]");
             }
         }
     }
+    out.push_str("}");
 }
 
-/// The shaped list: `{"value": [...], "nextLink": "...", "total": n}`.
-pub(crate) struct List<'p> {
-    /// The records.
-    pub value: Vec<Record<'p>>,
-    /// The gateway URL of the next page.
-    pub next_link: Option<String>,
-    /// `meta.paging.total`.
-    pub total: Option<u64>,
-}
-
-impl Serialize for List<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let len = 1 + usize::from(self.next_link.is_some()) + usize::from(self.total.is_some());
-        let mut map = s.serialize_map(Some(len))?;
-        map.serialize_entry("value", &self.value)?;
-        if let Some(link) = &self.next_link {
-            map.serialize_entry("nextLink", link)?;
+/// The record for one linkage: the included resource when known, else a minimal `{id, type}`.
+fn write_linkage<'p>(out: &mut String, link: &'p Linkage<'p>, index: Option<&Index<'p, '_>>) {
+    if let (Some(index), Some(t), Some(i)) = (index, text(link.kind), text(link.id)) {
+        if let Some(res) = index.get(&(t, i)) {
+            return write_resource(out, res, None);
         }
-        if let Some(total) = &self.total {
-            map.serialize_entry("total", total)?;
-        }
-        map.end()
     }
+    let mut first = true;
+    out.push_str("{");
+    identity(out, &mut first, link.id, link.kind);
+    app_store_url(out, &mut first, link.kind, link.id);
+    out.push_str("}");
+}
+
+/// Writes `s` as a JSON string the way serde_json does: `"` and `\` escaped, control characters
+/// as `\b \t \n \f \r` or `\u00xx`, everything else (including non-ASCII) as it is.
+pub(crate) fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\"");
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            0x08 => 'b',
+            0x0C => 'f',
+            b'\n' => 'n',
+            b'\r' => 'r',
+            b'\t' => 't',
+            0..=0x1F => 'u',
+            _ => continue,
+        };
+        out.push_str(s.get(start..i).unwrap_or(""));
+        out.push('\\');
+        out.push(short);
+        if short == 'u' {
+            out.push_str("00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
+        }
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or(""));
+    out.push_str("\"");
 }
