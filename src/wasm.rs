@@ -619,7 +619,12 @@ pub fn error_body(
     } else {
         serde_json::Value::Null
     };
-    Ok(error_document(status, code.as_str(), &message, details).to_string())
+    Ok(crate::error::json_text(&error_document(
+        status,
+        code.as_str(),
+        &message,
+        details,
+    )))
 }
 
 #[cfg(not(any(feature = "any-request-only", feature = "triggers-only")))]
@@ -831,7 +836,7 @@ pub fn plan_subscribe_js(
             serde_json::json!({ "action": "reuse", "webhookId": webhook_id })
         }
         SubscribePlan::Create { document } => {
-            serde_json::json!({ "action": "create", "document": document.to_string() })
+            serde_json::json!({ "action": "create", "document": crate::error::json_text(&document) })
         }
     })
 }
@@ -920,7 +925,7 @@ pub fn review_poll_js(
             serde_json::json!({ "fetch": { "path": path, "query": query } })
         }
         PollStep::Done(done) => serde_json::json!({ "done": {
-            "body": done.body().to_string(),
+            "body": crate::error::json_text(&done.body()),
             "watermark": done.watermark,
             "count": done.value.len(),
             "skipped": done.skipped,

@@ -24,9 +24,6 @@
 //! maps 5xx to 502; unusable bodies (empty, not JSON, cut off, no `data`) give 502
 //! `UPSTREAM_BAD_RESPONSE` describing what arrived.
 
-// `fuzzing` is the cfg cargo-fuzz sets; it only gates the test oracle.
-#![allow(unexpected_cfgs)]
-
 pub(crate) mod links;
 #[cfg(any(test, fuzzing))]
 mod oracle;
@@ -154,14 +151,14 @@ fn with_note(shaped: Shaped, note: &str) -> Shaped {
     }
     Shaped {
         status: shaped.status,
-        body: doc.to_string(),
+        body: crate::error::json_text(&doc),
     }
 }
 
 /// The gateway's error document for `error`, as a JSON string.
 #[must_use]
 pub fn error_document(error: &Error) -> String {
-    error.to_document().to_string()
+    crate::error::json_text(&error.to_document())
 }
 
 /// The caller-facing answer for `error` (its status and error document).
@@ -286,6 +283,6 @@ fn shape_raw(ctx: &ShapeContext, status: u16, body: &str) -> Shaped {
     }
     Shaped {
         status,
-        body: doc.to_string(),
+        body: crate::error::json_text(&doc),
     }
 }
