@@ -77,31 +77,6 @@ if (Symbol.dispose) TokenMinter.prototype[Symbol.dispose] = TokenMinter.prototyp
 exports.TokenMinter = TokenMinter;
 
 /**
- * Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
- * @param {any} body
- * @returns {string}
- */
-function createdWebhookId(body) {
-    let deferred2_0;
-    let deferred2_1;
-    try {
-        const ret = wasm.createdWebhookId(body);
-        var ptr1 = ret[0];
-        var len1 = ret[1];
-        if (ret[3]) {
-            ptr1 = 0; len1 = 0;
-            throw takeFromExternrefTable0(ret[2]);
-        }
-        deferred2_0 = ptr1;
-        deferred2_1 = len1;
-        return getStringFromWasm0(ptr1, len1);
-    } finally {
-        wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
-    }
-}
-exports.createdWebhookId = createdWebhookId;
-
-/**
  * The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
  * crate's one builder (`error::error_document`). The status comes from the code's row in
  * `errorCodes()`, or from `status` when the caller answers with another one (an HTTP error status,
@@ -224,54 +199,6 @@ function planRequest(method, path, rawQuery) {
 exports.planRequest = planRequest;
 
 /**
- * Decides how to subscribe from Apple's list of the app's webhooks (JSON text); throws
- * `TRIGGER_FAMILY_UNKNOWN`, `WEBHOOK_LIMIT_REACHED` (details list this connector's webhooks) or
- * `UPSTREAM_BAD_RESPONSE`.
- * @param {any} appId
- * @param {any} family
- * @param {any} callbackUrl
- * @param {string | null | undefined} name
- * @param {any} listBody
- * @param {any} secret
- * @returns {SubscribePlan}
- */
-function planSubscribe(appId, family, callbackUrl, name, listBody, secret) {
-    const ret = wasm.planSubscribe(appId, family, callbackUrl, name, listBody, secret);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-exports.planSubscribe = planSubscribe;
-
-/**
- * `"delete"` or `"gone"` for a webhook, from Apple's list of the app's webhooks; throws
- * `WEBHOOK_NOT_OURS` for a webhook this connector did not create.
- * @param {any} webhookId
- * @param {any} listBody
- * @returns {"delete" | "gone"}
- */
-function planUnsubscribe(webhookId, listBody) {
-    let deferred2_0;
-    let deferred2_1;
-    try {
-        const ret = wasm.planUnsubscribe(webhookId, listBody);
-        var ptr1 = ret[0];
-        var len1 = ret[1];
-        if (ret[3]) {
-            ptr1 = 0; len1 = 0;
-            throw takeFromExternrefTable0(ret[2]);
-        }
-        deferred2_0 = ptr1;
-        deferred2_1 = len1;
-        return getStringFromWasm0(ptr1, len1);
-    } finally {
-        wasm.__wbindgen_free(deferred2_0, deferred2_1, 1);
-    }
-}
-exports.planUnsubscribe = planUnsubscribe;
-
-/**
  * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
  * the operation takes no body and none was given.
  *
@@ -319,37 +246,6 @@ function publicKeyPem(privateKey) {
 exports.publicKeyPem = publicKeyPem;
 
 /**
- * Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
- * @param {any} body
- * @param {boolean | undefined} allowLoopbackHttp
- * @returns {{ callbackUrl: string; name: string | null }}
- */
-function readSubscribeBody(body, allowLoopbackHttp) {
-    const ret = wasm.readSubscribeBody(body, allowLoopbackHttp);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-exports.readSubscribeBody = readSubscribeBody;
-
-/**
- * One step of a review poll: call it with the Apple pages read so far (none at first) until it
- * answers `{ done }`; `{ fetch: { path, query } }` names the next Apple request.
- * @param {ReviewPollRequest} request
- * @param {string[]} pages
- * @returns {ReviewPollStep}
- */
-function reviewPoll(request, pages) {
-    const ret = wasm.reviewPoll(request, pages);
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-exports.reviewPoll = reviewPoll;
-
-/**
  * Turns Apple's answer into the caller's answer (flat records, or the error shape). The body comes
  * as text, as its bytes, or as the list of byte chunks it arrived in (copied straight into one
  * buffer here, so the host never joins them); the answer is JSON text.
@@ -367,19 +263,6 @@ function shapeResponse(operationId, upstreamStatus, upstreamBody, options) {
     return takeFromExternrefTable0(ret[0]);
 }
 exports.shapeResponse = shapeResponse;
-
-/**
- * The instant-trigger families: `[{ family, operationId, eventTypes }]`.
- * @returns {TriggerFamily[]}
- */
-function triggerFamilies() {
-    const ret = wasm.triggerFamilies();
-    if (ret[2]) {
-        throw takeFromExternrefTable0(ret[1]);
-    }
-    return takeFromExternrefTable0(ret[0]);
-}
-exports.triggerFamilies = triggerFamilies;
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,

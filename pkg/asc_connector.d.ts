@@ -1,36 +1,6 @@
 /* tslint:disable */
 /* eslint-disable */
 
-/** One instant trigger: a route segment, its connector operation and Apple's event types. */
-export interface TriggerFamily {
-    family: string;
-    operationId: string;
-    eventTypes: string[];
-}
-
-/** What `planSubscribe` decided: reuse a webhook, or POST this document to /v1/webhooks. */
-export type SubscribePlan =
-| { action: "reuse"; webhookId: string }
-| { action: "create"; document: string };
-
-/** One review poll's parameters (GET /trigger/v1/apps/{id}/customerReviews). */
-export interface ReviewPollRequest {
-    appId: string;
-    since?: string;
-    rating?: string;
-    territory?: string;
-    /** 1 to 200 (default 200): Apple's page size and the most reviews one poll fires. */
-    pageSize?: number;
-    nowSeconds?: number;
-}
-
-/** The next step of a review poll. */
-export type ReviewPollStep =
-| { fetch: { path: string; query: string } }
-| { done: { body: string; watermark: string; count: number; skipped: boolean } };
-
-
-
 /** Options for `mintToken` and `TokenMinter`. */
 export interface TokenOptions {
     /** The key ID shown next to the key in App Store Connect (the XXXX in AuthKey_XXXX.p8). */
@@ -141,11 +111,6 @@ export class TokenMinter {
 }
 
 /**
- * Apple's id of the webhook it just created; throws `UPSTREAM_BAD_RESPONSE`.
- */
-export function createdWebhookId(body: any): string;
-
-/**
  * The error document `{"error": {status, code, message, details?}}` as JSON text, built by the
  * crate's one builder (`error::error_document`). The status comes from the code's row in
  * `errorCodes()`, or from `status` when the caller answers with another one (an HTTP error status,
@@ -186,19 +151,6 @@ export function operations(): Array<Record<string, unknown>>;
 export function planRequest(method: any, path: any, rawQuery: any): RequestPlan;
 
 /**
- * Decides how to subscribe from Apple's list of the app's webhooks (JSON text); throws
- * `TRIGGER_FAMILY_UNKNOWN`, `WEBHOOK_LIMIT_REACHED` (details list this connector's webhooks) or
- * `UPSTREAM_BAD_RESPONSE`.
- */
-export function planSubscribe(appId: any, family: any, callbackUrl: any, name: string | null | undefined, listBody: any, secret: any): SubscribePlan;
-
-/**
- * `"delete"` or `"gone"` for a webhook, from Apple's list of the app's webhooks; throws
- * `WEBHOOK_NOT_OURS` for a webhook this connector did not create.
- */
-export function planUnsubscribe(webhookId: any, listBody: any): "delete" | "gone";
-
-/**
  * Checks the body of a write and returns the JSON:API document to send to Apple, or `null` when
  * the operation takes no body and none was given.
  *
@@ -215,53 +167,31 @@ export function prepareBody(operationId: any, body: Uint8Array | string, raw: an
 export function publicKeyPem(privateKey: any): string;
 
 /**
- * Reads the subscribe body (JSON text): `{ callbackUrl, name }`; throws `TRIGGER_BODY_INVALID` or `CALLBACK_URL_*`.
- */
-export function readSubscribeBody(body: any, allowLoopbackHttp: boolean | undefined): { callbackUrl: string; name: string | null };
-
-/**
- * One step of a review poll: call it with the Apple pages read so far (none at first) until it
- * answers `{ done }`; `{ fetch: { path, query } }` names the next Apple request.
- */
-export function reviewPoll(request: ReviewPollRequest, pages: string[]): ReviewPollStep;
-
-/**
  * Turns Apple's answer into the caller's answer (flat records, or the error shape). The body comes
  * as text, as its bytes, or as the list of byte chunks it arrived in (copied straight into one
  * buffer here, so the host never joins them); the answer is JSON text.
  */
 export function shapeResponse(operationId: any, upstreamStatus: any, upstreamBody: string | Uint8Array | Uint8Array[], options: ShapeOptions): ShapedResponse;
 
-/**
- * The instant-trigger families: `[{ family, operationId, eventTypes }]`.
- */
-export function triggerFamilies(): TriggerFamily[];
-
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_tokenminter_free: (a: number, b: number) => void;
-    readonly createdWebhookId: (a: any) => [number, number, number, number];
     readonly errorBody: (a: any, b: any, c: any, d: any) => [number, number, number, number];
     readonly errorCodes: () => [number, number, number];
     readonly inspectToken: (a: any, b: any, c: any) => [number, number, number];
     readonly mintToken: (a: any, b: any) => [number, number, number, number];
     readonly operations: () => [number, number, number];
     readonly planRequest: (a: any, b: any, c: any) => [number, number, number];
-    readonly planSubscribe: (a: any, b: any, c: any, d: any, e: any, f: any) => [number, number, number];
-    readonly planUnsubscribe: (a: any, b: any) => [number, number, number, number];
     readonly prepareBody: (a: any, b: any, c: any) => [number, number, number];
     readonly publicKeyPem: (a: any) => [number, number, number, number];
-    readonly readSubscribeBody: (a: any, b: any) => [number, number, number];
-    readonly reviewPoll: (a: any, b: any) => [number, number, number];
     readonly shapeResponse: (a: any, b: any, c: any, d: any) => [number, number, number];
     readonly tokenminter_expiresAt: (a: number) => [number, number];
     readonly tokenminter_invalidate: (a: number) => void;
     readonly tokenminter_mintCount: (a: number) => number;
     readonly tokenminter_new: (a: any) => [number, number, number];
     readonly tokenminter_token: (a: number, b: any) => [number, number, number, number];
-    readonly triggerFamilies: () => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

@@ -99,13 +99,15 @@ export interface ShapeOptions {
     raw?: boolean;
     /** For a write: how to check whether it was applied; added to Apple's 5xx answers. */
     outcomeHint?: string;
+    /** Return the body as its UTF-8 bytes (a Uint8Array) instead of a string, for a host that writes bytes. */
+    bytes?: boolean;
 }
 
 /** The caller-facing answer built by `shapeResponse`. */
 export interface ShapedResponse {
     status: number;
-    /** JSON text. */
-    body: string;
+    /** JSON text; its UTF-8 bytes when the options asked for `bytes: true`. */
+    body: string | Uint8Array;
 }
 
 

@@ -56,12 +56,18 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A fixture of tests/fixtures/, compiled in (the core, tests included, opens no files).
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    let text = match name {
+        "list.json" => include_str!("../../../tests/fixtures/list.json"),
+        "list_inc.json" => include_str!("../../../tests/fixtures/list_inc.json"),
+        "one.json" => include_str!("../../../tests/fixtures/one.json"),
+        "list.shaped.json" => include_str!("../../../tests/fixtures/list.shaped.json"),
+        "list_inc.shaped.json" => include_str!("../../../tests/fixtures/list_inc.shaped.json"),
+        "one.shaped.json" => include_str!("../../../tests/fixtures/one.shaped.json"),
+        other => panic!("no fixture {other}"),
+    };
+    text.to_owned()
 }
 
 const FIXTURES: [&str; 6] = [
