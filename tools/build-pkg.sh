@@ -7,7 +7,7 @@
 #                     shaper, write bodies);
 #   pkg/signer/       the signer alone (`--no-default-features --features fast-sign`, profile
 #                     `signer`), the `asc-connector-wasm/signer` entry;
-#   pkg/any-request/  the generic planner (`--features any-request-only`: loadSpecPack and
+#   pkg/any-request/  the generic planner (`--features any-request-only`, profile `any-request`: loadSpecPack and
 #                     planAnyRequest only), the `asc-connector-wasm/any-request` entry, with the spec
 #                     pack beside the main module (spec-pack.mjs / .cjs);
 #   pkg/triggers/     the trigger decisions the gateway uses (`--features triggers-only`), the
@@ -65,8 +65,8 @@ bindgen() {
 RELEASE=target/wasm32-unknown-unknown/release/asc_connector.wasm
 rm -rf "$OUT"
 # The release builds share an output path: each is bound right after it is built.
-cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features any-request-only
-bindgen "$RELEASE" "$OUT/any-request"
+cargo build --quiet --profile any-request --lib --target wasm32-unknown-unknown --no-default-features --features any-request-only
+bindgen target/wasm32-unknown-unknown/any-request/asc_connector.wasm "$OUT/any-request"
 cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features triggers-only
 bindgen "$RELEASE" "$OUT/triggers"
 cargo build --quiet --release --lib --target wasm32-unknown-unknown --no-default-features --features gateway,inspect,fast-sign
