@@ -66,6 +66,7 @@ APPLE_SPEC := spec/app-store-connect-openapi-4.4.1.json
 lint: setup-node
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p asc-connector-scan --all-targets -- -D warnings
 	cargo clippy --lib --no-default-features -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features fast-sign -- -D warnings

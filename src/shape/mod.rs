@@ -27,8 +27,6 @@
 pub(crate) mod links;
 #[cfg(any(test, fuzzing))]
 mod oracle;
-mod parse;
-mod records;
 mod upstream_error;
 
 use serde_json::Value;
@@ -36,7 +34,8 @@ use serde_json::Value;
 use links::{gateway_next_link, next_cursor};
 
 use crate::error::Error;
-use parse::{Data, Item, Top};
+use asc_connector_scan::parse::{self, Data, Item, Top};
+use asc_connector_scan::records;
 use upstream_error::{bad_response, describe_json, describe_unparsable, strip_bom, upstream_error};
 
 /// What the shaper needs to know about the request.

@@ -302,12 +302,12 @@ pub(crate) fn describe_json(v: &Value) -> String {
             None => "JSON without a data member".to_owned(),
             Some(d) => format!(
                 "JSON whose data member is {}, not a resource or a list",
-                super::parse::kind_of(d)
+                asc_connector_scan::parse::kind_of(d)
             ),
         },
         other => format!(
             "JSON that is {}, not a JSON:API document",
-            super::parse::kind_of(other)
+            asc_connector_scan::parse::kind_of(other)
         ),
     }
 }

@@ -20,13 +20,13 @@
 // a call per byte at opt-level "z".
 #![allow(clippy::single_char_add_str)]
 
-use super::parse::{text_of, Attribute, Linkage, Member, RelData, Resource};
+use crate::parse::{text_of, Attribute, Linkage, Member, RelData, Resource};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Included resources by `(type, id)`.
-pub(crate) type Index<'p, 'a> =
+pub type Index<'p, 'a> =
     HashMap<(&'p str, &'p str), &'p Resource<'a>, BuildHasherDefault<WordHasher>>;
 
 /// A small multiply-rotate hash over eight bytes at a time (the `FxHash` scheme) for the index of
@@ -34,7 +34,7 @@ pub(crate) type Index<'p, 'a> =
 /// Apple's type names and ids, and on wasm32 std's hash keys are fixed anyway, so SipHash's
 /// resistance to chosen collisions bought nothing there.
 #[derive(Default)]
-pub(crate) struct WordHasher(u64);
+pub struct WordHasher(u64);
 
 impl Hasher for WordHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -66,7 +66,7 @@ impl WordHasher {
 }
 
 /// Builds the `(type, id)` index of `included`; the first of duplicates wins.
-pub(crate) fn index<'p, 'a>(included: &'p [Resource<'a>]) -> Index<'p, 'a> {
+pub fn index<'p, 'a>(included: &'p [Resource<'a>]) -> Index<'p, 'a> {
     let mut map = HashMap::with_capacity_and_hasher(included.len(), Default::default());
     for res in included {
         if let (Some(t), Some(i)) = (text(res.kind), text(res.id)) {
@@ -116,7 +116,7 @@ fn output_key<'p>(name: &'p str, attrs: &[Attribute<'_>]) -> Option<&'p str> {
 /// A bit for the (length, first byte) class of a key: a set of keys as one `u64`, so that most
 /// "is this key taken?" questions are answered without comparing strings.
 #[inline(always)]
-pub(crate) fn key_class(key: &str) -> u64 {
+pub fn key_class(key: &str) -> u64 {
     1u64 << ((key.len() * 7 + usize::from(key.bytes().next().unwrap_or(0))) % 64)
 }
 
@@ -162,11 +162,7 @@ fn app_store_url(
 
 /// Writes one resource as a flat record. With `index`, relationship linkage is resolved from
 /// `included`; without it, linkage becomes `{id, type}` records.
-pub(crate) fn write_resource<'p>(
-    out: &mut String,
-    res: &'p Resource<'_>,
-    index: Option<&Index<'p, '_>>,
-) {
+pub fn write_resource<'p>(out: &mut String, res: &'p Resource<'_>, index: Option<&Index<'p, '_>>) {
     let attrs: &'p [Attribute<'_>] = res.attributes.as_deref().unwrap_or_default();
     let mut first = true;
     out.push_str("{");
@@ -263,7 +259,7 @@ fn write_linkage<'p>(out: &mut String, link: &'p Linkage<'p>, index: Option<&Ind
 
 /// Writes `s` as a JSON string the way serde_json does: `"` and `\` escaped, control characters
 /// as `\b \t \n \f \r` or `\u00xx`, everything else (including non-ASCII) as it is.
-pub(crate) fn write_str(out: &mut String, s: &str) {
+pub fn write_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push_str("\"");
     let mut start = 0;

@@ -31,7 +31,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 
 /// The JSON type of a value, for messages ("an array", "null", ...).
-pub(crate) fn kind_of(v: &Value) -> &'static str {
+pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -44,7 +44,7 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 
 /// Why a body was refused, and which serde_json read reproduces serde_json's error for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Bad {
+pub enum Bad {
     /// The body ends where serde_json wants more (its error is then an "EOF" one, whose place
     /// the message does not use).
     Eof,
@@ -62,7 +62,7 @@ pub(crate) enum Bad {
 
 /// A member that should be a string: its raw JSON, plus its text when it is a JSON string.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Member<'a> {
+pub struct Member<'a> {
     /// The JSON as sent (copied to the output verbatim).
     pub raw: &'a str,
     /// The string's text, when the member is a string without escapes (the normal case).
@@ -71,7 +71,7 @@ pub(crate) struct Member<'a> {
 
 /// A resource identifier (`{type, id}`) inside a relationship's `data`.
 #[derive(Debug, Default)]
-pub(crate) struct Linkage<'a> {
+pub struct Linkage<'a> {
     /// `id` as sent (normally a string).
     pub id: Option<Member<'a>>,
     /// `type` as sent (normally a string).
@@ -80,7 +80,7 @@ pub(crate) struct Linkage<'a> {
 
 /// The `data` member of one relationship.
 #[derive(Debug)]
-pub(crate) enum RelData<'a> {
+pub enum RelData<'a> {
     /// No usable `data` member (links only, or a value of the wrong type): the relationship is omitted.
     Absent,
     /// `data: null` (an empty to-one relationship).
@@ -93,7 +93,7 @@ pub(crate) enum RelData<'a> {
 
 /// One attribute of a resource.
 #[derive(Debug)]
-pub(crate) struct Attribute<'a> {
+pub struct Attribute<'a> {
     /// The name (escapes decoded).
     pub name: Cow<'a, str>,
     /// The value's JSON as sent (copied to the output verbatim); empty when `member` is there
@@ -105,11 +105,11 @@ pub(crate) struct Attribute<'a> {
 }
 
 /// Attributes in Apple's order.
-pub(crate) type Attributes<'a> = Vec<Attribute<'a>>;
+pub type Attributes<'a> = Vec<Attribute<'a>>;
 
 /// A resource object, reduced to what shaping uses.
 #[derive(Debug, Default)]
-pub(crate) struct Resource<'a> {
+pub struct Resource<'a> {
     /// `id` as sent.
     pub id: Option<Member<'a>>,
     /// `type` as sent.
@@ -125,7 +125,7 @@ pub(crate) struct Resource<'a> {
 #[derive(Debug)]
 // Nearly every value is the large variant; boxing would only add an allocation.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Item<'a> {
+pub enum Item<'a> {
     /// A resource object.
     Res(Resource<'a>),
     /// Not an object (the JSON type).
@@ -136,7 +136,7 @@ pub(crate) enum Item<'a> {
 #[derive(Debug)]
 // Nearly every value is the large variant; boxing would only add an allocation.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Data<'a> {
+pub enum Data<'a> {
     /// No `data` member.
     Missing,
     /// A single resource (instance operations).
@@ -149,7 +149,7 @@ pub(crate) enum Data<'a> {
 
 /// A success document, reduced to what shaping uses.
 #[derive(Debug)]
-pub(crate) struct Doc<'a> {
+pub struct Doc<'a> {
     /// The primary data.
     pub data: Data<'a>,
     /// `included` resources (items that are not objects are dropped).
@@ -164,7 +164,7 @@ pub(crate) struct Doc<'a> {
 #[derive(Debug)]
 // Nearly every value is the large variant; boxing would only add an allocation.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Top<'a> {
+pub enum Top<'a> {
     /// A JSON object.
     Doc(Doc<'a>),
     /// Valid JSON that is not an object: the JSON type.
@@ -175,7 +175,7 @@ pub(crate) enum Top<'a> {
 ///
 /// # Errors
 /// [`Bad`] when serde_json would refuse the body; [`serde_error`] turns it into serde_json's error.
-pub(crate) fn document(body: &str) -> Result<Top<'_>, Bad> {
+pub fn document(body: &str) -> Result<Top<'_>, Bad> {
     let mut s = Scanner {
         src: body,
         bytes: body.as_bytes(),
@@ -200,7 +200,7 @@ pub(crate) fn document(body: &str) -> Result<Top<'_>, Bad> {
 
 /// serde_json's own error for a body [`document`] refused: serde_json reads the part that failed
 /// the way the scanner did, so the error (kind, line and column) is the one it would have given.
-pub(crate) fn serde_error(body: &str, bad: Bad) -> serde_json::Error {
+pub fn serde_error(body: &str, bad: Bad) -> serde_json::Error {
     let read = match bad {
         Bad::Eof => serde_json::from_str::<Value>("").map(drop),
         Bad::Syntax(at) => serde_json::from_str::<Value>(&syntax_error_at(body, at)).map(drop),
@@ -957,7 +957,7 @@ impl<'a> Scanner<'a> {
             } else {
                 self.slice(start)
             };
-            let class = super::records::key_class(text_of(&name));
+            let class = crate::records::key_class(text_of(&name));
             if seen & class != 0 {
                 if let Some(slot) = attrs
                     .iter_mut()
@@ -988,7 +988,7 @@ impl<'a> Scanner<'a> {
                 let mut first = true;
                 while let Some(name) = self.next_key_inline(&mut first)? {
                     let rel = self.relationship()?;
-                    let class = super::records::key_class(text_of(&name));
+                    let class = crate::records::key_class(text_of(&name));
                     // A repeated name replaces the earlier one (as in a JSON object read by serde_json).
                     if kept & class != 0 {
                         rels.retain(|(n, _)| text_of(n) != text_of(&name));
@@ -1070,7 +1070,7 @@ impl<'a> Scanner<'a> {
 /// The text of a key (`Cow`'s own deref is a call at opt-level "z"; keys are read often).
 #[inline(always)]
 #[allow(clippy::ptr_arg)] // matching on the `Cow` is the point
-pub(crate) fn text_of<'k>(key: &'k Cow<'_, str>) -> &'k str {
+pub fn text_of<'k>(key: &'k Cow<'_, str>) -> &'k str {
     match key {
         Cow::Borrowed(s) => s,
         Cow::Owned(s) => s.as_str(),
