@@ -154,6 +154,13 @@ export function examplePath(op, catalogue, sandboxOperations) {
 }
 
 /**
+ * One stamp per test process for the emails of writeCases: the same case built twice (a flat and a
+ * raw stack compare the documents Apple received) must carry the same email, whatever the clock did
+ * in between.
+ */
+const RUN_STAMP = Date.now();
+
+/**
  * One case per write: the path, the flat body (or none), the expected status, and the read that must show the
  * change afterwards, and invalid flat bodies with the problems each must get. Ids come from the sandbox catalogue
  * (same seed in every stack, so the same ids); `n` picks other records, so several runs can share one sandbox.
@@ -168,7 +175,7 @@ export function writeCases(store, n = 0) {
   const outsider = all('betaTesters').find((t) => !group.relationships.betaTesters.includes(t.id) && t.relationships.apps.length > 0);
   const member = store.get('betaTesters').get(group.relationships.betaTesters[0]);
   const invitee = all('betaTesters').filter((t) => t.relationships.apps.length > 0)[n + 1];
-  const email = `writes.${n}.${Date.now()}@example.com`;
+  const email = `writes.${n}.${RUN_STAMP}@example.com`;
   return {
     CreateCustomerReviewResponse: {
       path: '/v1/customerReviewResponses',
