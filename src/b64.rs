@@ -53,13 +53,28 @@ fn value(c: u8) -> Option<u32> {
     }))
 }
 
-/// The value of one character of the base64url (`url`) or the standard alphabet.
-#[cfg(any(test, feature = "inspect", feature = "gateway"))]
-fn value_in(c: u8, url: bool) -> Option<u32> {
-    match (c, url) {
-        (b'+' | b'/', true) | (b'-' | b'_', false) => None,
-        _ => value(c),
+/// Decodes base64 without padding: the bytes, and whether no bits were left over after the last
+/// whole byte. `alphabet` is `Some(true)` for base64url only, `Some(false)` for the standard
+/// alphabet only, `None` for either. `None` for a character outside the alphabet. The one decoding
+/// loop of [`decode_strict`] and [`decode_lenient`].
+fn decode_bits(text: &str, alphabet: Option<bool>) -> Option<(Vec<u8>, bool)> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for c in text.bytes() {
+        let v = match (c, alphabet) {
+            (b'+' | b'/', Some(true)) | (b'-' | b'_', Some(false)) => return None,
+            _ => value(c)?,
+        };
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
     }
+    Some((out, acc == 0))
 }
 
 /// Decodes base64 strictly, as the `base64` crate's engines without trailing bits do: every
@@ -85,38 +100,15 @@ pub(crate) fn decode_strict(text: &str, url: bool, padding: bool) -> Option<Vec<
     if pads > max_pads {
         return None;
     }
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0u32;
-    for c in body.bytes() {
-        acc = (acc << 6) | value_in(c, url)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    (acc == 0).then_some(out)
+    let (out, clean) = decode_bits(body, Some(url))?;
+    clean.then_some(out)
 }
 
 /// Decodes base64 without padding in either alphabet; bits left over after the last whole byte
 /// are ignored. `None` for a character outside both alphabets (the caller checks the alphabet
 /// and the length first, so that does not happen there).
 pub(crate) fn decode_lenient(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0u32;
-    for c in text.bytes() {
-        acc = (acc << 6) | value(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    decode_bits(text, None).map(|(out, _)| out)
 }
 
 #[cfg(test)]
