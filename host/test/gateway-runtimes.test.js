@@ -37,8 +37,8 @@ async function waitHealthy(url, child) {
 /**
  * The workerd module list: host/worker/index.js and every module it imports, by relative import;
  * the bare `asc-connector-wasm` import is served by the package's "workerd" export, named so that
- * workerd's resolution (relative to the importing module) finds it. A subpath entry
- * (`asc-connector-wasm/any-request`, `/triggers`) is a one-line module written into `shimDir` that
+ * workerd's resolution (relative to the importing module) finds it. A subpath entry with a workerd
+ * export (`asc-connector-wasm/any-request`, `/triggers`) is a one-line module written into `shimDir` that
  * re-exports the package's file from a folder of that subpath's name, so each module's own
  * `./asc_connector.js` and `.wasm` get distinct names (a bundler such as wrangler's does this itself).
  */
@@ -59,9 +59,10 @@ function workerdModules(shimDir) {
         visit(join(baseDir, spec), resolve(dirname(file), spec));
       } else if (spec === 'asc-connector-wasm') {
         visit(join(baseDir, spec), join(PKG_DIR, entry));
-      } else if (spec === 'asc-connector-wasm/any-request' || spec === 'asc-connector-wasm/triggers') {
+      } else if (spec.startsWith('asc-connector-wasm/') && pkgJson.exports[`./${spec.slice('asc-connector-wasm/'.length)}`]?.workerd) {
+        // A module of its own (any-request, triggers, signer): its workerd entry, ./<sub>/index.workerd.mjs.
         const sub = spec.slice('asc-connector-wasm/'.length);
-        const entry = pkgJson.exports[`./${sub}`].workerd; // ./<sub>/index.workerd.mjs
+        const entry = pkgJson.exports[`./${sub}`].workerd;
         const shim = join(shimDir, `${sub}.mjs`);
         writeFileSync(shim, `export * from './${entry.slice(2)}';\n`);
         // The package's entry first: the shim's relative import then finds it already listed.
