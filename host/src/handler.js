@@ -32,6 +32,9 @@ const HEADER_LIST = Object.entries(HEADER_CAPS);
 const MAX_BODY_BYTES = 64 * 1024;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Distinct request lines whose plans are remembered, and the longest one remembered (bytes). */
+export const PLAN_CACHE_SIZE = 256;
+const PLAN_CACHE_KEY_MAX = 2048;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -352,7 +355,7 @@ export function createHandler(config, deps = {}) {
     if (path === ANY_REQUEST_PATH) return serveAnyRequest(request, meta, state, await tokenGetter(h, state), requestUrl(), rawQuery);
 
     // Only the wasm operation table decides what may be forwarded.
-    const plan = policy.planRequest(request.method, path, rawQuery);
+    const plan = planned(request.method, path, rawQuery);
     state.operation = plan.operationId;
     state.deprecated = deprecatedNames(plan.deprecations);
     checkNoBody(request.headers, operationsById.get(plan.operationId)?.takesBody === true, plan.operationId);
@@ -390,6 +393,28 @@ export function createHandler(config, deps = {}) {
       bytes: true,
     });
     return { status: shaped.status, body: shaped.status === 204 ? null : shaped.body, extra: passThrough(up) };
+  }
+
+  /**
+   * The planner's answer for a request line, remembered for the PLAN_CACHE_SIZE most recent
+   * distinct ones: planning is pure (the same method, path and query always give the same plan),
+   * and flows repeat the same requests. Refusals are not remembered (they throw, and are cheap).
+   * Plans are frozen, so no caller can change one that a later request reuses.
+   */
+  const planCache = new Map();
+  function planned(method, path, rawQuery) {
+    const key = `${method} ${path}?${rawQuery}`;
+    let plan = planCache.get(key);
+    if (plan === undefined) {
+      plan = policy.planRequest(method, path, rawQuery);
+      if (Array.isArray(plan.deprecations)) Object.freeze(plan.deprecations);
+      Object.freeze(plan);
+      if (key.length <= PLAN_CACHE_KEY_MAX) {
+        planCache.set(key, plan);
+        if (planCache.size > PLAN_CACHE_SIZE) planCache.delete(planCache.keys().next().value);
+      }
+    }
+    return plan;
   }
 
   // The headers every answer carries, as lower-case name → value (X-Request-Id is added per request).
@@ -453,6 +478,7 @@ export function createHandler(config, deps = {}) {
   }
 
   handle.respond = respond;
+  handle.planCache = planCache;
   handle.minters = minters;
   handle.config = config;
   handle.close = () => minters.clear();

@@ -16,6 +16,15 @@ import { HOST_REFUSED_MESSAGE, hostAllowlist } from './hosts.js';
 export const MAX_HEADER_BYTES = 32 * 1024;
 
 /**
+ * How long an idle keep-alive connection stays open: longer than the 60 s idle timeout of common
+ * load balancers and platform front ends (so they never send on a connection the gateway is just
+ * closing, which their callers see as a reset), and long enough that a caller pausing between
+ * requests keeps its connection. Node's default is 5 s: every longer pause cost a new connection
+ * (a TCP and, behind a TLS front end, a TLS handshake).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
  * Reads ASC_PRIVATE_KEY_FILE (when set) and validates the environment. Throws the config error.
  */
 export async function loadNodeConfig(env) {
@@ -185,6 +194,8 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
       })
       .catch(() => fail(new GatewayError('INTERNAL', 'The gateway failed unexpectedly while serving this request.')));
   });
+
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   server.on('clientError', (err, socket) => {
     if (!socket.writable) {

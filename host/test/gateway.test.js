@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http from 'node:http';
 import { PassThrough } from 'node:stream';
 import { jwtVerify, importSPKI } from 'jose';
 import { errorCodes, operations } from 'asc-connector-wasm';
@@ -14,9 +15,9 @@ import { loadConfig } from '../src/config.js';
 import { GatewayError } from '../src/errors.js';
 import { MinterCache, keyFingerprint } from '../src/minters.js';
 import { parseRetryAfter, callUpstream } from '../src/upstream.js';
-import { constantTimeEqual, handle } from '../src/handler.js';
+import { PLAN_CACHE_SIZE, constantTimeEqual, handle } from '../src/handler.js';
 import { run as serve } from '../src/commands/serve.js';
-import { startGateway } from '../src/node.js';
+import { KEEP_ALIVE_TIMEOUT_MS, startGateway } from '../src/node.js';
 import {
   newAppleKey, serverKeyEnv, callerKeyHeaders, leakedSecrets, rawRequest, startStack, examplePath,
 } from './helpers/gateway.js';
@@ -415,6 +416,88 @@ describe('every operation in operations(): auth, bad input, parameters, paging, 
       }
     });
   }
+});
+
+describe('gateway plans and connections', () => {
+  const team = newAppleKey();
+  let stack;
+  const upstreamUrls = [];
+  before(async () => {
+    stack = await startStack({
+      keys: [team.sandboxKey],
+      env: serverKeyEnv(team),
+      deps: {
+        fetch: (url, init) => {
+          upstreamUrls.push(String(url));
+          return fetch(url, init);
+        },
+      },
+    });
+  });
+  after(async () => {
+    remember(stack);
+    await stack?.close();
+  });
+
+  test('plans are remembered per request line, never across lines, frozen, refusals never, and at most PLAN_CACHE_SIZE', async () => {
+    const cache = stack.gw.handler.planCache;
+    const from = upstreamUrls.length;
+    for (const limit of [3, 3, 4, 3]) {
+      const res = await stack.get(`/v1/apps?limit=${limit}`);
+      assert.equal(res.status, 200, res.text.slice(0, 300));
+      assert.equal(res.json.value.length, limit);
+    }
+    // Each request still goes to Apple with its own query (nothing but the plan is reused).
+    assert.deepEqual(upstreamUrls.slice(from).map((u) => new URL(u).search), ['?limit=3', '?limit=3', '?limit=4', '?limit=3']);
+    const plan = cache.get('GET /v1/apps?limit=3');
+    assert.ok(plan, 'the plan of a served line is remembered');
+    assert.ok(Object.isFrozen(plan));
+    assert.equal(plan.upstreamQuery, 'limit=3');
+    assert.equal(cache.get('GET /v1/apps?limit=4').upstreamQuery, 'limit=4');
+    // A refused request line is planned again every time, and never remembered.
+    const size = cache.size;
+    for (let i = 0; i < 2; i++) {
+      const res = await stack.get('/v1/apps?limit=3&colour=red');
+      assertErrorShape(res, 400, 'REQUEST_INVALID');
+      assert.match(res.text, /colour/);
+    }
+    assert.equal(cache.size, size);
+    // Bounded: more distinct lines than the cache holds keeps only the most recent ones.
+    for (let limit = 1; limit <= 200; limit++) {
+      for (const fields of ['', '&fields%5Bapps%5D=name']) {
+        const res = await stack.get(`/v1/apps?limit=${limit}${fields}`);
+        assert.equal(res.status, 200, res.text.slice(0, 300));
+      }
+    }
+    assert.equal(cache.size, PLAN_CACHE_SIZE);
+    assert.ok(cache.has('GET /v1/apps?limit=200&fields%5Bapps%5D=name'));
+    assert.ok(!cache.has('GET /v1/apps?limit=4'), 'the oldest lines are forgotten first');
+  });
+
+  test('an idle keep-alive connection stays open longer than Node\'s 5 s default', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const u = new URL(stack.gw.url);
+    const once = () => new Promise((resolve, reject) => {
+      const req = http.get({ host: u.hostname, port: u.port, path: '/healthz', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, port: req.socket.localPort, reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+    });
+    try {
+      const first = await once();
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      const second = await once();
+      assert.equal(first.status, 200);
+      assert.equal(second.status, 200);
+      assert.equal(second.reused, true, 'the second request went over the first one\'s connection');
+      assert.equal(second.port, first.port);
+    } finally {
+      agent.destroy();
+    }
+    assert.equal(stack.gw.server.keepAliveTimeout, KEEP_ALIVE_TIMEOUT_MS);
+    assert.ok(KEEP_ALIVE_TIMEOUT_MS > 60_000);
+  });
 });
 
 describe('gateway with caller keys', () => {
