@@ -232,6 +232,33 @@ const TRICKY: &[&str] = &[
     "{\"a\"\n\n1}",
     "{\n\n}x",
     "\r\n\t[\r\n1\r\n]\r\n",
+    // Objects of strings only, the shape the scanner skips on a fast path (`links`), and every
+    // way out of that path: escapes, control characters, whitespace, other values, cut-offs.
+    "{\"self\":\"https://a/v1/apps/1/relationships/x\",\"related\":\"https://a/v1/apps/1/x\"}",
+    "{\"self\":\"a\"}",
+    "{\"\":\"\"}",
+    "{\"a\":\"b\",\"a\":\"c\"}",
+    "{\"self\":\"a\",\"related\":\"b\"",
+    "{\"self\":\"a\",\"related\":\"b",
+    "{\"self\":\"a\",\"related\":",
+    "{\"self\":\"a\",",
+    "{\"self\":\"a\",}",
+    "{\"self\":\"a\"]",
+    "{\"self\":\"a\"}}",
+    "{\"self\":\"a\\\"b\",\"related\":\"c\"}",
+    "{\"s\\u0065lf\":\"a\"}",
+    "{\"self\":\"\\uD800\"}",
+    "{\"self\":\"a\u{1}b\"}",
+    "{\"self\":\"a\nb\"}",
+    "{\"self\":1,\"related\":\"b\"}",
+    "{\"self\":\"a\",\"related\":null}",
+    "{\"self\":\"a\",\"related\":{\"href\":\"b\"}}",
+    "{\"self\" :\"a\"}",
+    "{\"self\": \"a\"}",
+    "{ \"self\":\"a\"}",
+    "{\"self\":\"a\" }",
+    "{\"self\":\"a\", \"related\":\"b\"}",
+    "{\"self\":\"0123456789abcdef0123456789abcdef\u{7f}é😀\"}",
 ];
 
 /// `[` nested `n` deep.
