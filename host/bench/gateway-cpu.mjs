@@ -9,7 +9,8 @@
 // Run: cd host && node bench/gateway-cpu.mjs
 // Environment: BENCH_ROUNDS (8), BENCH_SECONDS (4 per path per round), BENCH_WARMUP_SECONDS (10, once per path),
 //   BENCH_QUERY (limit=10), BENCH_CONNECTIONS (1), BENCH_BASE_ENTRY (unset), BENCH_ENTRY (the gateway's own
-//   src/node.js; set it, with BENCH_BASE_ENTRY, to run the two copies in swapped slots as a check on slot bias), BENCH_PROFILE=1 (the gateway runs
+//   src/node.js; set it, with BENCH_BASE_ENTRY, to run the two copies in swapped slots as a check on slot bias),
+//   BENCH_BASE_FIRST=1 (the base gateway is spawned and warmed before this one), BENCH_PROFILE=1 (the gateway runs
 //   under --cpu-prof into <repo>/.bench/gateway-cpu-prof and the summary of bench/gateway-profile.mjs is printed;
 //   the profiler's own cost inflates that gateway's numbers; BENCH_PROFILE=proxy profiles the bare proxy instead).
 import { fork } from 'node:child_process';
@@ -32,6 +33,7 @@ const PROFILE = process.env.BENCH_PROFILE === '1' ? 'gateway' : process.env.BENC
 const PROFILE_DIR = PROFILE ? join(here, '..', '..', '.bench', 'gateway-cpu-prof') : null;
 const ENTRY = process.env.BENCH_ENTRY ? pathToFileURL(resolve(process.env.BENCH_ENTRY)).href : undefined;
 const BASE_ENTRY = process.env.BENCH_BASE_ENTRY ? pathToFileURL(resolve(process.env.BENCH_BASE_ENTRY)).href : null;
+const BASE_FIRST = process.env.BENCH_BASE_FIRST === '1';
 
 const children = new Set();
 const killAll = () => {
@@ -109,12 +111,17 @@ async function main() {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
     mkdirSync(PROFILE_DIR, { recursive: true });
   }
-  const gw = spawnChild('gateway-gateway-child.mjs', { type: 'start', env, entry: ENTRY }, PROFILE === 'gateway' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
-  paths.push({ name: 'gateway', proc: gw, url: `${(await gw.ready).url}/v1/apps?${QUERY}`, headers: { 'x-api-key': apiKey } });
-  if (BASE_ENTRY) {
-    const base = spawnChild('gateway-gateway-child.mjs', { type: 'start', env, entry: BASE_ENTRY });
-    paths.push({ name: 'gateway (base)', proc: base, url: `${(await base.ready).url}/v1/apps?${QUERY}`, headers: { 'x-api-key': apiKey } });
-  }
+  // The gateway spawned (and warmed) first measures up to a third more than an identical one spawned
+  // second (BENCHMARKS.md, "Gateway CPU per request, fourth session"): before/after comparisons run
+  // once as is and once with BENCH_BASE_FIRST=1, and take the geometric mean of gatewayVsBaseMedian.
+  const spawnGateway = async (name, entry, execArgv) => {
+    const proc = spawnChild('gateway-gateway-child.mjs', { type: 'start', env, entry }, execArgv);
+    paths.push({ name, proc, url: `${(await proc.ready).url}/v1/apps?${QUERY}`, headers: { 'x-api-key': apiKey } });
+    return proc;
+  };
+  if (BASE_ENTRY && BASE_FIRST) await spawnGateway('gateway (base)', BASE_ENTRY, []);
+  const gw = await spawnGateway('gateway', ENTRY, PROFILE === 'gateway' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+  if (BASE_ENTRY && !BASE_FIRST) await spawnGateway('gateway (base)', BASE_ENTRY, []);
   const bare = spawnChild('gateway-bare-proxy-child.mjs', { type: 'start', upstream: sb.url, authorization: `Bearer ${token}` }, PROFILE === 'proxy' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
   paths.push({ name: 'bare proxy', proc: bare, url: `${(await bare.ready).url}${target}`, headers: {} });
 
@@ -148,6 +155,7 @@ async function main() {
   out.cpuRatioMedian = Number(median(ratios).toFixed(2));
   out.cpuRatioMin = Number(Math.min(...ratios).toFixed(2));
   out.cpuRatioMax = Number(Math.max(...ratios).toFixed(2));
+  out.baseFirst = BASE_ENTRY ? BASE_FIRST : undefined;
   out.p50OverProxyMs = Number((out.paths.gateway.p50MsMedian - out.paths['bare proxy'].p50MsMedian).toFixed(3));
   if (BASE_ENTRY) {
     const r = rows['gateway (base)'].map((b, i) => b.cpuUs / rows['bare proxy'][i].cpuUs);
