@@ -7,7 +7,7 @@
 import * as policy from 'asc-connector-wasm';
 import { triggerFamilies as listTriggerFamilies } from 'asc-connector-wasm/triggers';
 import { loadConfig } from './config.js';
-import { BASE_HEADERS, GatewayError, describeError, errorResponse } from './errors.js';
+import { GatewayError, baseHeaders, describeError, errorResponse } from './errors.js';
 import { consoleLog, queryParameterNames, requestLogEntry } from './log.js';
 import { MinterCache, DEFAULT_MINTER_CAPACITY } from './minters.js';
 import { callUpstream } from './upstream.js';
@@ -417,9 +417,6 @@ export function createHandler(config, deps = {}) {
     return plan;
   }
 
-  // The headers every answer carries, as lower-case name → value (X-Request-Id is added per request).
-  const commonHeaders = BASE_HEADERS;
-
   /**
    * Serves one request and logs it. Resolves to { status, headers, body } with `headers` a plain
    * object of lower-case names and `body` JSON text, as a string or as its UTF-8 bytes (a
@@ -431,7 +428,7 @@ export function createHandler(config, deps = {}) {
     const startedMs = d.clockMs();
     const requestId = crypto.randomUUID();
     const state = { path: null, queryNames: [], operation: null, deprecated: [], upstreamStatus: null, retries: 0, minted: false, keySource: null };
-    const headers = { ...commonHeaders, 'x-request-id': requestId };
+    const headers = baseHeaders(requestId);
     let status;
     let body;
     let code = null;

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { loadConfig, readKeyFile } from './config.js';
 import { createHandler } from './handler.js';
 import { createNodeFetch } from './node-fetch.js';
-import { BASE_HEADERS, GatewayError, describeError, errorBody } from './errors.js';
+import { GatewayError, baseHeaders, describeError, errorBody } from './errors.js';
 import { HOST_REFUSED_MESSAGE, hostAllowlist } from './hosts.js';
 
 /** Request line + headers limit (Node's parser enforces it and answers 431). */
@@ -161,7 +161,7 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     const fail = (err) => {
       if (!bodyRead) req.resume();
       const { status, body } = describeError(err);
-      sendPlain(res, { status, headers: { ...BASE_HEADERS, 'x-request-id': crypto.randomUUID() }, body }, req.method);
+      sendPlain(res, { status, headers: baseHeaders(crypto.randomUUID()), body }, req.method);
     };
     // Every Host line counts: repeated ones are joined (as fetch's Headers would) and so refused.
     const hostHeader = hostValue(req.rawHeaders);
