@@ -1,8 +1,8 @@
 // A small fetch for the Node entry only: GET requests to App Store Connect over node:http/node:https
 // with keep-alive agents. undici's fetch costs a large share of the gateway's CPU per request (WHATWG
 // Request/Response/stream objects on every call); this returns just the subset of a fetch Response
-// that upstream.js reads — `status`, `headers.get(name)`, and `body` with `getReader()` (`read()`,
-// `cancel()`) and `cancel()` — and honours `init.signal` before and after the headers arrive (an
+// that upstream.js reads — `status`, `headers.get(name)`, and `body` with `readAll(maxBytes)` and
+// `cancel()` — and honours `init.signal` before and after the headers arrive (an
 // AbortSignal, or upstream.js's plain { plain: true, aborted, onabort } signal: `fetch.plainSignal`).
 // Like undici's fetch it asks for gzip/deflate/br and decodes it (the size cap in upstream.js counts
 // decoded bytes). Redirects are never followed (the gateway uses redirect: 'manual' and shapes a 3xx
@@ -30,11 +30,10 @@ function decoderFor(encoding) {
 }
 
 /**
- * The body of one answer, read one of two ways: `getReader()` (pull-style like a WHATWG stream
- * reader: `read()` resolves { done, value: Uint8Array }, one promise per chunk) or `readAll(maxBytes)`
- * (the whole body in one promise, as the chunks it arrived in: upstream.js's readCapped uses it when
- * present). `cancel()` (and an abort) destroys the streams, and so the upstream connection. End,
- * error and close are watched from the start, so an error before anyone reads is never unhandled.
+ * The body of one answer, read once with `readAll(maxBytes)`: the whole body in one promise, as the
+ * chunks it arrived in (upstream.js's readCapped reads every body this fetch returns that way).
+ * `cancel()` (and an abort) destroys the streams, and so the upstream connection. End, error and
+ * close are watched from the start, so an error before anyone reads is never unhandled.
  */
 class NodeBody {
   constructor(res, stream, onDone) {
@@ -70,28 +69,6 @@ class NodeBody {
   lock() {
     if (this.locked) throw new TypeError('The body is already being read.');
     this.locked = true;
-  }
-
-  getReader() {
-    this.lock();
-    this.stream.on('readable', () => {
-      const w = this.wake;
-      this.wake = null;
-      if (w) w();
-    });
-    return { read: () => this.read(), cancel: () => this.cancel() };
-  }
-
-  async read() {
-    for (;;) {
-      if (this.error) throw this.error;
-      const chunk = this.stream.read();
-      if (chunk !== null) return { done: false, value: chunk };
-      if (this.ended) return { done: true, value: undefined };
-      await new Promise((resolve) => {
-        this.wake = resolve;
-      });
-    }
   }
 
   /**
@@ -166,7 +143,6 @@ class NodeResponse {
     };
     if (signal?.aborted) this.abortBody();
     this.body = {
-      getReader: () => body.getReader(),
       readAll: (maxBytes) => body.readAll(maxBytes),
       cancel: () => body.cancel(),
     };
