@@ -17,18 +17,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
 /// answer, with and without a query and an outcome hint.
 #[cfg(fuzzing)]
 fn differential(data: &[u8]) {
-    use asc_connector::shape::{shape_response, shape_response_oracle, ShapeContext};
+    use asc_connector::shape::{shape_response, shape_response_oracle};
     let (head, body) = data.split_at(data.len().min(2));
-    let flags = head.get(1).copied().unwrap_or(0);
-    let ctx = ShapeContext {
-        operation_id: if flags & 2 == 0 { "ListApps" } else { "GetApp" }.into(),
-        base_url: "https://gw.example.com".into(),
-        path: "/v1/apps".into(),
-        query: if flags & 4 == 0 { "limit=2" } else { "" }.into(),
-        upstream_origin: "https://api.appstoreconnect.apple.com".into(),
-        raw: false,
-        outcome_hint: if flags & 8 == 0 { "" } else { "read it back" }.into(),
-    };
+    // Records only (bit 0, raw, cleared): raw answers take `shape_raw`, which has no second reader.
+    let ctx = asc_connector_fuzz::shaper_context(head.get(1).copied().unwrap_or(0) & !1);
     let body = String::from_utf8_lossy(body);
     let new = shape_response(&ctx, 200, &body);
     let old = shape_response_oracle(&ctx, 200, &body);

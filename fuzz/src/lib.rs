@@ -108,6 +108,20 @@ const STATUSES: [u16; 16] = [
     200, 200, 200, 201, 204, 400, 401, 403, 404, 406, 429, 500, 503, 302, 100, 0,
 ];
 
+/// The shaping options the `shaper` target reads from its second byte: raw (bit 0), the operation
+/// (bit 1), a query (bit 2) and an outcome hint (bit 3).
+pub fn shaper_context(flags: u8) -> ShapeContext {
+    ShapeContext {
+        operation_id: if flags & 2 == 0 { "ListApps" } else { "GetApp" }.into(),
+        base_url: "https://gw.example.com".into(),
+        path: "/v1/apps".into(),
+        query: if flags & 4 == 0 { "limit=2" } else { "" }.into(),
+        upstream_origin: "https://api.appstoreconnect.apple.com".into(),
+        raw: flags & 1 == 1,
+        outcome_hint: if flags & 8 == 0 { "" } else { "read it back" }.into(),
+    }
+}
+
 /// `shape_response` with a status and options from the first two bytes and the rest as body:
 /// never panics; the body is always JSON; errors are the gateway's error document with the status
 /// it answers with; success only for upstream 2xx; nextLink only on the gateway's base URL.
@@ -119,15 +133,7 @@ pub fn shaper(data: &[u8]) {
         Some(s) => *s,
         None => u16::from(selector).wrapping_mul(3) ^ (u16::from(flags) << 8),
     };
-    let ctx = ShapeContext {
-        operation_id: if flags & 2 == 0 { "ListApps" } else { "GetApp" }.into(),
-        base_url: "https://gw.example.com".into(),
-        path: "/v1/apps".into(),
-        query: if flags & 4 == 0 { "limit=2" } else { "" }.into(),
-        upstream_origin: "https://api.appstoreconnect.apple.com".into(),
-        raw: flags & 1 == 1,
-        outcome_hint: if flags & 8 == 0 { "" } else { "read it back" }.into(),
-    };
+    let ctx = shaper_context(flags);
     let body = String::from_utf8_lossy(body);
     let out = shape_response(&ctx, status, &body);
     let v: serde_json::Value = match serde_json::from_str(&out.body) {
