@@ -116,7 +116,9 @@ export class MinterCache {
     });
     entry.inFlight = run;
     try {
-      return { ...(await run), entry };
+      // Named fields, not `{ ...(await run), entry }`: see callUpstream's return (upstream.js).
+      const { token, minted } = await run;
+      return { token, minted, entry };
     } finally {
       if (entry.inFlight === run) entry.inFlight = null;
     }

@@ -293,6 +293,10 @@ export async function callUpstream({ url, method = 'GET', body = null, write = n
         continue;
       }
     }
-    return { ...res, retries, minted };
+    // Named fields, not `{ ...res, retries, minted }`: in V8 11 (Node 20) an object spread followed by
+    // more properties makes objects the young-generation GC keeps alive long after they are dropped
+    // (here Apple's answer, body chunks included), so every scavenge copied ~0.5–1 MB and major GCs
+    // came every few hundred requests (BENCHMARKS.md, "Gateway CPU per request, fifth session").
+    return { status: res.status, headers: res.headers, body: res.body, retries, minted };
   }
 }
