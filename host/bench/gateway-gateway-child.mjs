@@ -1,6 +1,7 @@
 // Gateway child for the gateway benchmark (bench/gateway.mjs): runs the real Node gateway (src/node.js) in its own
 // process, configured over IPC (so the throwaway private key never sits in argv or the environment), and answers
-// memory probes for the soak test. The memory hook lives here, in the bench, not in product code.
+// memory probes for the soak test. The memory hook lives here, in the bench, not in product code. It applies
+// tuneV8ForGateway() as `asc-connector serve` does, so the benchmarks measure the gateway as it is run.
 //   parent → { type: 'start', env, quietLog, entry? } child → { type: 'ready', url, pid }
 //     (`entry`: another copy of src/node.js to run, e.g. an older commit's, for same-run comparisons)
 //   parent → { type: 'mem', id }                child → { type: 'mem', id, rss, heapUsed, heapTotal, external, arrayBuffers }
@@ -17,7 +18,9 @@ process.on('message', async (msg) => {
   try {
     if (msg.type === 'start') {
       const deps = msg.quietLog ? { log: () => {} } : undefined;
-      const { startGateway } = await import(msg.entry ?? '../src/node.js');
+      const { startGateway, tuneV8ForGateway } = await import(msg.entry ?? '../src/node.js');
+      // As `asc-connector serve` runs it (an older copy given as `entry` may predate the setting).
+      tuneV8ForGateway?.();
       gw = await startGateway({ env: msg.env, host: '127.0.0.1', port: 0, deps });
       process.send({ type: 'ready', url: gw.url, pid: process.pid });
     } else if (msg.type === 'cpu') {

@@ -4,6 +4,7 @@
 // normalisation) and writes the handler's plain answer without building a Response. Upstream calls
 // use a keep-alive node:http(s) fetch (node-fetch.js) unless the caller injects its own.
 import { createServer } from 'node:http';
+import v8 from 'node:v8';
 import * as nodeCrypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadConfig, readKeyFile } from './config.js';
@@ -23,6 +24,21 @@ export const MAX_HEADER_BYTES = 32 * 1024;
  * (a TCP and, behind a TLS front end, a TLS handshake).
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * V8 settings for a process whose work is serving the gateway (`asc-connector serve`; the benchmark's
+ * gateway child): allocation-site pretenuring off. Pretenuring moves the objects made at an
+ * allocation site straight to the old generation once most of them outlive a young-generation GC;
+ * for a request path it misfires: a request's objects, born old, then point at younger ones and keep
+ * them alive through every scavenge, which copies ever more of each request (1.4–1.6 MB per
+ * scavenge instead of ~10 KB under one keep-alive caller) and makes major GCs frequent
+ * (BENCHMARKS.md, "Gateway CPU per request, fifth session"). The gateway keeps little for long
+ * (configuration, plans, minters), so nothing gains from it. A process-wide setting: startGateway
+ * leaves it to the process that embeds the gateway.
+ */
+export function tuneV8ForGateway() {
+  v8.setFlagsFromString('--no-allocation-site-pretenuring');
+}
 
 /**
  * Reads ASC_PRIVATE_KEY_FILE (when set) and validates the environment. Throws the config error.

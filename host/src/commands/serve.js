@@ -2,7 +2,7 @@
 // Configuration comes from the environment (see docs/DESIGN.md#the-gateway); a bad configuration exits 1 with every
 // problem listed, a usage mistake exits 2. Request logs are JSON lines on stdout; status on stderr.
 import { parseFlags, parsePort, reportError, UsageError, waitForStop } from '../cli.js';
-import { startGateway } from '../node.js';
+import { startGateway, tuneV8ForGateway } from '../node.js';
 
 const HELP = `Usage: asc-connector serve [--port N] [--host H]
 
@@ -37,6 +37,8 @@ export async function run(argv, io) {
     return reportError(io, 'serve', err);
   }
   let gateway;
+  // This process only serves the gateway: V8's settings for that (node.js).
+  tuneV8ForGateway();
   try {
     gateway = await startGateway({
       env: io.env,
