@@ -370,8 +370,9 @@ export function createHandler(config, deps = {}) {
     const body = op.write ? await writeBody(request, op, format === 'raw') : null;
     const getToken = await tokenGetter(h, state);
 
-    const target = `${config.baseUrl}${plan.upstreamPath}${plan.upstreamQuery ? `?${plan.upstreamQuery}` : ''}`;
-    if (!plan.upstreamPath.startsWith('/v1/') || new URL(target).origin !== upstreamOrigin) {
+    // Parsed once: checked here and handed to fetch as a URL.
+    const target = new URL(`${config.baseUrl}${plan.upstreamPath}${plan.upstreamQuery ? `?${plan.upstreamQuery}` : ''}`);
+    if (!plan.upstreamPath.startsWith('/v1/') || target.origin !== upstreamOrigin) {
       // The planner only emits table paths; this guards the one invariant that matters most.
       throw new GatewayError('INTERNAL', 'The planned upstream request left ASC_BASE_URL; it was not sent.');
     }

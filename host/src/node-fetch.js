@@ -161,7 +161,7 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
     return new Promise((resolve, reject) => {
       let url;
       try {
-        url = new URL(String(input));
+        url = input instanceof URL ? input : new URL(String(input));
       } catch (err) {
         reject(err);
         return;

@@ -194,14 +194,17 @@ export async function attempt({ fetch, url, token, timeoutMs, maxBodyBytes, setT
     }
     const response = await fetch(url, init);
     answered = true;
-    const bytes = await readCapped(response, maxBodyBytes, { chunks }).catch((err) => {
+    let bytes;
+    try {
+      bytes = await readCapped(response, maxBodyBytes, { chunks });
+    } catch (err) {
       // Too large: Apple did answer, so for a write the request certainly reached it.
       if (err instanceof GatewayError) {
         err.sent = true;
         err.why = `the answer (status ${response.status}) was larger than ${maxBodyBytes} bytes`;
       }
       throw err;
-    });
+    }
     return { status: response.status, headers: response.headers, body: bytes };
   } catch (err) {
     if (err instanceof GatewayError) throw err;
