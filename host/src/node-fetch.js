@@ -182,7 +182,20 @@ export function createNodeFetch({ maxSockets = 256 } = {}) {
       const body = init.body === undefined || init.body === null ? null : Buffer.from(String(init.body), 'utf8');
       if (body !== null) headers['content-length'] = String(body.length);
       const lib = url.protocol === 'https:' ? https : http;
-      const req = lib.request(url, { method: init.method ?? 'GET', headers, agent });
+      const method = init.method ?? 'GET';
+      // Plain options, as Node's urlToHttpOptions gives them, without its intermediate object on
+      // every request; a URL with user info (never one of Apple's) goes through Node's own path.
+      const req = url.username || url.password
+        ? lib.request(url, { method, headers, agent })
+        : lib.request({
+          protocol: url.protocol,
+          hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          method,
+          headers,
+          agent,
+        });
       let response = null;
       const onAbort = () => {
         if (response) response.abortBody();
