@@ -319,7 +319,7 @@ export function createHandler(config, deps = {}) {
     const requestUrl = () => (parsed ??= new URL(request.url));
     const { path, rawQuery } = splitTarget(meta.rawTarget, meta.rawTarget == null ? requestUrl() : null);
     state.path = path.length > 256 ? `${path.slice(0, 256)}…` : path;
-    state.queryNames = queryParameterNames(rawQuery, knownParams);
+    state.queryNames = remembered(queryNamesCache, rawQuery, () => Object.freeze(queryParameterNames(rawQuery, knownParams)));
 
     if (path === '/healthz') {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -404,19 +404,14 @@ export function createHandler(config, deps = {}) {
    */
   const planCache = new Map();
   function planned(method, path, rawQuery) {
-    const key = `${method} ${path}?${rawQuery}`;
-    let plan = planCache.get(key);
-    if (plan === undefined) {
-      plan = policy.planRequest(method, path, rawQuery);
+    return remembered(planCache, `${method} ${path}?${rawQuery}`, () => {
+      const plan = policy.planRequest(method, path, rawQuery);
       if (Array.isArray(plan.deprecations)) Object.freeze(plan.deprecations);
-      Object.freeze(plan);
-      if (key.length <= PLAN_CACHE_KEY_MAX) {
-        planCache.set(key, plan);
-        if (planCache.size > PLAN_CACHE_SIZE) planCache.delete(planCache.keys().next().value);
-      }
-    }
-    return plan;
+      return Object.freeze(plan);
+    });
   }
+  /** The logged parameter names of a raw query (log.js), remembered the same way (frozen lists). */
+  const queryNamesCache = new Map();
 
   /**
    * Serves one request and logs it. Resolves to { status, headers, body } with `headers` a plain
@@ -481,6 +476,23 @@ export function createHandler(config, deps = {}) {
   handle.config = config;
   handle.close = () => minters.clear();
   return handle;
+}
+
+/**
+ * `compute()` for `key`, remembered in `cache` (a Map) for the PLAN_CACHE_SIZE most recently added
+ * keys of at most PLAN_CACHE_KEY_MAX characters: for pure functions of a request line, which flows
+ * repeat. A throwing `compute` remembers nothing.
+ */
+function remembered(cache, key, compute) {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (key.length <= PLAN_CACHE_KEY_MAX) {
+      cache.set(key, value);
+      if (cache.size > PLAN_CACHE_SIZE) cache.delete(cache.keys().next().value);
+    }
+  }
+  return value;
 }
 
 /** Names of the deprecated parameters a plan used, deduplicated and safe for a header value. */

@@ -163,6 +163,17 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   const listenPort = config.port;
   // The Host allowlist (hosts.js) needs the port actually listened on; nothing is served before.
   let hostAllowed = () => false;
+  // Whether a URL can hold an allowed Host, remembered per value: only allowlisted values get here,
+  // a small set (their case and port variants; at most 64 remembered).
+  const hostParses = new Map();
+  const canHoldHost = (url) => {
+    let ok = hostParses.get(url);
+    if (ok === undefined) {
+      ok = URL.canParse(url);
+      if (hostParses.size < 64) hostParses.set(url, ok);
+    }
+    return ok;
+  };
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
     // The body is read only when the handler asks (a write's body, capped); otherwise it is
@@ -198,7 +209,7 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
     // The handler reads only url, method and headers.get(); a full fetch Request is not needed.
     // The URL only carries the origin (for nextLink); the handler checks the raw target itself.
     const url = `http://${hostHeader}/`;
-    if (!URL.canParse(url)) {
+    if (!canHoldHost(url)) {
       fail(new GatewayError('REQUEST_TARGET_INVALID', 'The request could not be read (method or Host not acceptable).'));
       return;
     }
