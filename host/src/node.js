@@ -163,16 +163,16 @@ export async function startGateway({ env = process.env, host, port, deps } = {})
   const listenPort = config.port;
   // The Host allowlist (hosts.js) needs the port actually listened on; nothing is served before.
   let hostAllowed = () => false;
-  // Whether a URL can hold an allowed Host, remembered per value: only allowlisted values get here,
-  // a small set (their case and port variants; at most 64 remembered).
-  const hostParses = new Map();
+  // Whether a URL can hold the (allowlisted) Host value, remembered for the last value seen: a
+  // gateway's callers nearly always name it the same way.
+  let lastHostUrl = null;
+  let lastHostParses = false;
   const canHoldHost = (url) => {
-    let ok = hostParses.get(url);
-    if (ok === undefined) {
-      ok = URL.canParse(url);
-      if (hostParses.size < 64) hostParses.set(url, ok);
+    if (url !== lastHostUrl) {
+      lastHostParses = URL.canParse(url);
+      lastHostUrl = url;
     }
-    return ok;
+    return lastHostParses;
   };
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 130_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
